@@ -1,0 +1,42 @@
+"""Injected clocks: code asks a Clock for `now` instead of reading the wall clock."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+from zoneinfo import ZoneInfo
+
+LONDON = ZoneInfo("Europe/London")
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """Return the current time, timezone-aware."""
+        ...
+
+
+class SystemClock:
+    """The wall clock, in the configured zone; only the daemon's composition root uses it."""
+
+    def __init__(self, zone: ZoneInfo = LONDON) -> None:
+        self.zone = zone
+
+    def now(self) -> datetime:
+        return datetime.now(self.zone)
+
+
+class FixedClock:
+    """A clock that only moves when told to: for `once --now`, the demo and tests."""
+
+    def __init__(self, now: datetime) -> None:
+        if now.tzinfo is None:
+            raise ValueError("FixedClock needs a timezone-aware datetime")
+        self._now = now
+
+    def now(self) -> datetime:
+        return self._now
+
+    def set(self, now: datetime) -> None:
+        if now.tzinfo is None:
+            raise ValueError("FixedClock needs a timezone-aware datetime")
+        self._now = now

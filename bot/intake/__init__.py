@@ -1,0 +1,1 @@
+"""Intake: turn raw email into normalised, classified, threaded mail."""

@@ -1,0 +1,1 @@
+"""Mailbox backends behind one narrow interface."""
