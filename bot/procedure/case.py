@@ -1,0 +1,95 @@
+"""A case as the procedure sees it: stage, data, deadlines with their explanations, timeline."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class Deadline(BaseModel):
+    """A dated obligation on the case, with the rule and arithmetic that produced it."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    name: str
+    step: str
+    title: str
+    due: date
+    fires_at: datetime
+    rule: str  # e.g. "14 calendar days from event"
+    explanation: str  # the arithmetic, with every skipped day
+    remind: str | None = None
+    event: str | None = None
+    scope: Literal["stage", "case"] = "stage"
+    status: Literal["pending", "fired", "met", "missed", "cancelled"] = "pending"
+    set_at: datetime
+    closed_at: datetime | None = None
+
+
+class TimelineEntry(BaseModel):
+    """One line of a case's history, in the order things happened."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    at: datetime
+    kind: str  # mail_in, stage, deadline, letter, reminder, command, note, automated, triage
+    step: str = ""
+    text: str
+    rule: str = ""
+    ref: str = ""  # a Message-ID or deadline name the entry is about
+
+
+class Case(BaseModel):
+    """Everything the bot knows about one concern."""
+
+    model_config = ConfigDict(extra="ignore")
+
+    reference: str
+    status: Literal["open", "closed"] = "open"
+    stage: str
+    opened_at: datetime
+    received_day: date
+    received_note: str = ""
+    referrer: str
+    referrer_name: str = ""
+    provider_id: str | None = None
+    officer_id: str | None = None
+    subject: str = ""
+    concern_message_id: str = ""
+    concern_sha: str = ""
+    concern_text: str = ""
+    screening_proposal: str = ""
+    screening_reasons: list[str] = Field(default_factory=list)
+    data: dict[str, Any] = Field(default_factory=dict)
+    deadlines: list[Deadline] = Field(default_factory=list)
+    timeline: list[TimelineEntry] = Field(default_factory=list)
+    thread_ids: list[str] = Field(default_factory=list)  # Message-IDs in and out, oldest first
+    last_from: dict[str, str] = Field(default_factory=dict)  # address -> last Message-ID exchanged
+    participants: list[str] = Field(default_factory=list)  # other addresses copied into the case
+    documents: list[dict[str, str]] = Field(default_factory=list)  # kind, sha, message_id
+    closed_at: datetime | None = None
+
+    def pending(self) -> list[Deadline]:
+        return [d for d in self.deadlines if d.status == "pending"]
+
+    def deadline(self, name: str) -> Deadline | None:
+        """The most recent deadline of that name, whatever its status."""
+        for item in reversed(self.deadlines):
+            if item.name == name:
+                return item
+        return None
+
+    def next_deadline(self) -> Deadline | None:
+        pending = self.pending()
+        return min(pending, key=lambda d: d.fires_at) if pending else None
+
+    def note(self, at: datetime, kind: str, text: str, step: str = "", rule: str = "", ref: str = "") -> None:
+        self.timeline.append(TimelineEntry(at=at, kind=kind, step=step, text=text, rule=rule, ref=ref))
+
+    def last_document(self, kind: str) -> dict[str, str] | None:
+        for doc in reversed(self.documents):
+            if doc.get("kind") == kind:
+                return doc
+        return None
