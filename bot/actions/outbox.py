@@ -1,0 +1,230 @@
+"""Queue letters, calendar entries and reports in the store's outbox; deliver them after commit."""
+
+from __future__ import annotations
+
+import base64
+import logging
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from bot.actions.context import build_context
+from bot.actions.recipients import Recipient, resolve
+from bot.config import Config
+from bot.intake.message import ParsedMail
+from bot.letters.compose import compose, message_id_for
+from bot.letters.render import Renderer
+from bot.mailbox.base import CalendarEntry, Mailbox
+from bot.procedure.case import Case
+from bot.procedure.engine import Action
+from bot.procedure.model import Procedure
+from bot.store import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Queued:
+    """What one action put in the outbox, for the timeline and the caller."""
+
+    message_ids: list[str] = field(default_factory=list)
+    missing_roles: list[str] = field(default_factory=list)
+
+
+class Outbox:
+    """Renders actions into complete messages and keeps them in the store until delivered."""
+
+    def __init__(self, config: Config, procedure: Procedure, renderer: Renderer, store: Store) -> None:
+        self.config = config
+        self.procedure = procedure
+        self.renderer = renderer
+        self.store = store
+        self.domain = config.mailbox.address.split("@", 1)[1]
+        # Items wait here until the message that caused them has been handled without error,
+        # so a failure half-way never leaves a letter queued for a change that was not stored.
+        self.staged: list[dict[str, Any]] = []
+
+    def stage(self) -> int:
+        """Move the staged items into the store's outbox (it commits with the case change)."""
+        added = sum(1 for item in self.staged if self.store.outbox_add(item))
+        self.staged.clear()
+        return added
+
+    def discard(self) -> None:
+        self.staged.clear()
+
+    def _known(self, message_id: str) -> bool:
+        return (self.store.was_sent(message_id)
+                or any(item["message_id"] == message_id for item in self.staged)
+                or any(item["message_id"] == message_id for item in self.store.outbox_pending()))
+
+    def _add(self, item: dict[str, Any]) -> bool:
+        if self._known(item["message_id"]):
+            return False
+        self.staged.append(item)
+        return True
+
+    # --- queueing -----------------------------------------------------------
+    def queue_action(self, case: Case, action: Action, now: datetime,
+                     mail: ParsedMail | None = None,
+                     overdue: Mapping[str, bool] | None = None) -> Queued:
+        result = Queued()
+        if action.kind == "diarise":
+            self._queue_calendar(case, action, result)
+            return result
+        if action.kind == "save_report":
+            self._queue_report(case, action, now, result)
+            return result
+        deadline = case.deadline(action.deadline) if action.deadline else None
+        attachments = self._attachments(case, action)
+        cc = [r for role in action.cc for r in resolve(role, case, self.config)]
+        extra = {"overdue": deadline.due < now.date()} if action.kind == "remind" and deadline else {}
+        for role in action.to:
+            recipients = resolve(role, case, self.config)
+            if not recipients:
+                result.missing_roles.append(role)
+                continue
+            key = f"{action.key}.{role}" if len(action.to) > 1 else action.key
+            message_id = self.queue_message(
+                template=action.template, to=recipients, cc=cc, case=case, key=key, now=now,
+                deadline_name=deadline.name if deadline else None, mail=mail,
+                attachments=attachments, overdue=overdue, extra=extra,
+            )
+            if message_id:
+                result.message_ids.append(message_id)
+        for role in action.cc:
+            if not resolve(role, case, self.config):
+                result.missing_roles.append(role)
+        return result
+
+    def queue_message(self, *, template: str, to: Sequence[Recipient], cc: Sequence[Recipient] = (),
+                      case: Case | None, key: str, now: datetime, deadline_name: str | None = None,
+                      mail: ParsedMail | None = None, extra: Mapping[str, Any] | None = None,
+                      attachments: Sequence[tuple[str, str, bytes]] = (),
+                      overdue: Mapping[str, bool] | None = None, in_reply_to: str | None = None,
+                      ) -> str | None:
+        """Render and queue one message; None when the same message is already queued or sent."""
+        reference = case.reference if case else "CC-BOT"
+        message_id = message_id_for(reference, key, domain=self.domain)
+        if self._known(message_id):
+            return None
+        deadline = case.deadline(deadline_name) if case and deadline_name else None
+        today = now.date()
+        context = build_context(
+            config=self.config, procedure=self.procedure, case=case, recipient=to[0],
+            deadline=deadline, mail=mail, now=now, today=today, extra=extra, overdue=overdue,
+        )
+        rendered = self.renderer.render(template, context)
+        to_cc = {r.email for r in to}
+        cc_list = [r.email for r in cc if r.email not in to_cc]
+        primary = to[0].email
+        references: list[str] = []
+        if case is not None:
+            in_reply_to = in_reply_to or case.last_from.get(primary)
+            if primary == case.referrer and case.concern_message_id:
+                references.append(case.concern_message_id)
+                in_reply_to = in_reply_to or case.concern_message_id
+            if in_reply_to and in_reply_to not in references:
+                references.append(in_reply_to)
+        raw = compose(
+            rendered=rendered, sender=self.config.mailbox.address,
+            sender_name=self.config.council.team_name, to=[r.email for r in to], cc=cc_list,
+            reference=reference, message_id=message_id, in_reply_to=in_reply_to,
+            references=references, date=now, attachments=attachments,
+        )
+        added = self._add({
+            "message_id": message_id, "kind": "mail", "reference": reference,
+            "template": template, "to": [r.email for r in to], "cc": cc_list,
+            "subject": rendered.subject, "raw": base64.b64encode(raw).decode("ascii"),
+            "queued_at": now.isoformat(),
+        })
+        if not added:
+            return None
+        if case is not None:
+            for recipient in to:
+                case.last_from[recipient.email] = message_id
+            case.thread_ids.append(message_id)
+        return message_id
+
+    def _attachments(self, case: Case, action: Action) -> list[tuple[str, str, bytes]]:
+        if action.attach == "concern" and case.concern_sha:
+            return [("concern.eml", "message/rfc822", self.store.load_raw(case.concern_sha))]
+        if action.attach == "mail" and action.mail_sha:
+            return [("response.eml", "message/rfc822", self.store.load_raw(action.mail_sha))]
+        return []
+
+    def _queue_calendar(self, case: Case, action: Action, result: Queued) -> None:
+        deadline = case.deadline(action.deadline or "")
+        if deadline is None:
+            return
+        uid = f"{case.reference}.{deadline.name}@{self.domain}".lower()
+        message_id = message_id_for(case.reference, action.key, domain=self.domain)
+        provider = self.config.provider(case.provider_id) if case.provider_id else None
+        title = f"{case.reference}: {deadline.title}"
+        if provider:
+            title += f" ({provider.name})"
+        if self._add({
+            "message_id": message_id, "kind": "calendar", "reference": case.reference,
+            "uid": uid, "day": deadline.due.isoformat(), "title": title,
+            "description": f"Step {deadline.step}. {deadline.explanation}",
+        }):
+            result.message_ids.append(message_id)
+
+    def _queue_report(self, case: Case, action: Action, now: datetime, result: Queued) -> None:
+        message_id = message_id_for(case.reference, action.key, domain=self.domain)
+        context = build_context(
+            config=self.config, procedure=self.procedure, case=case,
+            recipient=Recipient(self.config.council.team_name, self.config.council.team_address),
+            deadline=None, mail=None, now=now, today=now.date(),
+        )
+        rendered = self.renderer.render(action.template, context)
+        name = f"{case.reference}-closure-report-{now:%Y%m%d}.txt"
+        if self._add({
+            "message_id": message_id, "kind": "file", "reference": case.reference,
+            "name": name, "content": rendered.text,
+        }):
+            result.message_ids.append(message_id)
+
+
+def deliver(store: Store, mailbox: Mailbox, *, shadow: bool, now: datetime) -> tuple[int, int]:
+    """Send everything pending; returns (delivered, failed). Failures stay queued for next time."""
+    delivered = failed = 0
+    for item in store.outbox_pending():
+        message_id = item["message_id"]
+        try:
+            where = _deliver_one(item, mailbox, shadow)
+        except Exception as err:  # one stuck item must not hold up the rest
+            failed += 1
+            log.warning("outbox item %s for %s not delivered: %s", message_id,
+                        item.get("reference"), type(err).__name__)
+            continue
+        store.outbox_mark_sent(message_id, {"at": now.isoformat(), "where": where,
+                                            "shadow": shadow})
+        delivered += 1
+    return delivered, failed
+
+
+def _deliver_one(item: Mapping[str, Any], mailbox: Mailbox, shadow: bool) -> str:
+    kind = item["kind"]
+    message_id = item["message_id"]
+    if kind == "mail":
+        if mailbox.already_sent(message_id):
+            return "already in Sent"
+        raw = base64.b64decode(item["raw"])
+        if shadow:
+            return mailbox.hold_for_review(raw, message_id).location or "review"
+        recipients = [*item["to"], *item.get("cc", [])]
+        return mailbox.send(raw, recipients, message_id).location or "sent"
+    if kind == "calendar":
+        if shadow:
+            return "held: shadow mode"
+        mailbox.diarise(CalendarEntry(
+            uid=item["uid"], day=datetime.fromisoformat(item["day"]).date(), title=item["title"],
+            description=item["description"], case_reference=item["reference"],
+        ))
+        return "calendar"
+    if kind == "file":
+        name = ("shadow-" + item["name"]) if shadow else item["name"]
+        return mailbox.save_file(name, item["content"].encode("utf-8"))
+    raise ValueError(f"unknown outbox item kind {kind!r}")

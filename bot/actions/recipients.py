@@ -1,0 +1,62 @@
+"""Turn the procedure's recipient roles into names and addresses for one case."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.config import Config
+from bot.procedure.case import Case
+
+
+@dataclass(frozen=True)
+class Recipient:
+    name: str
+    email: str
+
+
+def resolve(role: str, case: Case | None, config: Config, sender: str = "") -> list[Recipient]:
+    """Everyone a role stands for on this case; empty when the directory has no one for it."""
+    people = _resolve(role, case, config, sender)
+    seen: set[str] = set()
+    unique = []
+    for person in people:
+        if person.email and person.email not in seen:
+            seen.add(person.email)
+            unique.append(person)
+    return unique
+
+
+def _named(config: Config, address: str, fallback: str = "") -> Recipient:
+    person = config.person_by_email(address)
+    return Recipient(person.name if person else fallback, address.lower())
+
+
+def _resolve(role: str, case: Case | None, config: Config, sender: str) -> list[Recipient]:
+    if role == "sender":
+        return [_named(config, sender)] if sender else []
+    if role == "team":
+        return [Recipient(config.council.team_name, config.council.team_address)]
+    if role in ("spo", "head_of_procurement"):
+        return [Recipient(p.name, p.email) for p in config.people_with_role(role)]
+    if role == "service_manager":
+        manager = config.service_manager()
+        return [Recipient(manager.name, manager.email)] if manager else []
+    if role == "inhouse_service_manager":
+        manager = config.inhouse_service_manager()
+        return [Recipient(manager.name, manager.email)] if manager else []
+    if role == "operational_teams":
+        return [_named(config, address) for address in config.teams.operational_teams]
+    if case is None:
+        return []
+    if role == "referrer":
+        return [_named(config, case.referrer, case.referrer_name)]
+    if role == "referrer_manager":
+        manager = config.manager_email_of(case.referrer)
+        return [_named(config, manager)] if manager else []
+    if role == "provider":
+        provider = config.provider(case.provider_id) if case.provider_id else None
+        return [Recipient(provider.name, c) for c in provider.contacts] if provider else []
+    if role == "officer":
+        officer = config.person(case.officer_id) if case.officer_id else None
+        return [Recipient(officer.name, officer.email)] if officer else []
+    raise ValueError(f"unknown recipient role {role!r}")

@@ -1,0 +1,198 @@
+"""The composition root: wires config, mailbox, store, rules, templates and clock; poll and tick."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from pathlib import Path
+
+from bot.actions.outbox import Outbox, deliver
+from bot.cases import CaseIndex
+from bot.classify import ClassificationRules, load_classification
+from bot.clock import Clock
+from bot.commands import CommandPolicy, load_command_policy
+from bot.config import Config, load_config
+from bot.digest import send_digests
+from bot.handle import Handler
+from bot.intake.parse import MailParseError
+from bot.intake.reading import Reading, read_mail
+from bot.letters.render import Renderer
+from bot.mailbox.base import Mailbox
+from bot.mailbox.maildir import LocalMailbox
+from bot.procedure.engine import Engine, Times
+from bot.procedure.model import Procedure, load_procedure
+from bot.store import Store
+from bot.workdays import WorkCalendar
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Rules:
+    """Everything a council may edit, loaded and checked together."""
+
+    config: Config
+    procedure: Procedure
+    classification: ClassificationRules
+    policy: CommandPolicy
+    renderer: Renderer
+
+    @classmethod
+    def load(cls, config_path: Path) -> Rules:
+        config = load_config(config_path)
+        renderer = Renderer(config.templates)
+        procedure = load_procedure(config.rules.procedure, renderer.names())
+        classification = load_classification(config.rules.classification)
+        policy = load_command_policy(config.rules.commands)
+        return cls(config, procedure, classification, policy, renderer)
+
+    def engine(self) -> Engine:
+        config = self.config
+        calendar = WorkCalendar(config.closure_days_map(), config.close_of_business_time())
+        reminders = time.fromisoformat(self.procedure.settings.internal_reminder_time)
+        return Engine(self.procedure, calendar, Times(config.letters_time(), reminders))
+
+
+def local_mailbox(config: Config) -> LocalMailbox:
+    settings = config.mailbox.local
+    if settings is None:
+        raise ValueError("mailbox.local is not configured")
+    return LocalMailbox(settings.directory, config.mailbox.address,
+                        config.council.team_address, config.shared_drive)
+
+
+@dataclass
+class PollReport:
+    fetched: int = 0
+    handled: list[tuple[str, str, str | None]] = field(default_factory=list)  # key, outcome, ref
+    duplicates: int = 0
+    quarantined: list[tuple[str, str]] = field(default_factory=list)
+    delivered: int = 0
+    failed: int = 0
+
+
+@dataclass
+class TickReport:
+    cases_changed: list[str] = field(default_factory=list)
+    digests: int = 0
+    delivered: int = 0
+    failed: int = 0
+
+
+class App:
+    """One bot over one mailbox and one store; every `now` comes from the injected clock."""
+
+    def __init__(self, rules: Rules, clock: Clock, mailbox: Mailbox, store: Store) -> None:
+        self.rules = rules
+        self.config = rules.config
+        self.clock = clock
+        self.mailbox = mailbox
+        self.store = store
+        self.engine = rules.engine()
+        self.cases = CaseIndex(store)
+        self.outbox = Outbox(self.config, rules.procedure, rules.renderer, store)
+        self.handler = Handler(config=self.config, engine=self.engine, outbox=self.outbox,
+                               store=store, cases=self.cases, policy=rules.policy)
+
+    def start(self) -> datetime:
+        """Mail received before the configured start date is never touched."""
+        return datetime.combine(self.config.start_date, time(0), self.engine.calendar.zone)
+
+    def read(self, raw: bytes, received_at: datetime) -> Reading:
+        return read_mail(raw, received_at, config=self.config, rules=self.rules.classification,
+                         get_case=self.cases.get, participant_cases=self.cases.participants)
+
+    def poll(self) -> PollReport:
+        now = self.clock.now()
+        report = PollReport()
+        incoming = self.mailbox.fetch_new(self.start())
+        report.fetched = len(incoming)
+        processed: list[str] = []
+        for item in incoming:
+            try:
+                reading = self.read(item.raw, item.received_at)
+                key = reading.mail.dedupe_key
+                if self.store.seen(key):
+                    report.duplicates += 1
+                    self.store.audit({"at": now.isoformat(), "event": "duplicate", "key": key})
+                    processed.append(item.backend_id)
+                    continue
+                handled = self.handler.handle(reading, item.raw, now)
+                self.outbox.stage()
+                self.store.mark_seen(key)
+                self.store.audit({
+                    "at": now.isoformat(), "event": "mail", "outcome": handled.outcome,
+                    "reference": handled.reference, "detail": handled.detail,
+                    "reading": reading.to_json(),
+                })
+                report.handled.append((key, handled.outcome, handled.reference))
+                processed.append(item.backend_id)
+            except Exception as err:  # one bad email never stops the others
+                self.outbox.discard()
+                reason = (f"unreadable: {err}" if isinstance(err, MailParseError)
+                          else f"could not be handled: {type(err).__name__}: {err}")
+                log.warning("quarantining %s: %s", item.backend_id, type(err).__name__)
+                self.store.triage_add({
+                    "received": item.received_at.isoformat(), "sender": "", "subject": "",
+                    "reason": f"quarantined, {reason}", "reference": None, "message_id": "",
+                    "sha": self.store.keep_raw(item.raw), "kind": "quarantined",
+                })
+                self.store.audit({"at": now.isoformat(), "event": "quarantine",
+                                  "backend_id": item.backend_id, "reason": reason})
+                report.quarantined.append((item.backend_id, reason))
+        self.store.set_meta("last_poll", now.isoformat())
+        self.store.commit()
+        # Only now that the changes are durable does the mail leave the inbox.
+        for backend_id in processed:
+            self.mailbox.mark_processed(backend_id)
+        for backend_id, reason in report.quarantined:
+            self.mailbox.quarantine(backend_id, reason)
+        report.delivered, report.failed = self._deliver(now)
+        return report
+
+    def tick(self) -> TickReport:
+        now = self.clock.now()
+        report = TickReport()
+        for case in self.cases.open():
+            try:
+                outcome = self.engine.fire_due(case, now)
+                if not outcome.applied:
+                    continue
+                self.handler.queue_outcome(outcome, now, None)
+                self.outbox.stage()
+                self.cases.put(outcome.case)
+                report.cases_changed.append(case.reference)
+                self.store.audit({"at": now.isoformat(), "event": "tick",
+                                  "reference": case.reference, "stage": outcome.case.stage})
+            except Exception as err:  # one broken case must not stop the others' deadlines
+                self.outbox.discard()
+                log.exception("deadline tick failed for %s", case.reference)
+                self.store.audit({"at": now.isoformat(), "event": "tick-error",
+                                  "reference": case.reference, "error": type(err).__name__})
+        report.digests = send_digests(now=now, config=self.config, engine=self.engine,
+                                      cases=self.cases, store=self.store, outbox=self.outbox)
+        self.outbox.stage()
+        self.store.set_meta("last_tick", now.isoformat())
+        self.store.commit()
+        report.delivered, report.failed = self._deliver(now)
+        return report
+
+    def _deliver(self, now: datetime) -> tuple[int, int]:
+        delivered, failed = deliver(self.store, self.mailbox, shadow=self.config.shadow_mode, now=now)
+        if delivered:
+            self.store.commit()
+        return delivered, failed
+
+    def once(self) -> tuple[PollReport, TickReport]:
+        return self.poll(), self.tick()
+
+
+def build_app(config_path: Path, clock: Clock, *, mailbox: Mailbox | None = None) -> App:
+    rules = Rules.load(config_path)
+    store = Store(rules.config.store.directory)
+    try:
+        return App(rules, clock, mailbox or local_mailbox(rules.config), store)
+    except BaseException:
+        store.close()
+        raise

@@ -1,0 +1,108 @@
+"""Command line: demo, run, once, cases, inspect, lint."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from datetime import datetime
+from pathlib import Path
+
+from bot.clock import LONDON, Clock, FixedClock, SystemClock
+from bot.yamlsource import ProblemsError
+
+
+def _parse_now(value: str) -> datetime:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date-time like 2026-12-01T09:00") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=LONDON)
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
+    parser.add_argument("--config", type=Path, default=Path("config.yaml"),
+                        help="the configuration file (default: ./config.yaml)")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    sub = parser.add_subparsers(dest="command", required=True)
+    demo = sub.add_parser("demo", help="play every path of the procedure on a simulated clock")
+    demo.add_argument("--workspace", type=Path, help="keep the demo workspace here")
+    demo.add_argument("--quiet", action="store_true", help="print only the summary")
+    sub.add_parser("run", help="the daemon: poll and tick until Ctrl-C")
+    once = sub.add_parser("once", help="one poll and one deadline tick, then exit")
+    once.add_argument("--now", type=_parse_now, help="the clock, e.g. 2026-12-01T09:00 (Europe/London)")
+    cases = sub.add_parser("cases", help="open cases; 'cases show REF' for one case")
+    cases.add_argument("action", nargs="?", choices=["show"])
+    cases.add_argument("reference", nargs="?")
+    cases.add_argument("--now", type=_parse_now, help="judge overdue at this time")
+    inspect = sub.add_parser("inspect", help="how the bot reads an email (changes nothing)")
+    inspect.add_argument("file", type=Path)
+    sub.add_parser("lint", help="check config, rules and templates")
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        return _dispatch(args)
+    except ProblemsError as err:
+        print("The bot cannot start; fix these first:", file=sys.stderr)
+        for problem in err.problems:
+            print(f"  {problem}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        return 130
+
+
+def _dispatch(args: argparse.Namespace) -> int:
+    from bot.store import StoreError
+
+    try:
+        if args.command == "demo":
+            from bot.demo import run_demo
+
+            return run_demo(workspace=args.workspace, quiet=args.quiet)
+        if args.command == "lint":
+            from bot.lint import lint
+
+            return lint(args.config)
+        if args.command == "inspect":
+            from bot.views import inspect_file
+
+            return inspect_file(args.config, args.file)
+        if args.command == "cases":
+            from bot.views import show_case, show_cases
+
+            clock: Clock = FixedClock(args.now) if args.now else SystemClock()
+            if args.action == "show":
+                if not args.reference:
+                    print("usage: cases show REF", file=sys.stderr)
+                    return 2
+                return show_case(args.config, args.reference, clock)
+            return show_cases(args.config, clock)
+        if args.command == "once":
+            from bot.app import build_app
+
+            clock = FixedClock(args.now) if args.now else SystemClock()
+            app = build_app(args.config, clock)
+            try:
+                poll, tick = app.once()
+            finally:
+                app.store.close()
+            print(f"poll: {poll.fetched} fetched, {len(poll.handled)} handled, "
+                  f"{poll.duplicates} duplicates, {len(poll.quarantined)} quarantined; "
+                  f"tick: {len(tick.cases_changed)} cases moved by deadlines, {tick.digests} digests; "
+                  f"sent {poll.delivered + tick.delivered}")
+            return 0
+        if args.command == "run":
+            from bot.daemon import run_daemon
+
+            return run_daemon(args.config)
+    except StoreError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 3
+    raise AssertionError(args.command)

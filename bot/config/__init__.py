@@ -1,0 +1,38 @@
+"""The bot's configuration: validated models, lookups, and a loader naming file and line."""
+
+from bot.config.directory import ROLES, Person, Provider, Role, Teams
+from bot.config.loader import config_from_doc, load_config
+from bot.config.mailbox_settings import (
+    EwsMailbox,
+    GraphMailbox,
+    ImapMailbox,
+    LocalMailbox,
+    MailboxSettings,
+)
+from bot.config.model import Config
+from bot.config.settings import ClosureDay, Council, Limits, RulesFiles, StoreSettings, TimeSettings
+from bot.yamlsource import Problem, ProblemsError
+
+__all__ = [
+    "ROLES",
+    "ClosureDay",
+    "Config",
+    "Council",
+    "EwsMailbox",
+    "GraphMailbox",
+    "ImapMailbox",
+    "Limits",
+    "LocalMailbox",
+    "MailboxSettings",
+    "Person",
+    "Problem",
+    "ProblemsError",
+    "Provider",
+    "Role",
+    "RulesFiles",
+    "StoreSettings",
+    "Teams",
+    "TimeSettings",
+    "config_from_doc",
+    "load_config",
+]

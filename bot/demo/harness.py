@@ -1,0 +1,108 @@
+"""A workspace with the example config, a local mailbox and a clock that moves only when told."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import shutil
+from collections.abc import Iterable
+from datetime import date, datetime, time, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+
+from bot.app import App, build_app
+from bot.clock import LONDON, FixedClock
+from bot.mailbox.maildir import LocalMailbox
+
+PROJECT = Path(__file__).resolve().parents[2]
+# When the clock moves over a day, the bot runs at these times: digest, letters, reminders.
+DAILY_RUNS = (time(8, 5), time(9, 5), time(14, 5), time(17, 30))
+
+
+def project_files() -> Path:
+    """The folder holding config.yaml, rules/ and templates/ (the checkout)."""
+    for candidate in (Path.cwd(), PROJECT):
+        if (candidate / "config.yaml").exists() and (candidate / "rules").is_dir():
+            return candidate
+    raise FileNotFoundError("cannot find config.yaml, rules/ and templates/; run from the project folder")
+
+
+class Workspace:
+    """The example config copied to `root`, the bot built on it, and helpers to drive it."""
+
+    def __init__(self, root: Path, start: datetime, *, shadow: bool = False,
+                 source: Path | None = None) -> None:
+        source = source or project_files()
+        self.root = root
+        root.mkdir(parents=True, exist_ok=True)
+        root.chmod(0o700)
+        for folder in ("rules", "templates"):
+            shutil.copytree(source / folder, root / folder, dirs_exist_ok=True)
+        text = (source / "config.yaml").read_text(encoding="utf-8")
+        if shadow:
+            text = text.replace("shadow_mode: false", "shadow_mode: true")
+        (root / "config.yaml").write_text(text, encoding="utf-8")
+        self.clock = FixedClock(start)
+        self.app: App = build_app(root / "config.yaml", self.clock)
+        assert isinstance(self.app.mailbox, LocalMailbox)
+        self.mailbox: LocalMailbox = self.app.mailbox
+        self.domain = self.app.config.mailbox.address.split("@", 1)[1]
+
+    def close(self) -> None:
+        self.app.store.close()
+
+    # --- mail in ----------------------------------------------------------------
+    def email(self, sender: str, subject: str, body: str, *, at: datetime | None = None,
+              name: str = "", cc: Iterable[str] = (), in_reply_to: str | None = None,
+              headers: dict[str, str] | None = None, to: str | None = None) -> str:
+        """Drop an email into the inbox as received at `at` (default: now); returns its Message-ID."""
+        at = at or self.clock.now()
+        message = EmailMessage()
+        message["From"] = f"{name} <{sender}>" if name else sender
+        message["To"] = to or self.app.config.mailbox.address
+        if cc:
+            message["Cc"] = ", ".join(cc)
+        message["Subject"] = subject
+        message["Date"] = format_datetime(at)
+        domain = sender.split("@", 1)[1]
+        message_id = make_msgid(idstring=f"{int(at.timestamp())}", domain=domain)
+        message["Message-ID"] = message_id
+        if in_reply_to:
+            message["In-Reply-To"] = f"<{in_reply_to}>"
+            message["References"] = f"<{in_reply_to}>"
+        for key, value in (headers or {}).items():
+            message[key] = value
+        message.set_content(body)
+        self.mailbox.deliver(message.as_bytes(policy=email.policy.SMTP), at)
+        return message_id.strip("<>")
+
+    # --- time -------------------------------------------------------------------
+    def run(self, at: datetime | None = None) -> None:
+        if at is not None:
+            self.clock.set(at)
+        self.app.once()
+
+    def advance_to(self, until: datetime) -> None:
+        """Move the clock forward, running the bot at the daily times on the way, then at `until`."""
+        now = self.clock.now()
+        day = now.astimezone(LONDON).date()
+        while day <= until.date():
+            for moment in self.daily_times(day):
+                if now < moment < until:
+                    self.run(moment)
+            day += timedelta(days=1)
+        self.run(until)
+
+    @staticmethod
+    def daily_times(day: date) -> list[datetime]:
+        return [datetime.combine(day, t, LONDON) for t in DAILY_RUNS]
+
+    # --- mail out ---------------------------------------------------------------
+    def sent(self) -> list[EmailMessage]:
+        messages = []
+        for _, raw in self.mailbox.sent_messages():
+            parsed = email.message_from_bytes(raw, policy=email.policy.default)
+            assert isinstance(parsed, EmailMessage)
+            messages.append(parsed)
+        return messages

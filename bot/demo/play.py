@@ -1,0 +1,61 @@
+"""Run the demo story and print each case's timeline; leave the letters as .eml files."""
+
+from __future__ import annotations
+
+import tempfile
+import time
+from collections import Counter
+from email import message_from_bytes
+from email.policy import default as default_policy
+from pathlib import Path
+
+from bot.demo.harness import Workspace
+from bot.demo.script import END, SCENES, START, Story
+from bot.procedure.case import Case
+from bot.views import render_case
+
+
+def export_letters(ws: Workspace, folder: Path) -> int:
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    count = 0
+    for _, raw in ws.mailbox.sent_messages():
+        message = message_from_bytes(raw, policy=default_policy)
+        local = str(message.get("Message-ID", "")).strip("<>").split("@", 1)[0]
+        count += 1
+        path = folder / f"{count:03d}-{local}.eml"
+        path.write_bytes(raw)
+        path.chmod(0o600)
+    return count
+
+
+def run_demo(workspace: Path | None = None, quiet: bool = False) -> int:
+    started = time.perf_counter()
+    root = workspace or Path(tempfile.mkdtemp(prefix="ccbot-demo-"))
+    ws = Workspace(root, START)
+    story = Story(ws)
+    try:
+        for scene in SCENES:
+            scene(story)
+        story.play(END)
+        store = ws.app.store
+        references = sorted({*(c.reference for c in ws.app.cases.open()),
+                             *store.closed_references()})
+        cases = [Case.model_validate(store.get_case(ref)) for ref in references]
+        if not quiet:
+            for case in cases:
+                print(render_case(case, ws.app.rules, ws.clock.now()))
+                print("-" * 100)
+        letters = export_letters(ws, root / "letters")
+        stages = Counter(case.stage for case in cases)
+        triage = store.triage_items()
+    finally:
+        ws.close()
+    elapsed = time.perf_counter() - started
+    print(f"Demo: {len(cases)} cases from {START:%d %b %Y} to {END:%d %b %Y} "
+          f"(simulated, Europe/London) in {elapsed:.1f} s")
+    print("  final stages: " + ", ".join(f"{stage} {n}" for stage, n in sorted(stages.items())))
+    print(f"  {letters} letters, reminders, receipts and calendar invitations sent, "
+          f"as .eml files in {root / 'letters'}")
+    print(f"  {len(triage)} email(s) waiting in triage for an officer")
+    print(f"  workspace (config, mailbox, store, shared drive): {root}")
+    return 0

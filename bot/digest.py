@@ -1,0 +1,88 @@
+"""The daily digest for each officer and the reminder of what waits in triage."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any
+
+from bot.actions.outbox import Outbox
+from bot.actions.recipients import Recipient
+from bot.cases import CaseIndex
+from bot.config import Config
+from bot.procedure.engine import Engine
+from bot.store import Store
+
+UPCOMING_WORKING_DAYS = 5
+
+
+def _day(value: Any) -> date:
+    try:
+        return datetime.fromisoformat(str(value)).date()
+    except ValueError:
+        return date.min
+
+
+def send_digests(*, now: datetime, config: Config, engine: Engine, cases: CaseIndex,
+                 store: Store, outbox: Outbox) -> int:
+    """Once per working day after digest time: each officer's due, overdue and upcoming work."""
+    calendar = engine.calendar
+    local = now.astimezone(calendar.zone)
+    today = local.date()
+    if not calendar.is_working_day(today) or local.time() < config.digest_time():
+        return 0
+    if store.get_meta("digest_day") == today.isoformat():
+        return 0
+    horizon = calendar.add_working_days(today, UPCOMING_WORKING_DAYS).due
+    triage = store.triage_items()
+    people = {p.id: p for role in ("cmo", "spo", "head_of_procurement")
+              for p in config.people_with_role(role)}
+    lists: dict[str, dict[str, list[dict[str, Any]]]] = {
+        pid: {"due_today": [], "overdue": [], "upcoming": []} for pid in people
+    }
+    for case in cases.open():
+        provider = config.provider(case.provider_id) if case.provider_id else None
+        for deadline in case.deadlines:
+            if deadline.status not in ("pending", "fired"):
+                continue
+            if deadline.remind in ("spo", "head_of_procurement"):
+                owners = [p.id for p in config.people_with_role(deadline.remind)]
+            else:
+                owners = [case.officer_id] if case.officer_id else []
+            item = {"reference": case.reference, "title": deadline.title, "due": deadline.due,
+                    "provider": provider.name if provider else ""}
+            if engine.is_overdue(deadline, now):
+                bucket = "overdue"
+            elif deadline.due == today:
+                bucket = "due_today"
+            elif deadline.due <= horizon:
+                bucket = "upcoming"
+            else:
+                continue
+            for owner in owners:
+                if owner in lists:
+                    lists[owner][bucket].append(item)
+    sent = 0
+    for pid, buckets in lists.items():
+        person = people[pid]
+        counts_triage = "cmo" in person.roles
+        if not any(buckets.values()) and not (counts_triage and triage):
+            continue
+        for items in buckets.values():
+            items.sort(key=lambda i: (i["due"], i["reference"]))
+        if outbox.queue_message(
+            template="daily_digest", to=[Recipient(person.name, person.email)], case=None,
+            key=f"digest.{pid}.{today.isoformat()}", now=now,
+            extra={**buckets, "triage_count": len(triage) if counts_triage else 0},
+        ):
+            sent += 1
+    if triage:
+        officers = [Recipient(p.name, p.email) for p in config.people_with_role("cmo")]
+        items = [{"id": t.get("id", ""), "received": _day(t.get("received")), "sender": t["sender"],
+                  "subject": t["subject"], "reason": t["reason"]} for t in triage]
+        if officers and outbox.queue_message(
+            template="triage_reminder", to=officers, case=None, key=f"triage.{today.isoformat()}",
+            now=now, extra={"items": items},
+        ):
+            sent += 1
+    store.set_meta("digest_day", today.isoformat())
+    return sent

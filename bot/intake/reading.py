@@ -1,0 +1,101 @@
+"""How the bot reads one email: sender role, case, automated or not, kind; shared by poll and inspect."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from bot.classify import Classification, ClassificationRules, SenderInfo, classify
+from bot.config import Config
+from bot.intake.automated import detect_automated
+from bot.intake.message import AutomatedVerdict, ParsedMail
+from bot.intake.parse import parse_mail
+from bot.intake.threading import Threading, find_case
+from bot.procedure.case import Case
+
+LOOP_HEADER = "X-Contract-Concerns-Loop"
+
+
+@dataclass(frozen=True)
+class Reading:
+    mail: ParsedMail
+    received_at: datetime
+    automated: AutomatedVerdict
+    sender_role: str
+    directory_roles: tuple[str, ...]
+    threading: Threading
+    classification: Classification
+
+    @property
+    def reference(self) -> str | None:
+        return self.threading.reference
+
+    def to_json(self) -> dict[str, Any]:
+        """The reading as plain data, for `inspect` and the audit trail (no body text)."""
+        return {
+            "message_id": self.mail.message_id,
+            "dedupe_key": self.mail.dedupe_key,
+            "from": self.mail.sender,
+            "subject": self.mail.subject,
+            "received_at": self.received_at.isoformat(),
+            "sender_role": self.sender_role,
+            "directory_roles": list(self.directory_roles),
+            "case": {"reference": self.threading.reference, "found_by": self.threading.how,
+                     "detail": self.threading.detail},
+            "kind": self.classification.kind,
+            "decided_by": self.classification.rule,
+            "rules_hit": [
+                {"rule": hit.rule, "kind": hit.kind, "checks": list(hit.checks)}
+                for hit in self.classification.hits
+            ],
+            "automated": {"automated": self.automated.automated, "kind": self.automated.kind,
+                          "reasons": list(self.automated.reasons),
+                          "failed_recipients": list(self.automated.failed_recipients),
+                          "original_message_id": self.automated.original_message_id},
+            "attachments": [{"filename": a.filename, "content_type": a.content_type, "size": a.size}
+                            for a in self.mail.attachments],
+            "defects": list(self.mail.defects),
+        }
+
+
+def sender_role(address: str, case: Case | None, config: Config) -> tuple[str, tuple[str, ...]]:
+    """The sender's part in this email's case (see classify.SenderInfo), and directory roles."""
+    person = config.person_by_email(address)
+    roles = tuple(person.roles) if person else ()
+    if case is not None and address == case.referrer:
+        return "referrer", roles
+    if "spo" in roles or "head_of_procurement" in roles:
+        return "spo", roles
+    if "cmo" in roles:
+        return "cmo", roles
+    provider = config.provider_by_address(address)
+    if provider is not None and (case is None or case.provider_id in (None, provider.id)):
+        return "provider", roles
+    if person is not None and roles != ("referrer",) and case is not None:
+        return "staff", roles
+    if config.may_refer(address):
+        return ("referrer" if person else "referrer_domain"), roles
+    if person is not None:
+        return "staff", roles
+    return "unknown", roles
+
+
+def read_mail(raw: bytes, received_at: datetime, *, config: Config, rules: ClassificationRules,
+              get_case: Callable[[str], Case | None],
+              participant_cases: Mapping[str, set[str]]) -> Reading:
+    """Parse, detect automated mail, thread and classify; changes nothing."""
+    mail = parse_mail(raw)
+    own_domain = config.mailbox.address.split("@", 1)[1]
+    own_domains = [own_domain, *config.council.own_domains]
+    automated = detect_automated(mail, raw, own_domains, LOOP_HEADER)
+    threading = find_case(mail, own_domain=own_domain, exists=lambda ref: get_case(ref) is not None,
+                          participant_cases=participant_cases)
+    case = get_case(threading.reference) if threading.reference else None
+    role, roles = sender_role(mail.sender, case, config)
+    info = SenderInfo(
+        role=role, case_reference=threading.reference, case_stage=case.stage if case else None,
+        automated=automated.automated,
+    )
+    return Reading(mail, received_at, automated, role, roles, threading, classify(mail, info, rules))

@@ -1,0 +1,64 @@
+"""Find the case an email belongs to: reference in the subject, our Message-IDs, or the sender."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from bot.intake.message import ParsedMail
+
+REFERENCE = re.compile(r"\bCC-(\d{4})-(\d{4,6})\b", re.IGNORECASE)
+# Message-IDs the bot makes start with the lower-cased reference (see letters.compose).
+OUR_ID = re.compile(r"^(cc-\d{4}-\d{4,6})\.", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class Threading:
+    reference: str | None
+    how: str  # "subject", "in-reply-to", "references", "participant", "" when not found
+    detail: str = ""
+
+
+def normalise(reference: str) -> str:
+    match = REFERENCE.search(reference)
+    if not match:
+        return reference.upper()
+    return f"CC-{match.group(1)}-{match.group(2)}"
+
+
+def references_in(text: str) -> list[str]:
+    return [f"CC-{m.group(1)}-{m.group(2)}" for m in REFERENCE.finditer(text)]
+
+
+REPLY_PREFIX = re.compile(r"^\s*((re|fw|fwd|aw|wg|sv|antw)\s*:\s*)+", re.IGNORECASE)
+
+
+def is_reply(mail: ParsedMail) -> bool:
+    return bool(mail.in_reply_to or mail.references or REPLY_PREFIX.match(mail.subject))
+
+
+def find_case(mail: ParsedMail, *, own_domain: str, exists: Callable[[str], bool],
+              participant_cases: Mapping[str, set[str]]) -> Threading:
+    """The case this mail threads to, and how it was found; first match wins in this order."""
+    for field_name, ids in (("in-reply-to", mail.in_reply_to), ("references", mail.references)):
+        for message_id in reversed(ids):
+            local, _, domain = message_id.partition("@")
+            match = OUR_ID.match(local)
+            if match and domain.lower() == own_domain.lower():
+                reference = normalise(match.group(1))
+                if exists(reference):
+                    return Threading(reference, field_name, message_id)
+    for reference in references_in(mail.subject):
+        if exists(reference):
+            return Threading(reference, "subject", reference)
+    if not is_reply(mail):
+        # A fresh email from someone with an open case is a new matter, not part of that case.
+        return Threading(None, "")
+    cases = participant_cases.get(mail.sender, set())
+    if len(cases) == 1:
+        (reference,) = tuple(cases)
+        return Threading(reference, "participant", mail.sender)
+    if len(cases) > 1:
+        return Threading(None, "", f"sender is a participant of {len(cases)} open cases")
+    return Threading(None, "")

@@ -1,0 +1,362 @@
+"""Renders letter and email templates (sandboxed Jinja2) into a subject, plain text and HTML."""
+
+from __future__ import annotations
+
+import re
+import traceback
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from jinja2 import (
+    FileSystemLoader,
+    StrictUndefined,
+    Template,
+    TemplateError,
+    TemplateNotFound,
+    TemplateSyntaxError,
+    Undefined,
+    UndefinedError,
+    nodes,
+    select_autoescape,
+)
+from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+from bot.yamlsource import Problem
+
+MESSAGE_SUFFIX = ".txt.j2"
+LAYOUT = "_layout.html.j2"
+REQUIRED_BLOCKS = ("subject", "body")
+_NAME = re.compile(r"^[a-z0-9][a-z0-9_]*$")
+# Spelled out rather than strftime("%A") so output never depends on the process locale.
+_DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
+_MONTHS = (
+    "January", "February", "March", "April", "May", "June", "July",
+    "August", "September", "October", "November", "December",
+)  # fmt: skip
+
+__all__ = ["Rendered", "Renderer", "longdate", "sample_context", "shortdate"]
+
+
+@dataclass(frozen=True)
+class Rendered:
+    """One message ready to compose: a one-line subject and the same body as text and HTML."""
+
+    subject: str
+    text: str
+    html: str
+
+
+def _as_date(value: Any, filter_name: str) -> date:
+    if isinstance(value, Undefined):
+        value._fail_with_undefined_error()  # documented Undefined API: raises UndefinedError
+    if not isinstance(value, date):
+        raise TypeError(f"{filter_name} needs a date, not {type(value).__name__}")
+    return value
+
+
+def longdate(value: Any) -> str:
+    """'Thursday 3 December 2026'."""
+    day = _as_date(value, "longdate")
+    return f"{_DAYS[day.weekday()]} {day.day} {_MONTHS[day.month - 1]} {day.year}"
+
+
+def shortdate(value: Any) -> str:
+    """'03/12/2026'."""
+    day = _as_date(value, "shortdate")
+    return f"{day.day:02d}/{day.month:02d}/{day.year:04d}"
+
+
+def quote(value: Any) -> str:
+    """Prefix each line with '> ', so quoted email text stands apart from ours."""
+    return "\n".join(f"> {line}".rstrip() for line in str(value).splitlines())
+
+
+def _tidy(text: str) -> str:
+    lines = [line.rstrip() for line in text.replace("\r\n", "\n").split("\n")]
+    joined = re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip("\n")
+    return joined + "\n"
+
+
+def _one_line(subject: str) -> str:
+    # A newline in a subject would be a header injection; collapse all whitespace.
+    return " ".join(subject.split())
+
+
+def _paragraphs(text: str) -> list[dict[str, Any]]:
+    """Split tidy text into paragraphs; a paragraph of '> ' lines becomes a quotation."""
+    result: list[dict[str, Any]] = []
+    for chunk in text.strip("\n").split("\n\n"):
+        lines = chunk.split("\n")
+        quoted = all(line.startswith(">") for line in lines)
+        if quoted:
+            lines = [line[1:].removeprefix(" ") for line in lines]
+        result.append({"quoted": quoted, "lines": lines})
+    return result
+
+
+class Renderer:
+    """Loads templates from one directory; email text only ever enters as context values."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+        self._loader = FileSystemLoader(str(self.directory))
+        # Immutable: a template may read the context but never change the caller's case data.
+        self._env = ImmutableSandboxedEnvironment(
+            loader=self._loader,
+            undefined=StrictUndefined,
+            autoescape=select_autoescape(
+                enabled_extensions=("html.j2", "html"), default_for_string=False, default=False
+            ),
+            trim_blocks=True,
+            lstrip_blocks=True,
+        )
+        self._env.filters.update(longdate=longdate, shortdate=shortdate, quote=quote)
+
+    def names(self) -> set[str]:
+        """Message template names: every `<name>.txt.j2` not starting with '_'."""
+        return {
+            path.name.removesuffix(MESSAGE_SUFFIX)
+            for path in self.directory.glob(f"*{MESSAGE_SUFFIX}")
+            if not path.name.startswith("_")
+        }
+
+    def render(self, name: str, context: Mapping[str, Any]) -> Rendered:
+        if not _NAME.match(name):
+            raise TemplateNotFound(f"{name}{MESSAGE_SUFFIX}")
+        template = self._env.get_template(f"{name}{MESSAGE_SUFFIX}")
+        values = dict(context)
+        subject = _one_line(self._block(template, "subject", values))
+        if self._extends(template):
+            text = template.render(values)
+        else:
+            # A stand-alone template would print its subject too; take only the body.
+            text = self._block(template, "body", values)
+        text = _tidy(text)
+        html = self._env.get_template(LAYOUT).render(subject=subject, paragraphs=_paragraphs(text))
+        return Rendered(subject=subject, text=text, html=html)
+
+    def _block(self, template: Template, block: str, values: dict[str, Any]) -> str:
+        render_block = template.blocks.get(block)
+        if render_block is None:
+            raise TemplateError(f"{template.name} has no {{% block {block} %}}")
+        try:
+            return "".join(render_block(template.new_context(values)))
+        except Exception:
+            # Re-raised with the traceback mapped to template lines, as Template.render does.
+            self._env.handle_exception()
+
+    def _extends(self, template: Template) -> bool:
+        source, _, _ = self._loader.get_source(self._env, template.name or "")
+        return self._env.parse(source).find(nodes.Extends) is not None
+
+    def lint(self, sample_context: Mapping[str, Any] | None = None) -> list[Problem]:
+        """Syntax errors, missing blocks and render failures, each with file and line.
+
+        Each message template is rendered with `sample_context`, or by default with
+        `sample_context(name)`, so every variable it uses must exist in the letter context.
+        """
+        found: dict[tuple[str, int, str], Problem] = {}
+
+        def add(path: Path, line: int, message: str, fix: str) -> None:
+            problem = Problem(file=str(path), line=line, key=path.name, message=message, fix=fix)
+            found.setdefault((problem.file, problem.line, problem.message), problem)
+
+        if not (self.directory / LAYOUT).is_file():
+            add(self.directory / LAYOUT, 1, "the shared HTML layout is missing",
+                "restore templates/_layout.html.j2 from the release")  # fmt: skip
+        for path in sorted(self.directory.glob("*.j2")):
+            try:
+                tree = self._env.parse(path.read_text(encoding="utf-8"), path.name, str(path))
+            except TemplateSyntaxError as err:
+                add(path, err.lineno, f"syntax error: {err.message}", "correct the Jinja syntax")
+                continue
+            except UnicodeDecodeError:
+                add(path, 1, "the file is not UTF-8 text", "save it as UTF-8")
+                continue
+            if path.name.startswith("_") or not path.name.endswith(MESSAGE_SUFFIX):
+                continue
+            defined = {block.name for block in tree.find_all(nodes.Block)}
+            # A template that extends a layout may inherit its body; the subject is always its own.
+            required = ("subject",) if tree.find(nodes.Extends) else REQUIRED_BLOCKS
+            missing = [block for block in required if block not in defined]
+            for block in missing:
+                add(
+                    path,
+                    1,
+                    f"no {{% block {block} %}}",
+                    f"add {{% block {block} %}}...{{% endblock %}}",
+                )
+            if missing:
+                continue
+            name = path.name.removesuffix(MESSAGE_SUFFIX)
+            context = sample_context if sample_context is not None else _sample_for(name)
+            try:
+                self.render(name, context)
+            except UndefinedError as err:
+                add(*self._where(err, path), f"undefined variable: {err.message}",
+                    "use only the letter context variables, or guard it with "
+                    "'{% if ... is defined %}'")  # fmt: skip
+            except Exception as err:  # any failure in a council-edited template is a lint finding
+                add(*self._where(err, path), f"{type(err).__name__}: {err}",
+                    "correct the expression on that line")  # fmt: skip
+        return list(found.values())
+
+    def _where(self, err: BaseException, fallback: Path) -> tuple[Path, int]:
+        """The innermost template frame of a rendering error (may be a base template)."""
+        for frame in reversed(traceback.extract_tb(err.__traceback__)):
+            if frame.filename.endswith(".j2") and frame.lineno is not None:
+                return Path(frame.filename), frame.lineno
+        return fallback, 1
+
+
+def _sample_for(name: str) -> dict[str, Any]:
+    return sample_context(name)
+
+
+def _sample_extra(name: str) -> dict[str, Any]:
+    row = {
+        "reference": "CC-2026-0042",
+        "title": "Provider response to the concern letter",
+        "due": date(2026, 12, 17),
+        "provider": "Meadowbank Care Ltd",
+    }
+    extras: dict[str, dict[str, Any]] = {
+        "internal_reminder": {"overdue": False},
+        "command_receipt": {
+            "done": ["screen: eligible - screening recorded, case activated"],
+            "not_understood": ["screen: maybe"],
+            "ignored": ["Kind regards"],
+            "help": ["screen: eligible | investigation pending | operational | isolated"],
+        },
+        "daily_digest": {
+            "due_today": [row],
+            "overdue": [row],
+            "upcoming": [row],
+            "triage_count": 1,
+        },
+        "triage_reminder": {
+            "items": [
+                {
+                    "id": "t-7",
+                    "received": date(2026, 12, 2),
+                    "sender": "someone@elsewhere.example",
+                    "subject": "Question about CC-2026-0042",
+                    "reason": "unknown sender",
+                }
+            ]
+        },
+        "undelivered_alert": {
+            "failed_recipients": ["alex.morgan@meadowbank.example"],
+            "letter_subject": "[CC-2026-0042] Contract concern",
+        },
+        "admin_alert": {
+            "problem": "The mailbox could not be reached (CC-2026-0042 waiting).",
+            "since": date(2026, 12, 3),
+        },
+    }
+    if name:
+        return dict(extras.get(name, {}))
+    merged: dict[str, Any] = {}
+    for values in extras.values():
+        merged.update(values)
+    return merged
+
+
+def sample_context(name: str = "") -> dict[str, Any]:
+    """A complete example context with invented data; `extra` holds what template `name` needs.
+
+    With no name, `extra` merges every template's extras (where two templates share a key,
+    the value suits both when used as a truth value).
+    """
+    provider = {"name": "Meadowbank Care Ltd", "contract_reference": "ASC-HC-2024-017"}
+    officer = {"name": "Priya Shah", "email": "priya.shah@council.example"}
+    referrer = {"name": "Tom Ellis", "email": "tom.ellis@council.example"}
+    concern = (
+        "Dear Contract Management Team,\n\n"
+        "Following the conclusion of the safeguarding enquiry on 2 November, I am raising a\n"
+        "concern about repeated missed evening calls for a resident at Meadowbank.\n\n"
+        "Tom Ellis\nSocial Worker"
+    )
+    deadline = {
+        "name": "provider_response",
+        "step": "3",
+        "title": "Provider response to the concern letter",
+        "due": date(2026, 12, 17),
+        "explanation": "14 days after the concern letter of 3 December 2026",
+    }
+    return {
+        "council": {
+            "name": "Example Borough Council",
+            "team_name": "Contract Management Team",
+            "team_address": "Town Hall\nHigh Street\nExampleton EX1 1AA",
+        },
+        "recipient": {"name": "Alex Morgan", "email": "alex.morgan@meadowbank.example"},
+        "case": {
+            "reference": "CC-2026-0042",
+            "stage": "awaiting_provider",
+            "stage_title": "Awaiting the provider's response",
+            "step": "3",
+            "opened_on": date(2026, 12, 1),
+            "received_day": date(2026, 12, 1),
+            "subject": "Concern: missed evening calls at Meadowbank",
+            "concern_text": concern,
+            "concern_from": dict(referrer),
+            "referrer": referrer,
+            "provider": provider,
+            "officer": officer,
+            "screening": {
+                "proposal": "eligible",
+                "reasons": [
+                    "the safeguarding enquiry has concluded",
+                    "the concern is less than 6 months old",
+                ],
+            },
+            "conclusion": "The provider missed four evening calls in October.",
+            "recommendation": "Agree an improvement plan with the provider.",
+            "remedial_actions": [
+                {"action": "Review the rota for evening calls", "due": date(2027, 1, 15)},
+                {"action": "Refresher training for care staff", "due": None},
+            ],
+            "decision": "agreed",
+            "alternative": "",
+            "more_info": "Please obtain the call monitoring logs for October.",
+            "default_notice": False,
+            "dispute": {
+                "grounds_text": "Two of the calls were cancelled by the family.",
+                "outcome": "rejected",
+                "reasons": "The call logs show no cancellation.",
+            },
+            "follow_up_due": date(2027, 1, 29),
+            "deadlines": [
+                {
+                    "name": "screening",
+                    "step": "1",
+                    "title": "Screen the concern",
+                    "due": date(2026, 12, 1),
+                    "explanation": "the same working day as receipt",
+                    "overdue": False,
+                },
+                {
+                    "name": "concern_letter",
+                    "step": "3",
+                    "title": "Send the concern letter",
+                    "due": date(2026, 12, 3),
+                    "explanation": "2 working days from receipt",
+                    "overdue": False,
+                },
+                dict(deadline, overdue=False),
+            ],
+        },
+        "deadline": deadline,
+        "mail": {
+            "sender": "alex.morgan@meadowbank.example",
+            "sender_name": "Alex Morgan",
+            "subject": "RE: [CC-2026-0042] Contract concern",
+            "text": "We do not accept the allegations.\nOur logs show the calls took place.",
+        },
+        "today": date(2026, 12, 3),
+        "extra": _sample_extra(name),
+    }

@@ -1,0 +1,41 @@
+"""`lint`: check config, procedure, classification and command rules, and templates together."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from bot.classify import load_classification
+from bot.commands import load_command_policy
+from bot.config import load_config
+from bot.letters.render import Renderer
+from bot.procedure.model import load_procedure
+from bot.yamlsource import Problem, ProblemsError
+
+
+def lint(config_path: Path) -> int:
+    problems: list[Problem] = []
+    try:
+        config = load_config(config_path)
+    except ProblemsError as err:
+        problems.extend(err.problems)
+        config = None
+    if config is not None:
+        renderer = Renderer(config.templates)
+        problems.extend(renderer.lint())
+        loaders = (
+            lambda: load_procedure(config.rules.procedure, renderer.names()),
+            lambda: load_classification(config.rules.classification),
+            lambda: load_command_policy(config.rules.commands),
+        )
+        for load in loaders:
+            try:
+                load()
+            except ProblemsError as err:
+                problems.extend(err.problems)
+    for problem in problems:
+        print(problem)
+    if problems:
+        print(f"{len(problems)} problem(s)")
+        return 1
+    print("ok: config, rules and templates are valid")
+    return 0

@@ -1,0 +1,167 @@
+"""Durable, owner-only file primitives: atomic replace, fsynced appends, JSON Lines reading."""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from bot.store.errors import StoreError
+
+FILE_MODE = 0o600
+DIR_MODE = 0o700
+_TAIL_BLOCK = 4096
+
+
+def ensure_dir(path: Path) -> None:
+    """Create `path` (and missing parents) as 0700 whatever the umask, and make it durable."""
+    if path.is_dir():
+        return
+    ensure_dir(path.parent)
+    try:
+        os.mkdir(path, DIR_MODE)
+    except FileExistsError:
+        return
+    os.chmod(path, DIR_MODE)
+    fsync_dir(path.parent)
+
+
+def fsync_dir(path: Path) -> None:
+    """Persist a directory entry change (create, rename, unlink)."""
+    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+
+
+def _write_all(fd: int, data: bytes) -> None:
+    view = memoryview(data)
+    while view:
+        written = os.write(fd, view)
+        view = view[written:]
+
+
+def atomic_write(path: Path, data: bytes) -> None:
+    """Replace `path` with `data` so a crash leaves either the old or the new file, never half."""
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    try:
+        os.fchmod(fd, FILE_MODE)
+        _write_all(fd, data)
+        os.fsync(fd)
+    except BaseException:
+        os.close(fd)
+        os.unlink(tmp)
+        raise
+    os.close(fd)
+    try:
+        os.replace(tmp, path)
+    except BaseException:
+        os.unlink(tmp)
+        raise
+    fsync_dir(path.parent)
+
+
+def append_bytes(path: Path, data: bytes) -> None:
+    """Append and fsync; a new file is created 0600 and its directory entry made durable."""
+    is_new = not path.exists()
+    fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, FILE_MODE)
+    try:
+        os.fchmod(fd, FILE_MODE)
+        _write_all(fd, data)
+        os.fsync(fd)
+    finally:
+        os.close(fd)
+    if is_new:
+        fsync_dir(path.parent)
+
+
+def _tail(path: Path) -> tuple[int, bytes]:
+    """Return (size, the file's end from a line start) holding its last complete line."""
+    with path.open("rb") as handle:
+        size = handle.seek(0, os.SEEK_END)
+        start, chunk = size, b""
+        # Read backwards until the chunk holds a full line before any partial tail.
+        while start > 0 and chunk.count(b"\n") < 2:
+            start = max(0, start - _TAIL_BLOCK)
+            handle.seek(start)
+            chunk = handle.read(size - start)
+        if start > 0:
+            chunk = chunk[chunk.index(b"\n") + 1 :]
+        return size, chunk
+
+
+def drop_partial_tail(path: Path) -> None:
+    """Cut off a half-written last line left by a crash, so the next append starts clean."""
+    if not path.exists():
+        return
+    size, chunk = _tail(path)
+    if size == 0 or chunk.endswith(b"\n"):
+        return
+    cut = chunk.rfind(b"\n")
+    keep = size - len(chunk) + cut + 1 if cut >= 0 else size - len(chunk)
+    os.truncate(path, keep)
+
+
+def last_json_line(path: Path) -> dict[str, Any] | None:
+    """The last complete JSON line of a file, ignoring a half-written tail."""
+    if not path.exists():
+        return None
+    _, chunk = _tail(path)
+    lines = [line for line in chunk.split(b"\n")[:-1] if line.strip()]
+    if not lines:
+        return None
+    return _parse_line(path, lines[-1], None)
+
+
+def _parse_line(path: Path, line: bytes, number: int | None) -> dict[str, Any]:
+    where = f"{path} line {number}" if number is not None else f"the last line of {path}"
+    try:
+        value = json.loads(line)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise StoreError(f"{where} is not valid JSON ({exc}); restore it from a backup") from exc
+    if not isinstance(value, dict):
+        raise StoreError(f"{where} is not a JSON object; restore the file from a backup")
+    return value
+
+
+def read_json_lines(path: Path) -> Iterator[dict[str, Any]]:
+    """Each complete line of a JSON Lines file; a half-written last line is skipped."""
+    if not path.exists():
+        return
+    with path.open("rb") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.endswith(b"\n"):
+                return
+            if line.strip():
+                yield _parse_line(path, line, number)
+
+
+def read_json(path: Path) -> Any:
+    """Parse a whole JSON file; damage is reported with the file name and the file left alone."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise StoreError(f"could not read {path}: {exc.strerror or exc}") from exc
+    try:
+        return json.loads(data)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise StoreError(
+            f"{path} is not valid JSON ({exc}); it was left untouched: "
+            "restore it from a backup or move it aside"
+        ) from exc
+
+
+def dump_json(value: Any) -> bytes:
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+
+
+def json_copy(value: Any, what: str) -> Any:
+    """A deep copy that also proves `value` is plain JSON, so bad data fails at the call site."""
+    try:
+        return json.loads(dump_json(value))
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"{what} must be plain JSON data (str, int, list, dict...): {exc}") from exc

@@ -1,0 +1,190 @@
+"""The case store: open cases in tinydb, closed ones archived, history in append-only files."""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import hashlib
+import re
+from collections.abc import Iterator
+from datetime import datetime
+from typing import Any
+
+from bot.store.archive import check_reference
+from bot.store.core import StoreCore
+from bot.store.errors import StoreError, write_failed
+from bot.store.files import atomic_write, ensure_dir, json_copy
+from bot.store.journal import SEEN_FILE, SENT_FILE, TRIAGE_FILE, audit_file, audit_lines
+
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")
+_RESERVED_META = frozenset({"schema_version", "counters"})
+
+
+class Store(StoreCore):
+    """Everything the bot remembers; changes are staged in memory until `commit()`.
+
+    Dicts go in and come out as copies, so a caller's later edits never leak into the store.
+    """
+
+    # -- cases -----------------------------------------------------------------------------------
+
+    def open_cases(self) -> list[dict[str, Any]]:
+        return [copy.deepcopy(case) for case in self._cases.documents()]
+
+    def get_case(self, reference: str) -> dict[str, Any] | None:
+        case = self._cases.get(reference) or self._staged_closed.get(reference)
+        if case is not None:
+            return copy.deepcopy(case)
+        try:
+            return self._archive.read(reference)
+        except ValueError:
+            return None
+
+    def put_case(self, case: dict[str, Any]) -> None:
+        reference = check_reference(case.get("reference"))
+        if case.get("status") not in ("open", "closed"):
+            raise ValueError(f"case {reference}: status must be 'open' or 'closed'")
+        self._stage("save a case")
+        doc = json_copy(case, f"case {reference}")
+        if doc["status"] == "closed":
+            self._cases.remove(reference)
+            self._maybe_archived.discard(reference)
+            self._staged_closed[reference] = doc
+        else:
+            if reference not in self._cases:
+                # Possibly a reopened case: its archive copy goes once open.json holds it.
+                self._maybe_archived.add(reference)
+            self._staged_closed.pop(reference, None)
+            self._cases.put(reference, doc)
+
+    def closed_references(self) -> list[str]:
+        closed = self._archive.references() | set(self._staged_closed)
+        return sorted(ref for ref in closed if ref not in self._cases)
+
+    def next_reference(self, year: int) -> str:
+        self._stage("allocate a case reference")
+        return f"CC-{year:04d}-{self._meta.next_number(f'reference-{year:04d}'):04d}"
+
+    # -- dedupe of incoming mail -----------------------------------------------------------------
+
+    def seen(self, key: str) -> bool:
+        return key in self._seen or key in self._staged_seen
+
+    def mark_seen(self, key: str) -> None:
+        self._stage("mark mail as seen")
+        if self.seen(key):
+            return
+        self._staged_seen.add(key)
+        self._stage_line(SEEN_FILE, {"key": key}, "seen")
+
+    # -- raw mail --------------------------------------------------------------------------------
+
+    def keep_raw(self, raw: bytes) -> str:
+        """Keep an email's bytes under their sha256; durable on return, not staged."""
+        self._writable("keep raw mail")
+        sha = hashlib.sha256(raw).hexdigest()
+        path = self.directory / "raw" / sha[:2] / f"{sha}.eml"
+        if path.exists():
+            return sha
+        try:
+            ensure_dir(path.parent)
+            atomic_write(path, raw)
+        except OSError as exc:
+            raise write_failed(self.directory, exc) from exc
+        return sha
+
+    def load_raw(self, sha: str) -> bytes:
+        if not _SHA256.match(sha):
+            raise ValueError(f"{sha!r} is not a sha256 hex digest")
+        path = self.directory / "raw" / sha[:2] / f"{sha}.eml"
+        try:
+            return path.read_bytes()
+        except OSError as exc:
+            raise StoreError(
+                f"could not read kept mail {path}: {exc.strerror or exc}; restore it from a backup"
+            ) from exc
+
+    # -- audit trail -----------------------------------------------------------------------------
+
+    def audit(self, entry: dict[str, Any]) -> None:
+        """Stage an entry; it gets a rising "seq" and is filed by its "at" month (else now)."""
+        self._stage("write to the audit trail")
+        line = json_copy(entry, "an audit entry")
+        self._stage_line(audit_file(self._audit_month(line.get("at"))), line, "audit")
+
+    def _audit_month(self, at: object) -> str:
+        when = self._clock.now()
+        if isinstance(at, str):
+            with contextlib.suppress(ValueError):
+                when = datetime.fromisoformat(at)
+        return f"{when.year:04d}-{when.month:02d}"
+
+    def audit_entries(self, reference: str | None = None) -> Iterator[dict[str, Any]]:
+        """Entries in seq order, staged ones last; filtered on their "reference" if given."""
+        pending = self._unconfirmed + self._staged_records
+        for line in audit_lines(self.directory, pending):
+            if reference is None or line.get("reference") == reference:
+                yield line
+
+    # -- outbox ----------------------------------------------------------------------------------
+
+    def outbox_add(self, item: dict[str, Any]) -> bool:
+        message_id = item.get("message_id")
+        if not isinstance(message_id, str) or not message_id:
+            raise ValueError("an outbox item needs a 'message_id' string")
+        self._stage("queue a letter")
+        if message_id in self._outbox or self.was_sent(message_id):
+            return False
+        self._outbox.put(message_id, json_copy(item, f"outbox item {message_id}"))
+        return True
+
+    def outbox_pending(self) -> list[dict[str, Any]]:
+        return [copy.deepcopy(item) for item in self._outbox.documents()]
+
+    def outbox_mark_sent(self, message_id: str, info: dict[str, Any]) -> None:
+        """Sent letters leave open.json for outbox/sent.jsonl, so open.json does not grow."""
+        self._stage("record a sent letter")
+        item = self._outbox.remove(message_id)
+        if item is None and self.was_sent(message_id):
+            return
+        self._staged_sent.add(message_id)
+        line: dict[str, Any] = {"message_id": message_id, "info": json_copy(info, "sent info")}
+        if item is not None and "reference" in item:
+            line["reference"] = item["reference"]
+        self._stage_line(SENT_FILE, line, "sent")
+
+    def was_sent(self, message_id: str) -> bool:
+        return message_id in self._sent or message_id in self._staged_sent
+
+    # -- triage ----------------------------------------------------------------------------------
+
+    def triage_add(self, item: dict[str, Any]) -> str:
+        self._stage("add a triage item")
+        doc = json_copy(item, "a triage item")
+        item_id = f"T{self._meta.next_number('triage'):04d}"
+        self._triage.put(item_id, {**doc, "id": item_id})
+        return item_id
+
+    def triage_items(self) -> list[dict[str, Any]]:
+        return [copy.deepcopy(item) for item in self._triage.documents()]
+
+    def triage_resolve(self, item_id: str, note: str) -> None:
+        """Resolved items move to triage/resolved.jsonl with the note."""
+        self._stage("resolve a triage item")
+        item = self._triage.remove(item_id)
+        if item is None:
+            raise KeyError(f"no unresolved triage item {item_id!r}")
+        self._stage_line(TRIAGE_FILE, {"id": item_id, "note": note, "item": item}, "resolved")
+
+    # -- small key/values ------------------------------------------------------------------------
+
+    def get_meta(self, key: str, default: Any = None) -> Any:
+        if key in _RESERVED_META:
+            raise ValueError(f"meta key {key!r} is kept by the store itself")
+        return copy.deepcopy(self._meta.get(key, default))
+
+    def set_meta(self, key: str, value: Any) -> None:
+        if key in _RESERVED_META:
+            raise ValueError(f"meta key {key!r} is kept by the store itself")
+        self._stage("save a setting")
+        self._meta.set(key, json_copy(value, f"meta value {key!r}"))
