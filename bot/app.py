@@ -58,8 +58,9 @@ def local_mailbox(config: Config) -> LocalMailbox:
     settings = config.mailbox.local
     if settings is None:
         raise ValueError("mailbox.local is not configured")
-    return LocalMailbox(settings.directory, config.mailbox.address,
-                        config.council.team_address, config.shared_drive)
+    return LocalMailbox(
+        settings.directory, config.mailbox.address, config.council.team_address, config.shared_drive
+    )
 
 
 @dataclass
@@ -92,16 +93,28 @@ class App:
         self.engine = rules.engine()
         self.cases = CaseIndex(store)
         self.outbox = Outbox(self.config, rules.procedure, rules.renderer, store)
-        self.handler = Handler(config=self.config, engine=self.engine, outbox=self.outbox,
-                               store=store, cases=self.cases, policy=rules.policy)
+        self.handler = Handler(
+            config=self.config,
+            engine=self.engine,
+            outbox=self.outbox,
+            store=store,
+            cases=self.cases,
+            policy=rules.policy,
+        )
 
     def start(self) -> datetime:
         """Mail received before the configured start date is never touched."""
         return datetime.combine(self.config.start_date, time(0), self.engine.calendar.zone)
 
     def read(self, raw: bytes, received_at: datetime) -> Reading:
-        return read_mail(raw, received_at, config=self.config, rules=self.rules.classification,
-                         get_case=self.cases.get, participant_cases=self.cases.participants)
+        return read_mail(
+            raw,
+            received_at,
+            config=self.config,
+            rules=self.rules.classification,
+            get_case=self.cases.get,
+            participant_cases=self.cases.participants,
+        )
 
     def poll(self) -> PollReport:
         now = self.clock.now()
@@ -121,25 +134,46 @@ class App:
                 handled = self.handler.handle(reading, item.raw, now)
                 self.outbox.stage()
                 self.store.mark_seen(key)
-                self.store.audit({
-                    "at": now.isoformat(), "event": "mail", "outcome": handled.outcome,
-                    "reference": handled.reference, "detail": handled.detail,
-                    "reading": reading.to_json(),
-                })
+                self.store.audit(
+                    {
+                        "at": now.isoformat(),
+                        "event": "mail",
+                        "outcome": handled.outcome,
+                        "reference": handled.reference,
+                        "detail": handled.detail,
+                        "reading": reading.to_json(),
+                    }
+                )
                 report.handled.append((key, handled.outcome, handled.reference))
                 processed.append(item.backend_id)
             except Exception as err:  # one bad email never stops the others
                 self.outbox.discard()
-                reason = (f"unreadable: {err}" if isinstance(err, MailParseError)
-                          else f"could not be handled: {type(err).__name__}: {err}")
+                reason = (
+                    f"unreadable: {err}"
+                    if isinstance(err, MailParseError)
+                    else f"could not be handled: {type(err).__name__}: {err}"
+                )
                 log.warning("quarantining %s: %s", item.backend_id, type(err).__name__)
-                self.store.triage_add({
-                    "received": item.received_at.isoformat(), "sender": "", "subject": "",
-                    "reason": f"quarantined, {reason}", "reference": None, "message_id": "",
-                    "sha": self.store.keep_raw(item.raw), "kind": "quarantined",
-                })
-                self.store.audit({"at": now.isoformat(), "event": "quarantine",
-                                  "backend_id": item.backend_id, "reason": reason})
+                self.store.triage_add(
+                    {
+                        "received": item.received_at.isoformat(),
+                        "sender": "",
+                        "subject": "",
+                        "reason": f"quarantined, {reason}",
+                        "reference": None,
+                        "message_id": "",
+                        "sha": self.store.keep_raw(item.raw),
+                        "kind": "quarantined",
+                    }
+                )
+                self.store.audit(
+                    {
+                        "at": now.isoformat(),
+                        "event": "quarantine",
+                        "backend_id": item.backend_id,
+                        "reason": reason,
+                    }
+                )
                 report.quarantined.append((item.backend_id, reason))
         self.store.set_meta("last_poll", now.isoformat())
         self.store.commit()
@@ -163,15 +197,33 @@ class App:
                 self.outbox.stage()
                 self.cases.put(outcome.case)
                 report.cases_changed.append(case.reference)
-                self.store.audit({"at": now.isoformat(), "event": "tick",
-                                  "reference": case.reference, "stage": outcome.case.stage})
+                self.store.audit(
+                    {
+                        "at": now.isoformat(),
+                        "event": "tick",
+                        "reference": case.reference,
+                        "stage": outcome.case.stage,
+                    }
+                )
             except Exception as err:  # one broken case must not stop the others' deadlines
                 self.outbox.discard()
                 log.exception("deadline tick failed for %s", case.reference)
-                self.store.audit({"at": now.isoformat(), "event": "tick-error",
-                                  "reference": case.reference, "error": type(err).__name__})
-        report.digests = send_digests(now=now, config=self.config, engine=self.engine,
-                                      cases=self.cases, store=self.store, outbox=self.outbox)
+                self.store.audit(
+                    {
+                        "at": now.isoformat(),
+                        "event": "tick-error",
+                        "reference": case.reference,
+                        "error": type(err).__name__,
+                    }
+                )
+        report.digests = send_digests(
+            now=now,
+            config=self.config,
+            engine=self.engine,
+            cases=self.cases,
+            store=self.store,
+            outbox=self.outbox,
+        )
         self.outbox.stage()
         self.store.set_meta("last_tick", now.isoformat())
         self.store.commit()
@@ -179,7 +231,9 @@ class App:
         return report
 
     def _deliver(self, now: datetime) -> tuple[int, int]:
-        delivered, failed = deliver(self.store, self.mailbox, shadow=self.config.shadow_mode, now=now)
+        delivered, failed = deliver(
+            self.store, self.mailbox, shadow=self.config.shadow_mode, now=now
+        )
         if delivered:
             self.store.commit()
         return delivered, failed

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import logging
 import sys
 from datetime import datetime
@@ -17,14 +16,20 @@ def _parse_now(value: str) -> datetime:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a date-time like 2026-12-01T09:00") from None
+        raise argparse.ArgumentTypeError(
+            f"{value!r} is not a date-time like 2026-12-01T09:00"
+        ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=LONDON)
 
 
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m bot", description=__doc__)
-    parser.add_argument("--config", type=Path, default=Path("config.yaml"),
-                        help="the configuration file (default: ./config.yaml)")
+    parser.add_argument(
+        "--config",
+        type=Path,
+        default=Path("config.yaml"),
+        help="the configuration file (default: ./config.yaml)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="play every path of the procedure on a simulated clock")
@@ -32,7 +37,9 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--quiet", action="store_true", help="print only the summary")
     sub.add_parser("run", help="the daemon: poll and tick until Ctrl-C")
     once = sub.add_parser("once", help="one poll and one deadline tick, then exit")
-    once.add_argument("--now", type=_parse_now, help="the clock, e.g. 2026-12-01T09:00 (Europe/London)")
+    once.add_argument(
+        "--now", type=_parse_now, help="the clock, e.g. 2026-12-01T09:00 (Europe/London)"
+    )
     cases = sub.add_parser("cases", help="open cases; 'cases show REF' for one case")
     cases.add_argument("action", nargs="?", choices=["show"])
     cases.add_argument("reference", nargs="?")
@@ -45,8 +52,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     try:
         return _dispatch(args)
     except ProblemsError as err:
@@ -93,10 +102,12 @@ def _dispatch(args: argparse.Namespace) -> int:
                 poll, tick = app.once()
             finally:
                 app.store.close()
-            print(f"poll: {poll.fetched} fetched, {len(poll.handled)} handled, "
-                  f"{poll.duplicates} duplicates, {len(poll.quarantined)} quarantined; "
-                  f"tick: {len(tick.cases_changed)} cases moved by deadlines, {tick.digests} digests; "
-                  f"sent {poll.delivered + tick.delivered}")
+            print(
+                f"poll: {poll.fetched} fetched, {len(poll.handled)} handled, "
+                f"{poll.duplicates} duplicates, {len(poll.quarantined)} quarantined; "
+                f"tick: {len(tick.cases_changed)} cases moved, {tick.digests} digests; "
+                f"sent {poll.delivered + tick.delivered}"
+            )
             return 0
         if args.command == "run":
             from bot.daemon import run_daemon

@@ -22,15 +22,26 @@ def run_daemon(config_path: Path) -> int:
     def cycle() -> None:
         try:
             poll, tick = app.once()
-            log.info("poll: %d handled, %d quarantined; tick: %d cases moved; %d sent",
-                     len(poll.handled), len(poll.quarantined), len(tick.cases_changed),
-                     poll.delivered + tick.delivered)
+            log.info(
+                "poll: %d handled, %d quarantined; tick: %d cases moved; %d sent",
+                len(poll.handled),
+                len(poll.quarantined),
+                len(tick.cases_changed),
+                poll.delivered + tick.delivered,
+            )
         except Exception:  # the next cycle retries; nothing was marked processed
             log.exception("poll cycle failed")
 
     # One cycle at a time: a slow poll is never overlapped by the next one.
-    scheduler.add_job(cycle, "interval", seconds=app.config.poll_interval_seconds,
-                      id="cycle", max_instances=1, coalesce=True, next_run_time=None)
+    scheduler.add_job(
+        cycle,
+        "interval",
+        seconds=app.config.poll_interval_seconds,
+        id="cycle",
+        max_instances=1,
+        coalesce=True,
+        next_run_time=None,
+    )
     scheduler.add_job(cycle, id="first")
 
     def stop(signum: int, frame: FrameType | None) -> None:
@@ -38,8 +49,11 @@ def run_daemon(config_path: Path) -> int:
         scheduler.shutdown(wait=False)
 
     signal.signal(signal.SIGTERM, stop)
-    print(f"polling {app.config.mailbox.address} every {app.config.poll_interval_seconds}s; "
-          "Ctrl-C stops", flush=True)
+    print(
+        f"polling {app.config.mailbox.address} every {app.config.poll_interval_seconds}s; "
+        "Ctrl-C stops",
+        flush=True,
+    )
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):

@@ -22,8 +22,9 @@ def _day(value: Any) -> date:
         return date.min
 
 
-def send_digests(*, now: datetime, config: Config, engine: Engine, cases: CaseIndex,
-                 store: Store, outbox: Outbox) -> int:
+def send_digests(
+    *, now: datetime, config: Config, engine: Engine, cases: CaseIndex, store: Store, outbox: Outbox
+) -> int:
     """Once per working day after digest time: each officer's due, overdue and upcoming work."""
     calendar = engine.calendar
     local = now.astimezone(calendar.zone)
@@ -34,8 +35,11 @@ def send_digests(*, now: datetime, config: Config, engine: Engine, cases: CaseIn
         return 0
     horizon = calendar.add_working_days(today, UPCOMING_WORKING_DAYS).due
     triage = store.triage_items()
-    people = {p.id: p for role in ("cmo", "spo", "head_of_procurement")
-              for p in config.people_with_role(role)}
+    people = {
+        p.id: p
+        for role in ("cmo", "spo", "head_of_procurement")
+        for p in config.people_with_role(role)
+    }
     lists: dict[str, dict[str, list[dict[str, Any]]]] = {
         pid: {"due_today": [], "overdue": [], "upcoming": []} for pid in people
     }
@@ -44,12 +48,16 @@ def send_digests(*, now: datetime, config: Config, engine: Engine, cases: CaseIn
         for deadline in case.deadlines:
             if deadline.status not in ("pending", "fired"):
                 continue
-            if deadline.remind in ("spo", "head_of_procurement"):
-                owners = [p.id for p in config.people_with_role(deadline.remind)]
+            if deadline.remind == "spo":
+                owners = [p.id for p in config.people_with_role("spo")]
             else:
                 owners = [case.officer_id] if case.officer_id else []
-            item = {"reference": case.reference, "title": deadline.title, "due": deadline.due,
-                    "provider": provider.name if provider else ""}
+            item = {
+                "reference": case.reference,
+                "title": deadline.title,
+                "due": deadline.due,
+                "provider": provider.name if provider else "",
+            }
             if engine.is_overdue(deadline, now):
                 bucket = "overdue"
             elif deadline.due == today:
@@ -65,24 +73,47 @@ def send_digests(*, now: datetime, config: Config, engine: Engine, cases: CaseIn
     for pid, buckets in lists.items():
         person = people[pid]
         counts_triage = "cmo" in person.roles
-        if not any(buckets.values()) and not (counts_triage and triage):
+        if not any(buckets.values()):
             continue
         for items in buckets.values():
             items.sort(key=lambda i: (i["due"], i["reference"]))
         if outbox.queue_message(
-            template="daily_digest", to=[Recipient(person.name, person.email)], case=None,
-            key=f"digest.{pid}.{today.isoformat()}", now=now,
+            template="daily_digest",
+            to=[Recipient(person.name, person.email)],
+            case=None,
+            key=f"digest.{pid}.{today.isoformat()}",
+            now=now,
             extra={**buckets, "triage_count": len(triage) if counts_triage else 0},
         ):
             sent += 1
-    if triage:
+    if triage and _triage_due(store, today, len(triage)):
         officers = [Recipient(p.name, p.email) for p in config.people_with_role("cmo")]
-        items = [{"id": t.get("id", ""), "received": _day(t.get("received")), "sender": t["sender"],
-                  "subject": t["subject"], "reason": t["reason"]} for t in triage]
+        items = [
+            {
+                "id": t.get("id", ""),
+                "received": _day(t.get("received")),
+                "sender": t["sender"],
+                "subject": t["subject"],
+                "reason": t["reason"],
+            }
+            for t in triage
+        ]
         if officers and outbox.queue_message(
-            template="triage_reminder", to=officers, case=None, key=f"triage.{today.isoformat()}",
-            now=now, extra={"items": items},
+            template="triage_reminder",
+            to=officers,
+            case=None,
+            key=f"triage.{today.isoformat()}",
+            now=now,
+            extra={"items": items},
         ):
             sent += 1
     store.set_meta("digest_day", today.isoformat())
     return sent
+
+
+def _triage_due(store: Store, today: date, count: int) -> bool:
+    """Remind when something new has arrived in triage, and every Monday while it is not empty."""
+    last = store.get_meta("triage_reminded") or {}
+    due = count > int(last.get("count", 0)) or today.weekday() == 0 or not last
+    store.set_meta("triage_reminded", {"day": today.isoformat(), "count": count})
+    return due

@@ -31,8 +31,15 @@ EVENTS = {
 }
 # Commands that only record facts: applied before any command that moves the case on.
 FACTS_FIRST = {
-    "allocate", "provider", "referrer", "review.conclusion", "review.recommendation",
-    "review.remedial", "follow_up.deadline", "default_notice.yes", "default_notice.no",
+    "allocate",
+    "provider",
+    "referrer",
+    "review.conclusion",
+    "review.recommendation",
+    "review.remedial",
+    "follow_up.deadline",
+    "default_notice.yes",
+    "default_notice.no",
 }
 
 
@@ -46,8 +53,16 @@ class Handled:
 
 
 class Handler:
-    def __init__(self, *, config: Config, engine: Engine, outbox: Outbox, store: Store,
-                 cases: CaseIndex, policy: CommandPolicy) -> None:
+    def __init__(
+        self,
+        *,
+        config: Config,
+        engine: Engine,
+        outbox: Outbox,
+        store: Store,
+        cases: CaseIndex,
+        policy: CommandPolicy,
+    ) -> None:
         self.config = config
         self.engine = engine
         self.outbox = outbox
@@ -70,8 +85,12 @@ class Handler:
             return self._commands(case, reading, sha, now)
         event_name = EVENTS.get(kind)
         if case is not None and event_name is not None:
-            outcome = self.engine.apply(case, Event(event_name, reading.received_at,
-                                                    source=reading.mail.message_id, mail_sha=sha))
+            outcome = self.engine.apply(
+                case,
+                Event(
+                    event_name, reading.received_at, source=reading.mail.message_id, mail_sha=sha
+                ),
+            )
             if outcome.applied:
                 self.queue_outcome(outcome, now, reading)
                 self.cases.put(outcome.case)
@@ -79,7 +98,7 @@ class Handler:
             return self._triage(case, reading, sha, f"{kind}: {outcome.reason}")
         reason = {
             "provider_unclear": "the provider's reply neither clearly accepts nor disputes: "
-                                "an officer should reply 'provider accepts' or 'provider disputes'",
+            "an officer should reply 'provider accepts' or 'provider disputes'",
             "unknown": "the bot could not tell what this email is",
         }.get(kind, f"classified as {kind} but no case it applies to")
         return self._triage(case, reading, sha, reason)
@@ -87,15 +106,19 @@ class Handler:
     # --- kinds -------------------------------------------------------------
     def _file_mail(self, case: Case, reading: Reading, sha: str) -> None:
         mail = reading.mail
-        case.documents.append({"kind": reading.classification.kind, "sha": sha,
-                               "message_id": mail.message_id})
+        case.documents.append(
+            {"kind": reading.classification.kind, "sha": sha, "message_id": mail.message_id}
+        )
         if mail.message_id:
             case.thread_ids.append(mail.message_id)
             case.last_from[mail.sender] = mail.message_id
-        case.note(reading.received_at, "mail_in",
-                  f"Email from {mail.sender} ({reading.sender_role}): {reading.classification.kind}",
-                  rule=f"rule {reading.classification.rule}; threaded by {reading.threading.how}",
-                  ref=mail.message_id)
+        case.note(
+            reading.received_at,
+            "mail_in",
+            f"Email from {mail.sender} ({reading.sender_role}): {reading.classification.kind}",
+            rule=f"rule {reading.classification.rule}; threaded by {reading.threading.how}",
+            ref=mail.message_id,
+        )
 
     def _automated(self, case: Case | None, reading: Reading) -> Handled:
         verdict = reading.automated
@@ -118,20 +141,32 @@ class Handler:
         proposal = propose(mail.text, day)
         reasons = list(proposal.reasons)
         if provider is None:
-            reasons.append("no single contracted provider is named: reply 'provider: <name>'"
-                           if not named else
-                           f"several providers are named ({', '.join(p.name for p in named)})")
+            reasons.append(
+                "no single contracted provider is named: reply 'provider: <name>'"
+                if not named
+                else f"several providers are named ({', '.join(p.name for p in named)})"
+            )
         case = Case(
-            reference=reference, stage="", opened_at=reading.received_at, received_day=day,
-            referrer=mail.sender, referrer_name=mail.sender_name,
-            provider_id=provider.id if provider else None, officer_id=officer_id,
-            subject=mail.subject, concern_message_id=mail.message_id, concern_sha=sha,
-            concern_text=mail.text, screening_proposal=proposal.outcome, screening_reasons=reasons,
+            reference=reference,
+            stage="",
+            opened_at=reading.received_at,
+            received_day=day,
+            referrer=mail.sender,
+            referrer_name=mail.sender_name,
+            provider_id=provider.id if provider else None,
+            officer_id=officer_id,
+            subject=mail.subject,
+            concern_message_id=mail.message_id,
+            concern_sha=sha,
+            concern_text=mail.text,
+            screening_proposal=proposal.outcome,
+            screening_reasons=reasons,
             participants=[a for a in mail.cc if not self.config.is_staff(a)],
         )
         self._file_mail(case, reading, sha)
-        outcome = self.engine.open_case(case, Event("referral.new", reading.received_at,
-                                                    source=mail.message_id, mail_sha=sha))
+        outcome = self.engine.open_case(
+            case, Event("referral.new", reading.received_at, source=mail.message_id, mail_sha=sha)
+        )
         self.queue_outcome(outcome, now, reading)
         self.cases.put(outcome.case)
         return Handled("opened", reference, proposal.outcome)
@@ -146,13 +181,22 @@ class Handler:
 
     def _triage(self, case: Case | None, reading: Reading, sha: str, reason: str) -> Handled:
         mail = reading.mail
-        self.store.triage_add({
-            "received": reading.received_at.isoformat(), "sender": mail.sender,
-            "subject": mail.subject, "reason": reason, "reference": case.reference if case else None,
-            "message_id": mail.message_id, "sha": sha, "kind": reading.classification.kind,
-        })
+        self.store.triage_add(
+            {
+                "received": reading.received_at.isoformat(),
+                "sender": mail.sender,
+                "subject": mail.subject,
+                "reason": reason,
+                "reference": case.reference if case else None,
+                "message_id": mail.message_id,
+                "sha": sha,
+                "kind": reading.classification.kind,
+            }
+        )
         if case is not None:
-            case.note(reading.received_at, "triage", f"Sent to triage: {reason}", ref=mail.message_id)
+            case.note(
+                reading.received_at, "triage", f"Sent to triage: {reason}", ref=mail.message_id
+            )
             self.cases.put(case)
         return Handled("triaged", case.reference if case else None, reason)
 
@@ -170,8 +214,10 @@ class Handler:
         done: list[str] = []
         refused: list[str] = [f"{line} (not understood)" for line in parsed.not_understood]
         if case is None:
-            refused += [f"{c.line}: no case found; put the case reference (CC-YYYY-NNNN) in the subject"
-                        for c in parsed.commands]
+            refused += [
+                f"{c.line}: no case found; put the case reference (CC-YYYY-NNNN) in the subject"
+                for c in parsed.commands
+            ]
         else:
             ordered = sorted(parsed.commands, key=lambda c: 0 if c.name in FACTS_FIRST else 1)
             for command in ordered:
@@ -179,24 +225,41 @@ class Handler:
                     refused.append(f"{command.line}: your role may not give this command")
                     continue
                 case, message = self._command(case, command.name, command.args, reading, now)
-                (done if message.startswith("done") else refused).append(f"{command.line}: {message}")
-            case.note(reading.received_at, "command",
-                      f"Commands from {mail.sender}: {len(done)} done, {len(refused)} not done",
-                      ref=mail.message_id)
+                (done if message.startswith("done") else refused).append(
+                    f"{command.line}: {message}"
+                )
+            case.note(
+                reading.received_at,
+                "command",
+                f"Commands from {mail.sender}: {len(done)} done, {len(refused)} not done",
+                ref=mail.message_id,
+            )
             self.cases.put(case)
         self.outbox.queue_message(
-            template="command_receipt", to=[Recipient(person.name if person else "", mail.sender)],
-            case=case, key=f"receipt.{sha[:16]}", now=now, in_reply_to=mail.message_id or None,
-            extra={"done": done, "not_understood": refused, "ignored": list(parsed.ignored),
-                   "help": self.policy.help_lines()},
+            template="command_receipt",
+            to=[Recipient(person.name if person else "", mail.sender)],
+            case=case,
+            key=f"receipt.{sha[:16]}",
+            now=now,
+            in_reply_to=mail.message_id or None,
+            extra={
+                "done": done,
+                "not_understood": refused,
+                "ignored": list(parsed.ignored),
+                "help": self.policy.help_lines(),
+            },
         )
         if case is not None:
             self.cases.put(case)
-        return Handled("commands", case.reference if case else None,
-                       f"{len(done)} done, {len(refused)} not done")
+        return Handled(
+            "commands",
+            case.reference if case else None,
+            f"{len(done)} done, {len(refused)} not done",
+        )
 
-    def _command(self, case: Case, name: str, args: dict[str, object], reading: Reading,
-                 now: datetime) -> tuple[Case, str]:
+    def _command(
+        self, case: Case, name: str, args: dict[str, object], reading: Reading, now: datetime
+    ) -> tuple[Case, str]:
         if name == "allocate":
             wanted = str(args.get("officer", "")).strip().lower()
             for officer in self.config.people_with_role("cmo"):
@@ -208,7 +271,8 @@ class Handler:
         if name == "provider":
             wanted = str(args.get("name", ""))
             named = self.config.provider(wanted.lower()) or next(
-                iter(self.config.providers_named_in(wanted)), None)
+                iter(self.config.providers_named_in(wanted)), None
+            )
             if named is None:
                 return case, f"not done: no contracted provider called {wanted!r}"
             case.provider_id = named.id
@@ -217,8 +281,9 @@ class Handler:
         if name == "referrer":
             case.referrer = str(args.get("email", case.referrer)).lower()
             return case, f"done: referrer is {case.referrer}"
-        outcome = self.engine.apply(case, Event(name, reading.received_at, args=args,
-                                                source=reading.mail.message_id))
+        outcome = self.engine.apply(
+            case, Event(name, reading.received_at, args=args, source=reading.mail.message_id)
+        )
         if not outcome.applied:
             return case, f"not done: {outcome.reason}"
         self.queue_outcome(outcome, now, reading)
@@ -230,19 +295,38 @@ class Handler:
         case = outcome.case
         for action in outcome.actions:
             result = self.outbox.queue_action(case, action, now, reading.mail if reading else None)
-            label = {"send": "Letter", "remind": "Reminder", "diarise": "Diarised",
-                     "save_report": "Report"}[action.kind]
+            label = {
+                "send": "Letter",
+                "remind": "Reminder",
+                "diarise": "Diarised",
+                "save_report": "Report",
+            }[action.kind]
             target = action.template or action.deadline or ""
             if result.message_ids:
                 kind = "reminder" if action.kind == "remind" else "letter"
-                case.note(now, kind, f"{label} queued: {target} to {', '.join(action.to) or 'team'}",
-                          action.step, ref=result.message_ids[0])
+                case.note(
+                    now,
+                    kind,
+                    f"{label} queued: {target} to {', '.join(action.to) or 'team'}",
+                    action.step,
+                    ref=result.message_ids[0],
+                )
             for role in result.missing_roles:
-                case.note(now, "triage", f"{label} {target}: nobody in the directory for {role!r}",
-                          action.step)
-                self.store.triage_add({
-                    "received": now.isoformat(), "sender": "", "subject": case.subject,
-                    "reason": f"{target}: no address for {role}; add it to config.yaml",
-                    "reference": case.reference, "message_id": "", "sha": "", "kind": "config",
-                })
-
+                case.note(
+                    now,
+                    "triage",
+                    f"{label} {target}: nobody in the directory for {role!r}",
+                    action.step,
+                )
+                self.store.triage_add(
+                    {
+                        "received": now.isoformat(),
+                        "sender": "",
+                        "subject": case.subject,
+                        "reason": f"{target}: no address for {role}; add it to config.yaml",
+                        "reference": case.reference,
+                        "message_id": "",
+                        "sha": "",
+                        "kind": "config",
+                    }
+                )

@@ -1,4 +1,4 @@
-"""Read-only views for officers and operators: open cases, one case's timeline, how an email reads."""
+"""Read-only views: open cases, one case's timeline, and how an email reads."""
 
 from __future__ import annotations
 
@@ -36,13 +36,16 @@ def show_cases(config_path: Path, clock: Clock) -> int:
         overdue = [d.title for d in case.deadlines if engine.is_overdue(d, now)]
         provider = rules.config.provider(case.provider_id) if case.provider_id else None
         stage = rules.procedure.stages[case.stage]
-        rows.append((
-            nxt.due.isoformat() if nxt else "9999",
-            case.reference, provider.name if provider else "(no provider yet)",
-            f"{stage.step} {stage.title}",
-            f"{nxt.due:%a %d %b %Y} {nxt.title}" if nxt else "-",
-            ", ".join(overdue) or "-",
-        ))
+        rows.append(
+            (
+                nxt.due.isoformat() if nxt else "9999",
+                case.reference,
+                provider.name if provider else "(no provider yet)",
+                f"{stage.step} {stage.title}",
+                f"{nxt.due:%a %d %b %Y} {nxt.title}" if nxt else "-",
+                ", ".join(overdue) or "-",
+            )
+        )
     store.close()
     if not rows:
         print("no open cases")
@@ -63,10 +66,13 @@ def render_case(case: Case, rules: Rules, now: datetime) -> str:
     stage = rules.procedure.stages[case.stage]
     lines = [
         f"{case.reference}  {case.status}  stage {stage.step}: {stage.title}",
-        f"  provider: {provider.name if provider else '-'}   officer: {officer.name if officer else '-'}",
-        f"  referrer: {case.referrer}   received: {case.received_day:%a %d %b %Y} ({case.received_note})",
+        f"  provider: {provider.name if provider else '-'}"
+        f"   officer: {officer.name if officer else '-'}",
+        f"  referrer: {case.referrer}"
+        f"   received: {case.received_day:%a %d %b %Y} ({case.received_note})",
         f"  screening proposal: {case.screening_proposal} ({'; '.join(case.screening_reasons)})",
-        "", "Timeline:",
+        "",
+        "Timeline:",
     ]
     for entry in case.timeline:
         step = f"[{entry.step}]" if entry.step else ""
@@ -76,8 +82,10 @@ def render_case(case: Case, rules: Rules, now: datetime) -> str:
     lines += ["", "Deadlines:"]
     for deadline in case.deadlines:
         flag = " OVERDUE" if engine.is_overdue(deadline, now) else ""
-        lines.append(f"  [{deadline.step}] {deadline.title}: {deadline.due:%a %d %b %Y} "
-                     f"({deadline.status}{flag}) rule: {deadline.rule}")
+        lines.append(
+            f"  [{deadline.step}] {deadline.title}: {deadline.due:%a %d %b %Y} "
+            f"({deadline.status}{flag}) rule: {deadline.rule}"
+        )
         lines.append(f"        {deadline.explanation}")
     return "\n".join(lines)
 
@@ -99,8 +107,14 @@ def inspect_file(config_path: Path, file: Path) -> int:
     rules, store, cases = _open(config_path)
     raw = file.read_bytes()
     received = datetime.fromtimestamp(file.stat().st_mtime, rules.engine().calendar.zone)
-    reading = read_mail(raw, received, config=rules.config, rules=rules.classification,
-                        get_case=cases.get, participant_cases=cases.participants)
+    reading = read_mail(
+        raw,
+        received,
+        config=rules.config,
+        rules=rules.classification,
+        get_case=cases.get,
+        participant_cases=cases.participants,
+    )
     store.close()
     print(json.dumps(reading.to_json(), indent=2, ensure_ascii=False))
     return 0

@@ -21,10 +21,12 @@ def _mail(headers: str, body: str = "Hello.\n") -> bytes:
     return (base + headers.strip("\n") + "\n\n" + body).encode("utf-8")
 
 
-def _verdict(raw: bytes, **kwargs: object) -> AutomatedVerdict:
-    own_addresses = kwargs.pop("own_addresses", [BOT])
-    assert isinstance(own_addresses, list)
-    return detect_automated(parse_mail(raw), raw, OWN, own_addresses=own_addresses, **kwargs)  # type: ignore[arg-type]
+def _verdict(
+    raw: bytes,
+    own_addresses: tuple[str, ...] = (BOT,),
+    loop_header: str = "X-Contract-Concerns-Loop",
+) -> AutomatedVerdict:
+    return detect_automated(parse_mail(raw), raw, OWN, loop_header, own_addresses=own_addresses)
 
 
 @pytest.mark.parametrize(
@@ -174,15 +176,15 @@ def test_amazon_ses_style_notification_is_a_bounce_with_its_recipient() -> None:
     ("headers", "own_addresses", "automated"),
     [
         # Staff share the council domain: their Message-IDs are council ones too.
-        ("From: amir@council.example\nMessage-ID: <a1@council.example>", [BOT], False),
-        (f"From: {BOT}\nMessage-ID: <letter-1@council.example>", [BOT], True),
-        (f"From: {BOT}\nMessage-ID: <letter-1@mail.council.example>", [BOT], True),
-        (f"From: {BOT}\nMessage-ID: <a1@prod.outlook.example>", [BOT], False),
-        (f"From: {BOT}\nMessage-ID: <letter-1@council.example>", [], False),
+        ("From: amir@council.example\nMessage-ID: <a1@council.example>", (BOT,), False),
+        (f"From: {BOT}\nMessage-ID: <letter-1@council.example>", (BOT,), True),
+        (f"From: {BOT}\nMessage-ID: <letter-1@mail.council.example>", (BOT,), True),
+        (f"From: {BOT}\nMessage-ID: <a1@prod.outlook.example>", (BOT,), False),
+        (f"From: {BOT}\nMessage-ID: <letter-1@council.example>", (), False),
     ],
 )
 def test_own_message_id_is_a_loop_only_from_our_own_address(
-    headers: str, own_addresses: list[str], automated: bool
+    headers: str, own_addresses: tuple[str, ...], automated: bool
 ) -> None:
     verdict = _verdict(_mail(headers), own_addresses=own_addresses)
     assert verdict.automated is automated

@@ -184,7 +184,7 @@ def test_outcome_dispute_after_conclusion(text: str, rules: ClassificationRules)
     ],
 )
 def test_follow_up_evidence(text: str, rules: ClassificationRules) -> None:
-    for stage in ("follow_up", "follow_up_reminded", "default_notice_issue"):
+    for stage in ("follow_up", "follow_up_reminded", "follow_up_review", "default_notice_issue"):
         assert kind_of(text, sender("provider", stage), rules) == "follow_up_evidence"
 
 
@@ -203,7 +203,8 @@ def test_referrer_comments_and_investigation_updates(rules: ClassificationRules)
 def test_operational_team_validation(rules: ClassificationRules) -> None:
     text = "I visited on Monday and can confirm the care plans are updated."
     assert kind_of(text, sender("staff", "follow_up"), rules) == "operational_validation"
-    assert kind_of(text, sender("staff", "follow_up_reminded"), rules) == "operational_validation"
+    for stage in ("follow_up_reminded", "follow_up_review"):
+        assert kind_of(text, sender("staff", stage), rules) == "operational_validation"
 
 
 @pytest.mark.parametrize(

@@ -139,6 +139,8 @@ def test_folded_header_is_unfolded() -> None:
         ("£5".encode(), "no-such-charset", "£5"),
         (b"\x81\x8d", "ascii", "\x81\x8d"),  # bytes cp1252 lacks: latin-1 never fails
         ("€".encode("cp1252"), None, "€"),
+        ("café".encode(), "iso-8859-1", "café"),  # UTF-8 mislabelled as Latin-1
+        ("café".encode("latin-1"), "iso-8859-1", "café"),
     ],
 )
 def test_decode_bytes_fallbacks(data: bytes, declared: str | None, expected: str) -> None:

@@ -31,13 +31,22 @@ def _person(config: Config, person_id: str | None) -> dict[str, str] | None:
 
 def deadline_view(deadline: Deadline, now: datetime, overdue: bool) -> dict[str, Any]:
     return {
-        "name": deadline.name, "step": deadline.step, "title": deadline.title, "due": deadline.due,
-        "explanation": deadline.explanation, "overdue": overdue,
+        "name": deadline.name,
+        "step": deadline.step,
+        "title": deadline.title,
+        "due": deadline.due,
+        "explanation": deadline.explanation,
+        "overdue": overdue,
     }
 
 
-def case_view(case: Case, config: Config, procedure: Procedure, now: datetime,
-              overdue: Mapping[str, bool] | None = None) -> dict[str, Any]:
+def case_view(
+    case: Case,
+    config: Config,
+    procedure: Procedure,
+    now: datetime,
+    overdue: Mapping[str, bool] | None = None,
+) -> dict[str, Any]:
     """The `case` variable of every template."""
     overdue = overdue or {}
     data = case.data
@@ -48,8 +57,10 @@ def case_view(case: Case, config: Config, procedure: Procedure, now: datetime,
         for item in data.get("remedial_actions", [])
     ]
     referrer_person = config.person_by_email(case.referrer)
-    referrer = {"name": referrer_person.name if referrer_person else case.referrer_name,
-                "email": case.referrer}
+    referrer = {
+        "name": referrer_person.name if referrer_person else case.referrer_name,
+        "email": case.referrer,
+    }
     return {
         "reference": case.reference,
         "stage": case.stage,
@@ -62,7 +73,8 @@ def case_view(case: Case, config: Config, procedure: Procedure, now: datetime,
         "concern_from": referrer,
         "referrer": referrer,
         "provider": {"name": provider.name, "contract_reference": provider.contract_reference}
-        if provider else None,
+        if provider
+        else None,
         "officer": _person(config, case.officer_id),
         "screening": {"proposal": case.screening_proposal, "reasons": list(case.screening_reasons)},
         "conclusion": data.get("conclusion", "") or "",
@@ -80,7 +92,8 @@ def case_view(case: Case, config: Config, procedure: Procedure, now: datetime,
         "follow_up_due": _date(data.get("follow_up_due")),
         "deadlines": [
             deadline_view(d, now, overdue.get(d.name, False))
-            for d in case.deadlines if d.status in ("pending", "fired")
+            for d in case.deadlines
+            if d.status in ("pending", "fired")
         ],
     }
 
@@ -88,18 +101,34 @@ def case_view(case: Case, config: Config, procedure: Procedure, now: datetime,
 def mail_view(mail: ParsedMail | None) -> dict[str, str] | None:
     if mail is None:
         return None
-    return {"sender": mail.sender, "sender_name": mail.sender_name, "subject": mail.subject,
-            "text": mail.text}
+    return {
+        "sender": mail.sender,
+        "sender_name": mail.sender_name,
+        "subject": mail.subject,
+        "text": mail.text,
+    }
 
 
-def build_context(*, config: Config, procedure: Procedure, case: Case | None, recipient: Recipient,
-                  deadline: Deadline | None, mail: ParsedMail | None, now: datetime,
-                  today: date, extra: Mapping[str, Any] | None = None,
-                  overdue: Mapping[str, bool] | None = None) -> dict[str, Any]:
+def build_context(
+    *,
+    config: Config,
+    procedure: Procedure,
+    case: Case | None,
+    recipient: Recipient,
+    deadline: Deadline | None,
+    mail: ParsedMail | None,
+    now: datetime,
+    today: date,
+    extra: Mapping[str, Any] | None = None,
+    overdue: Mapping[str, bool] | None = None,
+) -> dict[str, Any]:
     council = config.council
     return {
-        "council": {"name": council.name, "team_name": council.team_name,
-                    "team_address": council.team_address},
+        "council": {
+            "name": council.name,
+            "team_name": council.team_name,
+            "team_address": council.team_address,
+        },
         "recipient": {"name": recipient.name, "email": recipient.email},
         "case": case_view(case, config, procedure, now, overdue) if case else None,
         "deadline": deadline_view(deadline, now, False) if deadline else None,

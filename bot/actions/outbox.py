@@ -35,7 +35,9 @@ class Queued:
 class Outbox:
     """Renders actions into complete messages and keeps them in the store until delivered."""
 
-    def __init__(self, config: Config, procedure: Procedure, renderer: Renderer, store: Store) -> None:
+    def __init__(
+        self, config: Config, procedure: Procedure, renderer: Renderer, store: Store
+    ) -> None:
         self.config = config
         self.procedure = procedure
         self.renderer = renderer
@@ -55,9 +57,11 @@ class Outbox:
         self.staged.clear()
 
     def _known(self, message_id: str) -> bool:
-        return (self.store.was_sent(message_id)
-                or any(item["message_id"] == message_id for item in self.staged)
-                or any(item["message_id"] == message_id for item in self.store.outbox_pending()))
+        return (
+            self.store.was_sent(message_id)
+            or any(item["message_id"] == message_id for item in self.staged)
+            or any(item["message_id"] == message_id for item in self.store.outbox_pending())
+        )
 
     def _add(self, item: dict[str, Any]) -> bool:
         if self._known(item["message_id"]):
@@ -66,9 +70,14 @@ class Outbox:
         return True
 
     # --- queueing -----------------------------------------------------------
-    def queue_action(self, case: Case, action: Action, now: datetime,
-                     mail: ParsedMail | None = None,
-                     overdue: Mapping[str, bool] | None = None) -> Queued:
+    def queue_action(
+        self,
+        case: Case,
+        action: Action,
+        now: datetime,
+        mail: ParsedMail | None = None,
+        overdue: Mapping[str, bool] | None = None,
+    ) -> Queued:
         result = Queued()
         if action.kind == "diarise":
             self._queue_calendar(case, action, result)
@@ -79,7 +88,9 @@ class Outbox:
         deadline = case.deadline(action.deadline) if action.deadline else None
         attachments = self._attachments(case, action)
         cc = [r for role in action.cc for r in resolve(role, case, self.config)]
-        extra = {"overdue": deadline.due < now.date()} if action.kind == "remind" and deadline else {}
+        extra = (
+            {"overdue": deadline.due < now.date()} if action.kind == "remind" and deadline else {}
+        )
         for role in action.to:
             recipients = resolve(role, case, self.config)
             if not recipients:
@@ -87,9 +98,17 @@ class Outbox:
                 continue
             key = f"{action.key}.{role}" if len(action.to) > 1 else action.key
             message_id = self.queue_message(
-                template=action.template, to=recipients, cc=cc, case=case, key=key, now=now,
-                deadline_name=deadline.name if deadline else None, mail=mail,
-                attachments=attachments, overdue=overdue, extra=extra,
+                template=action.template,
+                to=recipients,
+                cc=cc,
+                case=case,
+                key=key,
+                now=now,
+                deadline_name=deadline.name if deadline else None,
+                mail=mail,
+                attachments=attachments,
+                overdue=overdue,
+                extra=extra,
             )
             if message_id:
                 result.message_ids.append(message_id)
@@ -98,12 +117,22 @@ class Outbox:
                 result.missing_roles.append(role)
         return result
 
-    def queue_message(self, *, template: str, to: Sequence[Recipient], cc: Sequence[Recipient] = (),
-                      case: Case | None, key: str, now: datetime, deadline_name: str | None = None,
-                      mail: ParsedMail | None = None, extra: Mapping[str, Any] | None = None,
-                      attachments: Sequence[tuple[str, str, bytes]] = (),
-                      overdue: Mapping[str, bool] | None = None, in_reply_to: str | None = None,
-                      ) -> str | None:
+    def queue_message(
+        self,
+        *,
+        template: str,
+        to: Sequence[Recipient],
+        cc: Sequence[Recipient] = (),
+        case: Case | None,
+        key: str,
+        now: datetime,
+        deadline_name: str | None = None,
+        mail: ParsedMail | None = None,
+        extra: Mapping[str, Any] | None = None,
+        attachments: Sequence[tuple[str, str, bytes]] = (),
+        overdue: Mapping[str, bool] | None = None,
+        in_reply_to: str | None = None,
+    ) -> str | None:
         """Render and queue one message; None when the same message is already queued or sent."""
         reference = case.reference if case else "CC-BOT"
         message_id = message_id_for(reference, key, domain=self.domain)
@@ -112,8 +141,16 @@ class Outbox:
         deadline = case.deadline(deadline_name) if case and deadline_name else None
         today = now.date()
         context = build_context(
-            config=self.config, procedure=self.procedure, case=case, recipient=to[0],
-            deadline=deadline, mail=mail, now=now, today=today, extra=extra, overdue=overdue,
+            config=self.config,
+            procedure=self.procedure,
+            case=case,
+            recipient=to[0],
+            deadline=deadline,
+            mail=mail,
+            now=now,
+            today=today,
+            extra=extra,
+            overdue=overdue,
         )
         rendered = self.renderer.render(template, context)
         to_cc = {r.email for r in to}
@@ -128,17 +165,31 @@ class Outbox:
             if in_reply_to and in_reply_to not in references:
                 references.append(in_reply_to)
         raw = compose(
-            rendered=rendered, sender=self.config.mailbox.address,
-            sender_name=self.config.council.team_name, to=[r.email for r in to], cc=cc_list,
-            reference=reference, message_id=message_id, in_reply_to=in_reply_to,
-            references=references, date=now, attachments=attachments,
+            rendered=rendered,
+            sender=self.config.mailbox.address,
+            sender_name=self.config.council.team_name,
+            to=[r.email for r in to],
+            cc=cc_list,
+            reference=reference,
+            message_id=message_id,
+            in_reply_to=in_reply_to,
+            references=references,
+            date=now,
+            attachments=attachments,
         )
-        added = self._add({
-            "message_id": message_id, "kind": "mail", "reference": reference,
-            "template": template, "to": [r.email for r in to], "cc": cc_list,
-            "subject": rendered.subject, "raw": base64.b64encode(raw).decode("ascii"),
-            "queued_at": now.isoformat(),
-        })
+        added = self._add(
+            {
+                "message_id": message_id,
+                "kind": "mail",
+                "reference": reference,
+                "template": template,
+                "to": [r.email for r in to],
+                "cc": cc_list,
+                "subject": rendered.subject,
+                "raw": base64.b64encode(raw).decode("ascii"),
+                "queued_at": now.isoformat(),
+            }
+        )
         if not added:
             return None
         if case is not None:
@@ -164,26 +215,42 @@ class Outbox:
         title = f"{case.reference}: {deadline.title}"
         if provider:
             title += f" ({provider.name})"
-        if self._add({
-            "message_id": message_id, "kind": "calendar", "reference": case.reference,
-            "uid": uid, "day": deadline.due.isoformat(), "title": title,
-            "description": f"Step {deadline.step}. {deadline.explanation}",
-        }):
+        if self._add(
+            {
+                "message_id": message_id,
+                "kind": "calendar",
+                "reference": case.reference,
+                "uid": uid,
+                "day": deadline.due.isoformat(),
+                "title": title,
+                "description": f"Step {deadline.step}. {deadline.explanation}",
+            }
+        ):
             result.message_ids.append(message_id)
 
     def _queue_report(self, case: Case, action: Action, now: datetime, result: Queued) -> None:
         message_id = message_id_for(case.reference, action.key, domain=self.domain)
         context = build_context(
-            config=self.config, procedure=self.procedure, case=case,
+            config=self.config,
+            procedure=self.procedure,
+            case=case,
             recipient=Recipient(self.config.council.team_name, self.config.council.team_address),
-            deadline=None, mail=None, now=now, today=now.date(),
+            deadline=None,
+            mail=None,
+            now=now,
+            today=now.date(),
         )
         rendered = self.renderer.render(action.template, context)
         name = f"{case.reference}-closure-report-{now:%Y%m%d}.txt"
-        if self._add({
-            "message_id": message_id, "kind": "file", "reference": case.reference,
-            "name": name, "content": rendered.text,
-        }):
+        if self._add(
+            {
+                "message_id": message_id,
+                "kind": "file",
+                "reference": case.reference,
+                "name": name,
+                "content": rendered.text,
+            }
+        ):
             result.message_ids.append(message_id)
 
 
@@ -196,11 +263,16 @@ def deliver(store: Store, mailbox: Mailbox, *, shadow: bool, now: datetime) -> t
             where = _deliver_one(item, mailbox, shadow)
         except Exception as err:  # one stuck item must not hold up the rest
             failed += 1
-            log.warning("outbox item %s for %s not delivered: %s", message_id,
-                        item.get("reference"), type(err).__name__)
+            log.warning(
+                "outbox item %s for %s not delivered: %s",
+                message_id,
+                item.get("reference"),
+                type(err).__name__,
+            )
             continue
-        store.outbox_mark_sent(message_id, {"at": now.isoformat(), "where": where,
-                                            "shadow": shadow})
+        store.outbox_mark_sent(
+            message_id, {"at": now.isoformat(), "where": where, "shadow": shadow}
+        )
         delivered += 1
     return delivered, failed
 
@@ -219,10 +291,15 @@ def _deliver_one(item: Mapping[str, Any], mailbox: Mailbox, shadow: bool) -> str
     if kind == "calendar":
         if shadow:
             return "held: shadow mode"
-        mailbox.diarise(CalendarEntry(
-            uid=item["uid"], day=datetime.fromisoformat(item["day"]).date(), title=item["title"],
-            description=item["description"], case_reference=item["reference"],
-        ))
+        mailbox.diarise(
+            CalendarEntry(
+                uid=item["uid"],
+                day=datetime.fromisoformat(item["day"]).date(),
+                title=item["title"],
+                description=item["description"],
+                case_reference=item["reference"],
+            )
+        )
         return "calendar"
     if kind == "file":
         name = ("shadow-" + item["name"]) if shadow else item["name"]

@@ -36,14 +36,17 @@ def _resolve(role: str, case: Case | None, config: Config, sender: str) -> list[
         return [_named(config, sender)] if sender else []
     if role == "team":
         return [Recipient(config.council.team_name, config.council.team_address)]
-    if role in ("spo", "head_of_procurement"):
-        return [Recipient(p.name, p.email) for p in config.people_with_role(role)]
-    if role == "service_manager":
-        manager = config.service_manager()
-        return [Recipient(manager.name, manager.email)] if manager else []
-    if role == "inhouse_service_manager":
-        manager = config.inhouse_service_manager()
-        return [Recipient(manager.name, manager.email)] if manager else []
+    if role == "spo":
+        return [Recipient(p.name, p.email) for p in config.people_with_role("spo")]
+    if role == "head_of_procurement":
+        return [Recipient(p.name, p.email) for p in config.people_with_role("head_of_procurement")]
+    if role in ("service_manager", "inhouse_service_manager"):
+        person = (
+            config.service_manager()
+            if role == "service_manager"
+            else (config.inhouse_service_manager())
+        )
+        return [Recipient(person.name, person.email)] if person else []
     if role == "operational_teams":
         return [_named(config, address) for address in config.teams.operational_teams]
     if case is None:
@@ -51,8 +54,8 @@ def _resolve(role: str, case: Case | None, config: Config, sender: str) -> list[
     if role == "referrer":
         return [_named(config, case.referrer, case.referrer_name)]
     if role == "referrer_manager":
-        manager = config.manager_email_of(case.referrer)
-        return [_named(config, manager)] if manager else []
+        manager_address = config.manager_email_of(case.referrer)
+        return [_named(config, manager_address)] if manager_address else []
     if role == "provider":
         provider = config.provider(case.provider_id) if case.provider_id else None
         return [Recipient(provider.name, c) for c in provider.contacts] if provider else []

@@ -25,14 +25,17 @@ def project_files() -> Path:
     for candidate in (Path.cwd(), PROJECT):
         if (candidate / "config.yaml").exists() and (candidate / "rules").is_dir():
             return candidate
-    raise FileNotFoundError("cannot find config.yaml, rules/ and templates/; run from the project folder")
+    raise FileNotFoundError(
+        "cannot find config.yaml, rules/ and templates/; run from the project folder"
+    )
 
 
 class Workspace:
     """The example config copied to `root`, the bot built on it, and helpers to drive it."""
 
-    def __init__(self, root: Path, start: datetime, *, shadow: bool = False,
-                 source: Path | None = None) -> None:
+    def __init__(
+        self, root: Path, start: datetime, *, shadow: bool = False, source: Path | None = None
+    ) -> None:
         source = source or project_files()
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
@@ -53,10 +56,20 @@ class Workspace:
         self.app.store.close()
 
     # --- mail in ----------------------------------------------------------------
-    def email(self, sender: str, subject: str, body: str, *, at: datetime | None = None,
-              name: str = "", cc: Iterable[str] = (), in_reply_to: str | None = None,
-              headers: dict[str, str] | None = None, to: str | None = None) -> str:
-        """Drop an email into the inbox as received at `at` (default: now); returns its Message-ID."""
+    def email(
+        self,
+        sender: str,
+        subject: str,
+        body: str,
+        *,
+        at: datetime | None = None,
+        name: str = "",
+        cc: Iterable[str] = (),
+        in_reply_to: str | None = None,
+        headers: dict[str, str] | None = None,
+        to: str | None = None,
+    ) -> str:
+        """Drop an email into the inbox as received at `at` (default: now); return its id."""
         at = at or self.clock.now()
         message = EmailMessage()
         message["From"] = f"{name} <{sender}>" if name else sender
@@ -84,7 +97,7 @@ class Workspace:
         self.app.once()
 
     def advance_to(self, until: datetime) -> None:
-        """Move the clock forward, running the bot at the daily times on the way, then at `until`."""
+        """Move the clock forward, running the bot at the daily times on the way and at `until`."""
         now = self.clock.now()
         day = now.astimezone(LONDON).date()
         while day <= until.date():

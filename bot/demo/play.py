@@ -38,8 +38,9 @@ def run_demo(workspace: Path | None = None, quiet: bool = False) -> int:
             scene(story)
         story.play(END)
         store = ws.app.store
-        references = sorted({*(c.reference for c in ws.app.cases.open()),
-                             *store.closed_references()})
+        references = sorted(
+            {*(c.reference for c in ws.app.cases.open()), *store.closed_references()}
+        )
         cases = [Case.model_validate(store.get_case(ref)) for ref in references]
         if not quiet:
             for case in cases:
@@ -51,11 +52,15 @@ def run_demo(workspace: Path | None = None, quiet: bool = False) -> int:
     finally:
         ws.close()
     elapsed = time.perf_counter() - started
-    print(f"Demo: {len(cases)} cases from {START:%d %b %Y} to {END:%d %b %Y} "
-          f"(simulated, Europe/London) in {elapsed:.1f} s")
+    print(
+        f"Demo: {len(cases)} cases from {START:%d %b %Y} to {END:%d %b %Y} "
+        f"(simulated, Europe/London) in {elapsed:.1f} s"
+    )
     print("  final stages: " + ", ".join(f"{stage} {n}" for stage, n in sorted(stages.items())))
-    print(f"  {letters} letters, reminders, receipts and calendar invitations sent, "
-          f"as .eml files in {root / 'letters'}")
+    print(
+        f"  {letters} letters, reminders, receipts and calendar invitations sent, "
+        f"as .eml files in {root / 'letters'}"
+    )
     print(f"  {len(triage)} email(s) waiting in triage for an officer")
     print(f"  workspace (config, mailbox, store, shared drive): {root}")
     return 0

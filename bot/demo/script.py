@@ -1,4 +1,4 @@
-"""The demo's story: who writes what, when; every path of the procedure, months of simulated time."""
+"""The demo's story: who writes what and when, through every path of the procedure."""
 
 from __future__ import annotations
 
@@ -54,8 +54,9 @@ class Story:
     def reply(self, label: str, when: str, sender: str, body: str, subject: str = "") -> None:
         def send() -> None:
             reference = self.refs[label]
-            self.ws.email(sender, f"RE: [{reference}] {subject or 'Contract concern'}", body,
-                          at=at(when))
+            self.ws.email(
+                sender, f"RE: [{reference}] {subject or 'Contract concern'}", body, at=at(when)
+            )
             self.ws.run(at(when) + timedelta(minutes=1))
 
         self._add(when, send)
@@ -87,30 +88,57 @@ Scene = Callable[[Story], None]
 
 def accepted_path(s: Story) -> None:
     """Provider accepts -> review -> SPO agrees -> conclusion -> follow-up received -> closed."""
-    s.refer("accepted", "2026-11-02T10:12", SAM, "Concern: Oakview Care Home medication errors",
-            concern("Oakview Care Home", "Residents missed evening medication on three nights."))
+    s.refer(
+        "accepted",
+        "2026-11-02T10:12",
+        SAM,
+        "Concern: Oakview Care Home medication errors",
+        concern("Oakview Care Home", "Residents missed evening medication on three nights."),
+    )
     s.reply("accepted", "2026-11-02T11:30", JSMITH, "screen: eligible")
-    s.reply("accepted", "2026-11-12T10:00", OAKVIEW,
-            "We accept the findings and have started a medication audit.")
-    s.reply("accepted", "2026-11-18T15:00", JSMITH,
-            "Conclusion: medication rounds were missed because of agency staff shortages.\n"
-            "Recommendation: weekly medication audits for three months.\n"
-            "Remedial action: complete a full medication audit by 18/12/2026\n"
-            "Remedial action: train agency staff on the MAR system within 28 days\n"
-            "Refer to SPO")
+    s.reply(
+        "accepted",
+        "2026-11-12T10:00",
+        OAKVIEW,
+        "We accept the findings and have started a medication audit.",
+    )
+    s.reply(
+        "accepted",
+        "2026-11-18T15:00",
+        JSMITH,
+        "Conclusion: medication rounds were missed because of agency staff shortages.\n"
+        "Recommendation: weekly medication audits for three months.\n"
+        "Remedial action: complete a full medication audit by 18/12/2026\n"
+        "Remedial action: train agency staff on the MAR system within 28 days\n"
+        "Refer to SPO",
+    )
     s.reply("accepted", "2026-11-20T10:00", SPO, "Decision: agreed\nDefault notice: no")
-    s.reply("accepted", "2026-12-02T09:30", OAKVIEW,
-            "Please find attached the completed medication audit and training records.")
+    s.reply(
+        "accepted",
+        "2026-12-02T09:30",
+        OAKVIEW,
+        "Please find attached the completed medication audit and training records.",
+    )
     s.reply("accepted", "2026-12-03T10:00", JSMITH, "close")
 
 
 def silent_provider_path(s: Story) -> None:
     """Provider silent -> reminder on day 14 -> no response -> step 14 -> default notice issued."""
-    s.refer("silent", "2026-11-03T16:40", HANNAH, "Concern about Brightpath Home Care visits",
-            concern("Brightpath Home Care", "Visits were cut short and two were missed entirely."))
+    s.refer(
+        "silent",
+        "2026-11-03T16:40",
+        HANNAH,
+        "Concern about Brightpath Home Care visits",
+        concern("Brightpath Home Care", "Visits were cut short and two were missed entirely."),
+    )
     s.reply("silent", "2026-11-04T09:30", AKHAN, "Screening outcome - eligible")
-    s.email("2026-11-04T09:40", BRIGHTPATH, "Automatic reply: Contract concern",
-            "I am out of the office until Monday.", headers={"Auto-Submitted": "auto-replied"})
+    s.email(
+        "2026-11-04T09:40",
+        BRIGHTPATH,
+        "Automatic reply: Contract concern",
+        "I am out of the office until Monday.",
+        headers={"Auto-Submitted": "auto-replied"},
+    )
     s.reply("silent", "2026-12-03T11:00", SPO, "default notice: yes")
     s.reply("silent", "2026-12-07T10:00", SPO, "Default notice issued")
 
@@ -118,79 +146,164 @@ def silent_provider_path(s: Story) -> None:
 def disputed_path(s: Story) -> None:
     """Disputed -> referrer silent -> day 7 reminder -> review -> more information -> agreed;
     then the provider disputes the outcome (16 -> 16.1 -> 16.2), follow-up lapses -> step 14."""
-    s.refer("disputed", "2026-11-30T09:15", CHRIS, "Riverside Supported Living - tenancy concern",
-            concern("Riverside Supported Living", "A tenant's personal allowance was not recorded."))
+    s.refer(
+        "disputed",
+        "2026-11-30T09:15",
+        CHRIS,
+        "Riverside Supported Living - tenancy concern",
+        concern("Riverside Supported Living", "A tenant's personal allowance was not recorded."),
+    )
     s.reply("disputed", "2026-11-30T10:00", AKHAN, "screen: eligible")
-    s.reply("disputed", "2026-12-04T15:00", RIVERSIDE,
-            "We dispute the allegations: our records show every payment was logged.")
-    s.reply("disputed", "2026-12-17T11:00", AKHAN,
-            "conclusion: records were incomplete for six weeks\n"
-            "remedial action: introduce a finance log audit by 2027-02-01\nrefer to SPO")
-    s.reply("disputed", "2026-12-23T10:00", SPO,
-            "Decision: further information needed - ask for the provider's finance policy")
-    s.reply("disputed", "2027-01-06T14:00", AKHAN,
-            "conclusion: the finance policy was not followed\nfollow-up deadline: 2027-02-05\n"
-            "refer to SPO")
+    s.reply(
+        "disputed",
+        "2026-12-04T15:00",
+        RIVERSIDE,
+        "We dispute the allegations: our records show every payment was logged.",
+    )
+    s.reply(
+        "disputed",
+        "2026-12-17T11:00",
+        AKHAN,
+        "conclusion: records were incomplete for six weeks\n"
+        "remedial action: introduce a finance log audit by 2027-02-01\nrefer to SPO",
+    )
+    s.reply(
+        "disputed",
+        "2026-12-23T10:00",
+        SPO,
+        "Decision: further information needed - ask for the provider's finance policy",
+    )
+    s.reply(
+        "disputed",
+        "2027-01-06T14:00",
+        AKHAN,
+        "conclusion: the finance policy was not followed\nfollow-up deadline: 2027-02-05\n"
+        "refer to SPO",
+    )
     s.reply("disputed", "2027-01-08T10:00", SPO, "decision: agreed\ndefault notice: no")
-    s.reply("disputed", "2027-01-12T16:00", RIVERSIDE,
-            "We dispute the outcome of the concern and the conclusion reached; "
-            "our supporting evidence is attached.")
-    s.reply("disputed", "2027-01-21T12:00", SPO,
-            "dispute rejected: the evidence does not change the finding")
-    s.reply("disputed", "2027-02-22T10:00", SPO, "default notice: no")
+    s.reply(
+        "disputed",
+        "2027-01-12T16:00",
+        RIVERSIDE,
+        "We dispute the outcome of the concern and the conclusion reached; "
+        "our supporting evidence is attached.",
+    )
+    s.reply(
+        "disputed",
+        "2027-01-21T12:00",
+        SPO,
+        "dispute rejected: the evidence does not change the finding",
+    )
+    s.reply("disputed", "2027-02-22T10:00", SPO, "Default notice: no")
 
 
 def default_notice_path(s: Story) -> None:
-    """Agreed at sign-off with a default notice; not disputed -> step 15 -> issued -> follow-up -> closed."""
-    s.refer("default", "2027-03-01T10:00", NINA, "Meadows Day Centre transport concern",
-            concern("The Meadows Day Centre", "Service users were left waiting for transport for hours."))
+    """Agreed with a default notice; not disputed -> step 15 -> issued -> follow-up -> closed."""
+    s.refer(
+        "default",
+        "2027-03-01T10:00",
+        NINA,
+        "Meadows Day Centre transport concern",
+        concern(
+            "The Meadows Day Centre", "Service users were left waiting for transport for hours."
+        ),
+    )
     s.reply("default", "2027-03-01T12:00", PJONES, "screen: eligible")
     s.reply("default", "2027-03-04T10:00", MEADOWS, "We accept the concern and apologise.")
-    s.reply("default", "2027-03-09T10:00", PJONES,
-            "conclusion: transport was not scheduled\nremedial action: new transport rota by 2027-04-09\n"
-            "refer to SPO")
-    s.reply("default", "2027-03-11T10:00", SPO,
-            "decision: alternative - a formal improvement plan instead of audits\ndefault notice: yes")
+    s.reply(
+        "default",
+        "2027-03-09T10:00",
+        PJONES,
+        "conclusion: transport was not scheduled\n"
+        "remedial action: new transport rota by 2027-04-09\n"
+        "refer to SPO",
+    )
+    s.reply(
+        "default",
+        "2027-03-11T10:00",
+        SPO,
+        "decision: alternative - a formal improvement plan instead of audits\ndefault notice: yes",
+    )
     s.reply("default", "2027-03-30T10:00", SPO, "default notice issued")
-    s.reply("default", "2027-03-31T10:00", MEADOWS, "Our new transport rota and improvement plan are attached.")
+    s.reply(
+        "default",
+        "2027-03-31T10:00",
+        MEADOWS,
+        "Our new transport rota and improvement plan are attached.",
+    )
     s.reply("default", "2027-04-01T10:00", PJONES, "close")
 
 
 def screening_paths(s: Story) -> None:
     """The five other screening outcomes, and an investigation that concludes later."""
-    s.refer("investigation", "2026-11-10T10:00", SAM, "Oakview Care Home - falls",
-            "Concern about Oakview Care Home: two falls. The safeguarding investigation is still "
-            "ongoing.\nRegards")
+    s.refer(
+        "investigation",
+        "2026-11-10T10:00",
+        SAM,
+        "Oakview Care Home - falls",
+        "Concern about Oakview Care Home: two falls. The safeguarding investigation is still "
+        "ongoing.\nRegards",
+    )
     s.reply("investigation", "2026-11-10T12:00", JSMITH, "screen: investigation pending")
-    s.refer("operational", "2026-11-11T10:00", SAM, "Brightpath Home Care - late visit",
-            "Brightpath Home Care were 20 minutes late once. A low level issue really.\nThanks")
+    s.refer(
+        "operational",
+        "2026-11-11T10:00",
+        SAM,
+        "Brightpath Home Care - late visit",
+        "Brightpath Home Care were 20 minutes late once. A low level issue really.\nThanks",
+    )
     s.reply("operational", "2026-11-11T11:00", AKHAN, "screen: operational")
-    s.refer("isolated", "2026-11-12T10:00", CHRIS, "Meadows Day Centre - lunch",
-            "The Meadows Day Centre served the wrong lunch to one person, an isolated incident the "
-            "manager has already addressed.\nThanks")
+    s.refer(
+        "isolated",
+        "2026-11-12T10:00",
+        CHRIS,
+        "Meadows Day Centre - lunch",
+        "The Meadows Day Centre served the wrong lunch to one person, an isolated incident the "
+        "manager has already addressed.\nThanks",
+    )
     s.reply("isolated", "2026-11-12T11:00", PJONES, "screen: isolated")
-    s.refer("in_house", "2026-11-13T10:00", CHRIS, "Elmfield Day Service",
-            "A concern about the council-run Elmfield Day Service, an in-house service: staff "
-            "shortages on Fridays.\nThanks")
+    s.refer(
+        "in_house",
+        "2026-11-13T10:00",
+        CHRIS,
+        "Elmfield Day Service",
+        "A concern about the council-run Elmfield Day Service, an in-house service: staff "
+        "shortages on Fridays.\nThanks",
+    )
     s.reply("in_house", "2026-11-13T11:00", JSMITH, "screen: in-house")
-    s.refer("too_old", "2026-11-16T10:00", HANNAH, "Old concern: Riverside Supported Living",
-            "Riverside Supported Living: the incident happened on 12/03/2026 and was never raised.\n"
-            "Regards")
+    s.refer(
+        "too_old",
+        "2026-11-16T10:00",
+        HANNAH,
+        "Old concern: Riverside Supported Living",
+        "Riverside Supported Living: the incident happened on 12/03/2026 and was never raised.\n"
+        "Regards",
+    )
     s.reply("too_old", "2026-11-16T11:00", AKHAN, "screen: too old")
-    s.reply("investigation", "2027-01-15T10:00", SAM,
-            "The safeguarding investigation has now concluded; please screen again.")
+    s.reply(
+        "investigation",
+        "2027-01-15T10:00",
+        SAM,
+        "The safeguarding investigation has now concluded; please screen again.",
+    )
     s.reply("investigation", "2027-01-15T12:00", JSMITH, "screen: operational")
 
 
 def odd_mail(s: Story) -> None:
     """Mail the bot must not guess about: a stranger, and a decision from someone not allowed."""
-    s.email("2026-11-05T10:00", "someone@example.org", "Question",
-            "Who do I talk to about a care home?")
+    s.email(
+        "2026-11-05T10:00", "someone@example.org", "Question", "Who do I talk to about a care home?"
+    )
     s.reply("accepted", "2026-11-19T09:00", JSMITH, "decision: agreed")
 
 
 SCENES: tuple[Scene, ...] = (
-    accepted_path, silent_provider_path, disputed_path, default_notice_path, screening_paths, odd_mail,
+    accepted_path,
+    silent_provider_path,
+    disputed_path,
+    default_notice_path,
+    screening_paths,
+    odd_mail,
 )
 START = at("2026-11-02T08:00")
 END = at("2027-04-09T18:00")

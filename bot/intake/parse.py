@@ -23,10 +23,11 @@ _MAX_DEPTH = 40  # deeper MIME nesting than this is hostile, not mail a person w
 _BLOCK_TAGS = {"p", "div", "br", "tr", "li", "ul", "ol", "table", "blockquote", "pre", "hr"}
 _BLOCK_TAGS |= {"h1", "h2", "h3", "h4", "h5", "h6", "section", "article", "header", "footer"}
 _SKIP_TAGS = {"script", "style", "title"}
+_WESTERN = {"iso-8859-1", "latin-1", "latin1", "cp1252", "windows-1252", "us-ascii", "ascii"}
 
 
 class MailParseError(ValueError):
-    """The bytes are not recognisably an email at all (nothing to quarantine as mail)."""
+    """The bytes are not recognisably an email at all; the caller quarantines them."""
 
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
@@ -35,6 +36,12 @@ class MailParseError(ValueError):
 
 def decode_bytes(data: bytes, declared: str | None) -> str:
     """Decode text whose declared charset may be missing, unknown or simply wrong."""
+    if declared and declared.strip().strip('"').lower() in _WESTERN and not data.isascii():
+        try:
+            # UTF-8 labelled as Latin-1 is common; real Latin-1 is almost never valid UTF-8.
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
     if declared:
         try:
             return data.decode(codecs.lookup(declared.strip().strip('"')).name)
@@ -52,7 +59,7 @@ def _unsurrogate(value: str) -> str:
     # compat32 keeps undeclared 8-bit header bytes as surrogate escapes; recover them.
     if not any("\udc80" <= ch <= "\udcff" for ch in value):
         return value
-    return decode_bytes(value.encode("ascii", "surrogateescape"), None)
+    return decode_bytes(value.encode("utf-8", "surrogateescape"), None)
 
 
 def _decode_word(encoding: str, text: str) -> bytes:

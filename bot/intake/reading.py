@@ -1,4 +1,4 @@
-"""How the bot reads one email: sender role, case, automated or not, kind; shared by poll and inspect."""
+"""How the bot reads one email (sender role, case, automated, kind); used by poll and inspect."""
 
 from __future__ import annotations
 
@@ -42,20 +42,28 @@ class Reading:
             "received_at": self.received_at.isoformat(),
             "sender_role": self.sender_role,
             "directory_roles": list(self.directory_roles),
-            "case": {"reference": self.threading.reference, "found_by": self.threading.how,
-                     "detail": self.threading.detail},
+            "case": {
+                "reference": self.threading.reference,
+                "found_by": self.threading.how,
+                "detail": self.threading.detail,
+            },
             "kind": self.classification.kind,
             "decided_by": self.classification.rule,
             "rules_hit": [
                 {"rule": hit.rule, "kind": hit.kind, "checks": list(hit.checks)}
                 for hit in self.classification.hits
             ],
-            "automated": {"automated": self.automated.automated, "kind": self.automated.kind,
-                          "reasons": list(self.automated.reasons),
-                          "failed_recipients": list(self.automated.failed_recipients),
-                          "original_message_id": self.automated.original_message_id},
-            "attachments": [{"filename": a.filename, "content_type": a.content_type, "size": a.size}
-                            for a in self.mail.attachments],
+            "automated": {
+                "automated": self.automated.automated,
+                "kind": self.automated.kind,
+                "reasons": list(self.automated.reasons),
+                "failed_recipients": list(self.automated.failed_recipients),
+                "original_message_id": self.automated.original_message_id,
+            },
+            "attachments": [
+                {"filename": a.filename, "content_type": a.content_type, "size": a.size}
+                for a in self.mail.attachments
+            ],
             "defects": list(self.mail.defects),
         }
 
@@ -82,20 +90,34 @@ def sender_role(address: str, case: Case | None, config: Config) -> tuple[str, t
     return "unknown", roles
 
 
-def read_mail(raw: bytes, received_at: datetime, *, config: Config, rules: ClassificationRules,
-              get_case: Callable[[str], Case | None],
-              participant_cases: Mapping[str, set[str]]) -> Reading:
+def read_mail(
+    raw: bytes,
+    received_at: datetime,
+    *,
+    config: Config,
+    rules: ClassificationRules,
+    get_case: Callable[[str], Case | None],
+    participant_cases: Mapping[str, set[str]],
+) -> Reading:
     """Parse, detect automated mail, thread and classify; changes nothing."""
     mail = parse_mail(raw)
     own_domain = config.mailbox.address.split("@", 1)[1]
     own_domains = [own_domain, *config.council.own_domains]
     automated = detect_automated(mail, raw, own_domains, LOOP_HEADER)
-    threading = find_case(mail, own_domain=own_domain, exists=lambda ref: get_case(ref) is not None,
-                          participant_cases=participant_cases)
+    threading = find_case(
+        mail,
+        own_domain=own_domain,
+        exists=lambda ref: get_case(ref) is not None,
+        participant_cases=participant_cases,
+    )
     case = get_case(threading.reference) if threading.reference else None
     role, roles = sender_role(mail.sender, case, config)
     info = SenderInfo(
-        role=role, case_reference=threading.reference, case_stage=case.stage if case else None,
+        role=role,
+        case_reference=threading.reference,
+        case_stage=case.stage if case else None,
         automated=automated.automated,
     )
-    return Reading(mail, received_at, automated, role, roles, threading, classify(mail, info, rules))
+    return Reading(
+        mail, received_at, automated, role, roles, threading, classify(mail, info, rules)
+    )

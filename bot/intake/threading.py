@@ -38,8 +38,13 @@ def is_reply(mail: ParsedMail) -> bool:
     return bool(mail.in_reply_to or mail.references or REPLY_PREFIX.match(mail.subject))
 
 
-def find_case(mail: ParsedMail, *, own_domain: str, exists: Callable[[str], bool],
-              participant_cases: Mapping[str, set[str]]) -> Threading:
+def find_case(
+    mail: ParsedMail,
+    *,
+    own_domain: str,
+    exists: Callable[[str], bool],
+    participant_cases: Mapping[str, set[str]],
+) -> Threading:
     """The case this mail threads to, and how it was found; first match wins in this order."""
     for field_name, ids in (("in-reply-to", mail.in_reply_to), ("references", mail.references)):
         for message_id in reversed(ids):

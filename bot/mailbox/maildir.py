@@ -110,46 +110,48 @@ class LocalMailbox:
         base = self.directory / folder
         if (base / "new" / key).is_file():
             return base / "new" / key
-        cur = base / "cur"
-        return next((p for p in cur.glob(f"{key}:*") if p.is_file()), None) or (
-            cur / key if (cur / key).is_file() else None
-        )
+        # In cur/ a mail client may have appended ":2,<flags>" to the key.
+        return next((p for p in (base / "cur").iterdir() if p.name.split(":", 1)[0] == key), None)
 
     def fetch_new(self, since: datetime) -> list[IncomingMail]:
         """Inbox messages whose mtime is at or after `since`, oldest first; nothing is moved."""
         threshold = _to_ns(since)
-        found: list[tuple[int, str, Path]] = []
+        found: list[tuple[int, str, bytes]] = []
         for sub in ("new", "cur"):
             for path in (self.directory / "inbox" / sub).iterdir():
-                if path.name.startswith(".") or not path.is_file():
+                if path.name.startswith("."):
                     continue
-                mtime = path.stat().st_mtime_ns
-                if mtime >= threshold:
-                    found.append((mtime, path.name.split(":", 1)[0], path))
+                try:
+                    mtime = path.stat().st_mtime_ns
+                    if mtime >= threshold:
+                        found.append((mtime, path.name.split(":", 1)[0], path.read_bytes()))
+                except (FileNotFoundError, IsADirectoryError):
+                    continue  # moved away while we looked, or not a message
         found.sort(key=lambda item: (item[0], item[1]))
-        return [IncomingMail(key, _from_ns(ns), path.read_bytes()) for ns, key, path in found]
+        return [IncomingMail(key, _from_ns(ns), raw) for ns, key, raw in found]
 
-    def _move(self, key: str, folder: str) -> bool:
+    def _move(self, key: str, folder: str) -> None:
         source = self._locate("inbox", _check_key(key))
         if source is None:
-            return False  # already moved: a retried step must not fail
+            return  # already moved: a retried step must not fail
         # Same subdirectory and file name, so the key, flags and mtime all survive the move.
         os.replace(source, self.directory / folder / source.parent.name / source.name)
-        return True
 
     def mark_processed(self, backend_id: str) -> None:
         self._move(backend_id, "processed")
 
     def quarantine(self, backend_id: str, reason: str) -> None:
-        if not self._move(backend_id, "quarantine"):
+        if self._locate("inbox", _check_key(backend_id)) is None:
             return
         record = {
             "reason": reason,
             "when": self.clock.now().isoformat(),
             "original_key": backend_id,
         }
+        # The reason is written first, so a crash cannot leave a quarantined mail unexplained.
         sidecar = self.reasons_dir / f"{backend_id}.json"
         _write_atomically(sidecar, json.dumps(record, indent=2).encode("utf-8"))
+        self._move(backend_id, "quarantine")
 
     # -- outgoing -----------------------------------------------------------------
 
@@ -210,9 +212,10 @@ class LocalMailbox:
         return self.calendar_dir / f"{safe[:80]}-{digest}.ics"
 
     def _previous(self, path: Path) -> tuple[int, tuple[str, str, str]] | None:
-        if not path.exists():
-            return None
-        event = icalendar.Calendar.from_ical(path.read_bytes()).walk("VEVENT")[0]
+        try:
+            event = icalendar.Calendar.from_ical(path.read_bytes()).walk("VEVENT")[0]
+        except (FileNotFoundError, ValueError, IndexError):
+            return None  # no entry yet (or an unreadable one, which we simply replace)
         day = event.decoded("DTSTART")
         fields = (str(day), str(event.get("SUMMARY", "")), str(event.get("DESCRIPTION", "")))
         return int(event.get("SEQUENCE", 0)), fields
@@ -277,8 +280,7 @@ class LocalMailbox:
         if not self.shared_drive.exists():
             _private_dir(self.shared_drive)
         target = self.shared_drive / name
-        _write_atomically(target, content)
-        target.chmod(0o600)
+        _write_atomically(target, content)  # mkstemp made it 0600; the rename keeps that
         return str(target)
 
 

@@ -85,8 +85,12 @@ class Case(BaseModel):
         pending = self.pending()
         return min(pending, key=lambda d: d.fires_at) if pending else None
 
-    def note(self, at: datetime, kind: str, text: str, step: str = "", rule: str = "", ref: str = "") -> None:
-        self.timeline.append(TimelineEntry(at=at, kind=kind, step=step, text=text, rule=rule, ref=ref))
+    def note(
+        self, at: datetime, kind: str, text: str, step: str = "", rule: str = "", ref: str = ""
+    ) -> None:
+        self.timeline.append(
+            TimelineEntry(at=at, kind=kind, step=step, text=text, rule=rule, ref=ref)
+        )
 
     def last_document(self, kind: str) -> dict[str, str] | None:
         for doc in reversed(self.documents):

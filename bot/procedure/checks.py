@@ -1,4 +1,4 @@
-"""Load-time checks of a procedure: one start, every stage reachable, no dead ends, names that exist."""
+"""Load-time checks of a procedure: one start, all stages reachable, no dead ends, known names."""
 
 from __future__ import annotations
 
@@ -10,8 +10,26 @@ from bot.yamlsource import Problem, YamlDoc
 
 # The seed procedure's numbered steps; every one must be carried by the rules.
 SEED_STEPS = (
-    "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12", "13",
-    "13.1", "13.2", "14", "15", "16", "16.1", "16.2",
+    "1",
+    "2",
+    "3",
+    "4",
+    "5",
+    "6",
+    "7",
+    "8",
+    "9",
+    "10",
+    "11",
+    "12",
+    "13",
+    "13.1",
+    "13.2",
+    "14",
+    "15",
+    "16",
+    "16.1",
+    "16.2",
 )
 REMIND_ROLES = frozenset({"officer", "spo", "head_of_procurement"})
 
@@ -74,34 +92,50 @@ def check_procedure(
 
     stage_names = sorted(proc.stages)
     if proc.start not in proc.stages:
-        problem(("start",), f"start stage {proc.start!r} is not defined", f"use one of {stage_names}")
+        problem(
+            ("start",), f"start stage {proc.start!r} is not defined", f"use one of {stage_names}"
+        )
         return problems
     if proc.stages[proc.start].final:
         problem(("start",), "the start stage is final", "start at a stage that has events")
 
     for step in SEED_STEPS:
         if step not in proc.steps:
-            problem(("steps",), f"step {step} of the seed procedure is missing", f"add step {step!r}")
+            problem(
+                ("steps",), f"step {step} of the seed procedure is missing", f"add step {step!r}"
+            )
     used_steps: set[str] = set()
 
     deadline_names = {spec.name for _, spec in _deadlines(proc)}
     for loc, spec in _deadlines(proc):
         used_steps.add(spec.step)
         if spec.remind is not None and spec.remind not in REMIND_ROLES:
-            problem((*loc, "remind"), f"cannot remind {spec.remind!r}", f"use one of {sorted(REMIND_ROLES)}")
+            problem(
+                (*loc, "remind"),
+                f"cannot remind {spec.remind!r}",
+                f"use one of {sorted(REMIND_ROLES)}",
+            )
         for anchor in spec.anchors:
             if anchor.startswith("deadline:") and anchor.split(":", 1)[1] not in deadline_names:
-                problem((*loc, "from"), f"anchor {anchor!r} names no deadline", "name a declared deadline")
+                problem(
+                    (*loc, "from"),
+                    f"anchor {anchor!r} names no deadline",
+                    "name a declared deadline",
+                )
 
     for name, stage in proc.stages.items():
         used_steps.add(stage.step)
         if stage.final and stage.events:
-            problem(("stages", name, "events"), "a final stage cannot have events", "remove them or drop final")
+            problem(
+                ("stages", name, "events"),
+                "a final stage cannot have events",
+                "remove them or drop final",
+            )
         for spec in stage.deadlines:
             if spec.event and not proc.transitions(name, spec.event):
                 problem(
                     ("stages", name, "deadlines"),
-                    f"deadline {spec.name!r} raises {spec.event!r} but stage {name!r} has no such event",
+                    f"deadline {spec.name!r} raises {spec.event!r}, which stage {name!r} lacks",
                     f"add {spec.event!r} under events of {name!r}",
                 )
 
@@ -112,7 +146,11 @@ def check_procedure(
             problem((*loc, "to"), f"unknown stage {transition.to!r}", f"use one of {stage_names}")
         for need in transition.require:
             if need not in ("provider", "officer") and not need.startswith("data."):
-                problem((*loc, "require"), f"cannot require {need!r}", "use provider, officer or data.<field>")
+                problem(
+                    (*loc, "require"),
+                    f"cannot require {need!r}",
+                    "use provider, officer or data.<field>",
+                )
         for i, action in enumerate(transition.actions):
             aloc = (*loc, "actions", i)
             for own in (action.record, action.send, action.save_report):
@@ -124,21 +162,31 @@ def check_procedure(
                     if role not in ROLES:
                         problem(aloc, f"unknown recipient {role!r}", f"use one of {sorted(ROLES)}")
                 if send.attach and send.attach not in ATTACHMENTS:
-                    problem(aloc, f"cannot attach {send.attach!r}", f"use one of {sorted(ATTACHMENTS)}")
+                    problem(
+                        aloc, f"cannot attach {send.attach!r}", f"use one of {sorted(ATTACHMENTS)}"
+                    )
                 if send.deadline and send.deadline not in deadline_names:
-                    problem(aloc, f"deadline {send.deadline!r} is not declared", "declare it on a stage")
+                    problem(
+                        aloc, f"deadline {send.deadline!r} is not declared", "declare it on a stage"
+                    )
             templates = [a.send.template for a in [action] if a.send]
             templates += [a.save_report.template for a in [action] if a.save_report]
             for template in templates:
                 if template_names is not None and template not in template_names:
-                    problem(aloc, f"template {template!r} does not exist", f"add templates/{template}.txt.j2")
+                    problem(
+                        aloc,
+                        f"template {template!r} does not exist",
+                        f"add templates/{template}.txt.j2",
+                    )
             named = [action.diarise.deadline] if action.diarise else list(action.cancel or ())
             for deadline in named:
                 if deadline not in deadline_names:
                     problem(aloc, f"deadline {deadline!r} is not declared", "declare it on a stage")
 
     for step in sorted(set(SEED_STEPS) - used_steps, key=SEED_STEPS.index):
-        problem(("steps", step), f"step {step} is carried by no stage, transition or deadline", "use it")
+        problem(
+            ("steps", step), f"step {step} is carried by no stage, transition or deadline", "use it"
+        )
     for step in sorted(used_steps - set(proc.steps)):
         problem(("steps",), f"step {step!r} is used but not listed", f"add {step!r} under steps")
 
@@ -146,8 +194,11 @@ def check_procedure(
     reachable = _reachable(edges, proc.start)
     for name in stage_names:
         if name not in reachable:
-            problem(("stages", name), f"stage {name!r} cannot be reached from {proc.start!r}",
-                    "add a transition to it or remove it")
+            problem(
+                ("stages", name),
+                f"stage {name!r} cannot be reached from {proc.start!r}",
+                "add a transition to it or remove it",
+            )
     finals = {name for name, stage in proc.stages.items() if stage.final}
     if not finals:
         problem(("stages",), "no stage is final", "mark the closed stage final: true")
@@ -155,6 +206,9 @@ def check_procedure(
         if name in finals or name not in reachable:
             continue
         if not _reachable(edges, name) & finals:
-            problem(("stages", name), f"stage {name!r} is a dead end: no way to a final stage",
-                    "add a transition that leads towards closure")
+            problem(
+                ("stages", name),
+                f"stage {name!r} is a dead end: no way to a final stage",
+                "add a transition that leads towards closure",
+            )
     return problems

@@ -71,7 +71,9 @@ class Engine:
         new.received_day = day
         new.received_note = note
         new.stage = self.procedure.start
-        new.note(event.at, "mail_in", f"Concern received from {new.referrer}", "1", note, event.source)
+        new.note(
+            event.at, "mail_in", f"Concern received from {new.referrer}", "1", note, event.source
+        )
         outcome = Outcome(new, True)
         self._enter(outcome, self.procedure.start, event, step="1")
         self._run(outcome, self.procedure.opening, event)
@@ -92,11 +94,15 @@ class Engine:
                     {k: self._value(v, event) for k, v in item.items()}
                 )
             outcome.applied = True
-        candidates = [t for t in self.procedure.transitions(new.stage, event.name) if self._holds(t.when, new)]
+        candidates = [
+            t for t in self.procedure.transitions(new.stage, event.name) if self._holds(t.when, new)
+        ]
         if not candidates:
             if not outcome.applied:
                 stage = self.procedure.stages[new.stage]
-                outcome.reason = f"not expected while the case is at stage {stage.step} ({stage.title})"
+                outcome.reason = (
+                    f"not expected while the case is at stage {stage.step} ({stage.title})"
+                )
             return outcome
         transition = candidates[0]
         missing = self._missing(transition, new)
@@ -127,19 +133,36 @@ class Engine:
             deadline.status = "fired"
             outcome.applied = True
             if deadline.remind:
-                current.note(deadline.fires_at, "reminder", f"Reminder: {deadline.title} is due",
-                             deadline.step, deadline.explanation, deadline.name)
-                outcome.actions.append(Action(
-                    "remind", deadline.step, "internal_reminder", (deadline.remind,),
-                    deadline=deadline.name, key=f"remind.{deadline.name}.{deadline.due.isoformat()}",
-                ))
+                current.note(
+                    deadline.fires_at,
+                    "reminder",
+                    f"Reminder: {deadline.title} is due",
+                    deadline.step,
+                    deadline.explanation,
+                    deadline.name,
+                )
+                outcome.actions.append(
+                    Action(
+                        "remind",
+                        deadline.step,
+                        "internal_reminder",
+                        (deadline.remind,),
+                        deadline=deadline.name,
+                        key=f"remind.{deadline.name}.{deadline.due.isoformat()}",
+                    )
+                )
                 continue
             assert deadline.event is not None
             event = Event(deadline.event, deadline.fires_at, source=deadline.name)
             result = self.apply(current, event)
             if not result.applied:
-                current.note(deadline.fires_at, "note", f"{deadline.title}: nothing to do ({result.reason})",
-                             deadline.step, ref=deadline.name)
+                current.note(
+                    deadline.fires_at,
+                    "note",
+                    f"{deadline.title}: nothing to do ({result.reason})",
+                    deadline.step,
+                    ref=deadline.name,
+                )
                 continue
             outcome.case = result.case
             outcome.actions.extend(result.actions)
@@ -148,6 +171,8 @@ class Engine:
     def is_overdue(self, deadline: Deadline, now: datetime) -> bool:
         if deadline.status not in ("pending", "fired"):
             return False
+        if deadline.status == "fired" and deadline.event:
+            return False  # the procedure already acted on it
         return now > self.calendar.at_local(deadline.due, self.calendar.close_of_business)
 
     # --- internals ---------------------------------------------------------
@@ -193,8 +218,14 @@ class Engine:
         stage = self.procedure.stages[stage_name]
         previous = case.stage
         case.stage = stage_name
-        case.note(event.at, "stage", f"Stage {stage.step}: {stage.title}", step or stage.step,
-                  f"{event.name} at stage {previous}" if previous != stage_name else event.name, event.source)
+        case.note(
+            event.at,
+            "stage",
+            f"Stage {stage.step}: {stage.title}",
+            step or stage.step,
+            f"{event.name} at stage {previous}" if previous != stage_name else event.name,
+            event.source,
+        )
         if stage.final:
             case.status = "closed"
             case.closed_at = event.at
@@ -213,7 +244,9 @@ class Engine:
         day = self.calendar.effective_day(event.at)[0].isoformat()
         for action in transition.actions:
             if action.record:
-                case.note(event.at, "note", action.record.text, action.record.step, ref=event.source)
+                case.note(
+                    event.at, "note", action.record.text, action.record.step, ref=event.source
+                )
             elif action.cancel:
                 for deadline in case.deadlines:
                     if deadline.name in action.cancel and deadline.status == "pending":
@@ -224,31 +257,52 @@ class Engine:
                 target = case.deadline(send.deadline) if send.deadline else None
                 due = target.due.isoformat() if target else day
                 step = send.step or transition.step or self.procedure.stages[case.stage].step
-                outcome.actions.append(Action(
-                    "send", step, send.template, send.to, send.cc, send.attach, send.deadline,
-                    event.mail_sha, key=f"s{step}.{send.template}.{due}",
-                ))
+                outcome.actions.append(
+                    Action(
+                        "send",
+                        step,
+                        send.template,
+                        send.to,
+                        send.cc,
+                        send.attach,
+                        send.deadline,
+                        event.mail_sha,
+                        key=f"s{step}.{send.template}.{due}",
+                    )
+                )
             elif action.diarise:
                 target = case.deadline(action.diarise.deadline)
                 if target is not None:
-                    outcome.actions.append(Action(
-                        "diarise", target.step, deadline=target.name,
-                        key=f"diary.{target.name}.{target.due.isoformat()}",
-                    ))
+                    outcome.actions.append(
+                        Action(
+                            "diarise",
+                            target.step,
+                            deadline=target.name,
+                            key=f"diary.{target.name}.{target.due.isoformat()}",
+                        )
+                    )
             elif action.save_report:
-                outcome.actions.append(Action(
-                    "save_report", action.save_report.step or transition.step or "13",
-                    action.save_report.template,
-                    key=f"report.{case.stage}.{day}",
-                ))
+                outcome.actions.append(
+                    Action(
+                        "save_report",
+                        action.save_report.step or transition.step or "13",
+                        action.save_report.template,
+                        key=f"report.{case.stage}.{day}",
+                    )
+                )
 
     def _set_deadline(self, case: Case, spec: DeadlineSpec, event: Event) -> None:
         if not self._holds(spec.when, case):
             return
         anchor = self._anchor(case, spec, event)
         if anchor is None:
-            case.note(event.at, "note", f"Deadline {spec.title!r} could not be set: no anchor date",
-                      spec.step, ref=spec.name)
+            case.note(
+                event.at,
+                "note",
+                f"Deadline {spec.title!r} could not be set: no anchor date",
+                spec.step,
+                ref=spec.name,
+            )
             return
         anchor_day, label = anchor
         computed = self.calendar.compute(spec.rule.to_rule(), anchor_day, label)
@@ -259,14 +313,27 @@ class Engine:
                 old.status = "cancelled"
                 old.closed_at = event.at
         deadline = Deadline(
-            name=spec.name, step=spec.step, title=spec.title, due=computed.due,
+            name=spec.name,
+            step=spec.step,
+            title=spec.title,
+            due=computed.due,
             fires_at=self.calendar.at_local(computed.due, fire_time),
-            rule=f"{spec.rule.describe()} from {label}", explanation=computed.explanation,
-            remind=spec.remind, event=spec.event, scope=spec.scope, set_at=event.at,
+            rule=f"{spec.rule.describe()} from {label}",
+            explanation=computed.explanation,
+            remind=spec.remind,
+            event=spec.event,
+            scope=spec.scope,
+            set_at=event.at,
         )
         case.deadlines.append(deadline)
-        case.note(event.at, "deadline", f"Deadline set: {spec.title} by {computed.due:%a %d %b %Y}",
-                  spec.step, computed.explanation, spec.name)
+        case.note(
+            event.at,
+            "deadline",
+            f"Deadline set: {spec.title} by {computed.due:%a %d %b %Y}",
+            spec.step,
+            computed.explanation,
+            spec.name,
+        )
 
     def _anchor(self, case: Case, spec: DeadlineSpec, event: Event) -> tuple[date, str] | None:
         for anchor in spec.anchors:

@@ -13,8 +13,17 @@ from bot.yamlsource import ProblemsError, load_yaml, problems_from_validation
 # Who a letter can be addressed to; the composition root turns these into addresses.
 ROLES = frozenset(
     {
-        "referrer", "referrer_manager", "provider", "officer", "spo", "head_of_procurement",
-        "service_manager", "inhouse_service_manager", "operational_teams", "team", "sender",
+        "referrer",
+        "referrer_manager",
+        "provider",
+        "officer",
+        "spo",
+        "head_of_procurement",
+        "service_manager",
+        "inhouse_service_manager",
+        "operational_teams",
+        "team",
+        "sender",
     }
 )
 ATTACHMENTS = frozenset({"concern", "mail"})
@@ -44,7 +53,11 @@ class RuleSpec(_Strict):
 
     def describe(self) -> str:
         if self.working_days is not None:
-            return "same working day" if self.working_days == 0 else f"{self.working_days} working days"
+            return (
+                "same working day"
+                if self.working_days == 0
+                else f"{self.working_days} working days"
+            )
         return f"{self.days} calendar days"
 
 
@@ -67,10 +80,16 @@ class DeadlineSpec(_Strict):
     @model_validator(mode="after")
     def _remind_or_event(self) -> DeadlineSpec:
         if (self.remind is None) == (self.event is None):
-            raise ValueError("a deadline either reminds a person (remind) or raises an event (event)")
+            raise ValueError(
+                "a deadline either reminds a person (remind) or raises an event (event)"
+            )
         for anchor in self.anchors:
-            if anchor not in ("received", "event") and not anchor.startswith(("deadline:", "data:")):
-                raise ValueError(f"unknown anchor {anchor!r}: use received, event, deadline:<name> or data:<field>")
+            if anchor not in ("received", "event") and not anchor.startswith(
+                ("deadline:", "data:")
+            ):
+                raise ValueError(
+                    f"unknown anchor {anchor!r}: use received, event, deadline:<x> or data:<x>"
+                )
         return self
 
 
@@ -109,7 +128,9 @@ class ActionSpec(_Strict):
     @model_validator(mode="after")
     def _exactly_one(self) -> ActionSpec:
         if sum(v is not None for v in self.__dict__.values()) != 1:
-            raise ValueError("an action has exactly one of send, record, diarise, save_report, cancel")
+            raise ValueError(
+                "an action has exactly one of send, record, diarise, save_report, cancel"
+            )
         return self
 
 
