@@ -54,12 +54,16 @@ class Rules:
         return Engine(self.procedure, calendar, Times(config.letters_time(), reminders))
 
 
-def local_mailbox(config: Config) -> LocalMailbox:
+def local_mailbox(config: Config, clock: Clock) -> LocalMailbox:
     settings = config.mailbox.local
     if settings is None:
         raise ValueError("mailbox.local is not configured")
     return LocalMailbox(
-        settings.directory, config.mailbox.address, config.council.team_address, config.shared_drive
+        settings.directory,
+        config.mailbox.address,
+        config.council.team_address,
+        config.shared_drive,
+        clock=clock,
     )
 
 
@@ -246,7 +250,7 @@ def build_app(config_path: Path, clock: Clock, *, mailbox: Mailbox | None = None
     rules = Rules.load(config_path)
     store = Store(rules.config.store.directory)
     try:
-        return App(rules, clock, mailbox or local_mailbox(rules.config), store)
+        return App(rules, clock, mailbox or local_mailbox(rules.config, clock), store)
     except BaseException:
         store.close()
         raise

@@ -247,15 +247,17 @@ def detect_automated(
     reasons = tuple(dict.fromkeys(s.reason for s in signals))
     if kind != "bounce":
         return AutomatedVerdict(automated=True, kind=kind, reasons=reasons)
-    report = _report_text(ctx.parts)
     try:
+        report = _report_text(ctx.parts)
         returned = _returned_headers(ctx.parts, report)
-    except Exception:  # a mangled returned copy only costs us the tie-back, not the verdict
-        returned = None
+        failed = _failed_recipients(ctx, report, returned)
+        original = _original_message_id(ctx, report, returned)
+    except Exception:  # a mangled report only costs us the tie-back, never the verdict
+        failed, original = (), ctx.mail.in_reply_to[0] if ctx.mail.in_reply_to else ""
     return AutomatedVerdict(
         automated=True,
         kind=kind,
         reasons=reasons,
-        failed_recipients=_failed_recipients(ctx, report, returned),
-        original_message_id=_original_message_id(ctx, report, returned),
+        failed_recipients=failed,
+        original_message_id=original,
     )

@@ -103,7 +103,9 @@ def read_mail(
     mail = parse_mail(raw)
     own_domain = config.mailbox.address.split("@", 1)[1]
     own_domains = [own_domain, *config.council.own_domains]
-    automated = detect_automated(mail, raw, own_domains, LOOP_HEADER)
+    automated = detect_automated(
+        mail, raw, own_domains, LOOP_HEADER, own_addresses=[config.mailbox.address]
+    )
     threading = find_case(
         mail,
         own_domain=own_domain,

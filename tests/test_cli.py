@@ -1,0 +1,93 @@
+"""The command line as an operator uses it: lint, once --now, cases, cases show, inspect."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from email.message import EmailMessage
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+
+PROJECT = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    for folder in ("rules", "templates"):
+        shutil.copytree(PROJECT / folder, tmp_path / folder)
+    shutil.copy(PROJECT / "config.yaml", tmp_path / "config.yaml")
+    return tmp_path
+
+
+def referral(path: Path) -> Path:
+    message = EmailMessage()
+    message["From"] = "Sam Ward <sam.ward@council.example>"
+    message["To"] = "contract.concerns@council.example"
+    message["Subject"] = "Concern about Oakview Care Home"
+    message["Message-ID"] = "<referral-1@council.example>"
+    message["Date"] = "Tue, 01 Dec 2026 10:00:00 +0000"
+    message.set_content("Oakview Care Home missed medication. The safeguarding enquiry concluded.")
+    path.write_bytes(bytes(message))
+    return path
+
+
+def test_lint_passes_on_the_example(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["--config", str(workspace / "config.yaml"), "lint"]) == 0
+    assert "ok" in capsys.readouterr().out
+
+
+def test_lint_names_file_line_and_fix(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    config = workspace / "config.yaml"
+    config.write_text(
+        config.read_text().replace("poll_interval_seconds:", "poll_intervall_seconds:")
+    )
+    assert main(["--config", str(config), "lint"]) == 1
+    out = capsys.readouterr().out
+    line = next(i for i, t in enumerate(config.read_text().splitlines(), 1) if "intervall" in t)
+    assert f"config.yaml:{line}:" in out and "poll_interval_seconds" in out
+
+
+def test_once_then_cases(workspace: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    from datetime import datetime
+
+    from bot.clock import LONDON
+    from bot.mailbox.maildir import LocalMailbox
+
+    config = str(workspace / "config.yaml")
+    mailbox = LocalMailbox(
+        workspace / "var/mailbox",
+        "contract.concerns@council.example",
+        "contract.management@council.example",
+        workspace / "var/shared-drive",
+    )
+    mailbox.deliver(
+        referral(workspace / "r.eml").read_bytes(), datetime(2026, 12, 1, 10, 0, tzinfo=LONDON)
+    )
+    assert main(["--config", config, "once", "--now", "2026-12-01T10:05"]) == 0
+    assert "1 handled" in capsys.readouterr().out
+    assert main(["--config", config, "cases", "--now", "2026-12-01T10:06"]) == 0
+    listing = capsys.readouterr().out
+    assert "CC-2026-0001" in listing and "Oakview Care Home Ltd" in listing
+    assert main(["--config", config, "cases", "show", "cc-2026-0001"]) == 0
+    shown = capsys.readouterr().out
+    assert "Screen the concern" in shown and "Tue 01 Dec 2026" in shown
+
+
+def test_inspect_reads_without_changing_state(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = str(workspace / "config.yaml")
+    assert main(["--config", config, "once", "--now", "2026-12-01T09:00"]) == 0
+    capsys.readouterr()
+    store = workspace / "var/store/open.json"
+    before = store.read_bytes()
+    assert main(["--config", config, "inspect", str(referral(workspace / "r.eml"))]) == 0
+    reading = json.loads(capsys.readouterr().out)
+    assert reading["kind"] == "new_referral"
+    assert reading["sender_role"] == "referrer"
+    assert reading["automated"]["automated"] is False
+    assert reading["rules_hit"]
+    assert store.read_bytes() == before

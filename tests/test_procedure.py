@@ -1,0 +1,170 @@
+"""The procedure definition is checked at load, and the pure engine applies events as written."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from pathlib import Path
+
+import pytest
+
+from bot.clock import LONDON
+from bot.procedure.case import Case
+from bot.procedure.checks import SEED_STEPS
+from bot.procedure.engine import Engine, Event, Times
+from bot.procedure.model import Procedure, load_procedure
+from bot.workdays import WorkCalendar
+from bot.yamlsource import ProblemsError
+
+RULES = Path(__file__).resolve().parents[1] / "rules" / "procedure.yaml"
+TEMPLATES = {
+    p.name.removesuffix(".txt.j2") for p in (RULES.parents[1] / "templates").glob("*.txt.j2")
+}
+
+
+@pytest.fixture(scope="module")
+def procedure() -> Procedure:
+    return load_procedure(RULES, TEMPLATES)
+
+
+@pytest.fixture
+def engine(procedure: Procedure) -> Engine:
+    calendar = WorkCalendar({date(2026, 12, 29): "Council closure"})
+    return Engine(procedure, calendar, Times(time(9, 0), time(14, 0)))
+
+
+def london(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=LONDON)
+
+
+def new_case() -> Case:
+    return Case(
+        reference="CC-2026-0001",
+        stage="",
+        opened_at=london("2026-12-21T10:00"),
+        received_day=date(2026, 12, 21),
+        referrer="sam.ward@council.example",
+        provider_id="oakview",
+        officer_id="jsmith",
+    )
+
+
+def test_every_seed_step_is_carried(procedure: Procedure) -> None:
+    assert set(SEED_STEPS) <= set(procedure.steps)
+    assert procedure.start == "screening"
+    assert procedure.stages["closed"].final
+
+
+def broken(tmp_path: Path, old: str, new: str) -> Path:
+    text = RULES.read_text(encoding="utf-8")
+    assert old in text
+    path = tmp_path / "procedure.yaml"
+    path.write_text(text.replace(old, new, 1), encoding="utf-8")
+    return path
+
+
+def problems_for(path: Path, templates: set[str] | None = None) -> list[str]:
+    with pytest.raises(ProblemsError) as caught:
+        load_procedure(path, templates)
+    return [str(p) for p in caught.value.problems]
+
+
+def test_unknown_target_stage_named_with_line(tmp_path: Path) -> None:
+    path = broken(
+        tmp_path, "        - to: investigation_pending", "        - to: investigation_pendng"
+    )
+    found = problems_for(path)
+    assert any("unknown stage 'investigation_pendng'" in p and ".yaml:" in p for p in found)
+    line = next(i for i, text in enumerate(path.read_text().splitlines(), 1) if "pendng" in text)
+    assert any(f"procedure.yaml:{line}:" in p for p in found)
+
+
+def test_missing_template_is_reported(tmp_path: Path) -> None:
+    found = problems_for(RULES, TEMPLATES - {"provider_reminder"})
+    assert any("template 'provider_reminder' does not exist" in p for p in found)
+
+
+def test_unreachable_stage_is_reported(tmp_path: Path) -> None:
+    path = broken(tmp_path, "        - to: investigation_pending\n", "        - to: closed\n")
+    found = problems_for(path)
+    assert any("'investigation_pending' cannot be reached" in p for p in found)
+
+
+def test_dead_end_is_reported(tmp_path: Path) -> None:
+    path = broken(
+        tmp_path,
+        "      default_notice.issued:\n        - to: closed\n",
+        "      default_notice.issued:\n        - to: default_notice_issue\n",
+    )
+    # Without the officer's "close" from any stage, that stage only leads back to itself.
+    text = path.read_text(encoding="utf-8")
+    path.write_text(text[: text.index("\nany:")] + "\n", encoding="utf-8")
+    found = problems_for(path)
+    assert any("'default_notice_issue' is a dead end" in p for p in found)
+
+
+def test_missing_seed_step_is_reported(tmp_path: Path) -> None:
+    path = broken(tmp_path, '  "16.1": {', '  "16.9": {')
+    found = problems_for(path)
+    assert any("step 16.1 of the seed procedure is missing" in p for p in found)
+
+
+def test_open_case_sets_screening_deadline_and_letters(engine: Engine) -> None:
+    outcome = engine.open_case(new_case(), Event("referral.new", london("2026-12-21T17:30")))
+    case = outcome.case
+    assert case.stage == "screening"
+    # After close of business on Monday: counts from Tuesday.
+    assert case.received_day == date(2026, 12, 22)
+    screening = case.deadline("screening")
+    assert screening is not None and screening.due == date(2026, 12, 22)
+    assert [a.template for a in outcome.actions] == ["acknowledgement", "screening_request"]
+
+
+def test_review_deadline_skips_christmas_and_closure(engine: Engine) -> None:
+    case = engine.open_case(new_case(), Event("referral.new", london("2026-12-01T10:00"))).case
+    case = engine.apply(case, Event("screen.eligible", london("2026-12-01T11:00"))).case
+    outcome = engine.apply(case, Event("provider.accepts", london("2026-12-22T10:00")))
+    review = outcome.case.deadline("review")
+    assert review is not None
+    # 23, 24 Dec; 25, 28 Dec bank holidays; 29 Dec closure; 30, 31 Dec; 1 Jan holiday; 4 Jan.
+    assert review.due == date(2027, 1, 4)
+    assert "Christmas Day" in review.explanation and "Council closure" in review.explanation
+    assert [a.kind for a in outcome.actions] == ["diarise"]
+
+
+def test_event_not_expected_in_stage_changes_nothing(engine: Engine) -> None:
+    case = engine.open_case(new_case(), Event("referral.new", london("2026-12-01T10:00"))).case
+    outcome = engine.apply(case, Event("decision.agreed", london("2026-12-01T11:00")))
+    assert not outcome.applied
+    assert "not expected" in outcome.reason
+    assert outcome.case.stage == "screening"
+
+
+def test_eligible_needs_a_provider(engine: Engine) -> None:
+    case = new_case()
+    case.provider_id = None
+    case = engine.open_case(case, Event("referral.new", london("2026-12-01T10:00"))).case
+    outcome = engine.apply(case, Event("screen.eligible", london("2026-12-01T11:00")))
+    assert not outcome.applied and "provider" in outcome.reason
+
+
+def test_provider_reminder_fires_on_day_14_across_clock_change(engine: Engine) -> None:
+    case = engine.open_case(new_case(), Event("referral.new", london("2027-03-15T10:00"))).case
+    case = engine.apply(case, Event("screen.eligible", london("2027-03-15T11:00"))).case
+    reminder = case.deadline("provider_reminder")
+    # Day 14 is Mon 29 March 2027, Easter Monday: the letter goes on the next working day.
+    assert reminder is not None and reminder.due == date(2027, 3, 30)
+    assert reminder.fires_at.utcoffset() is not None
+    assert reminder.fires_at.utcoffset().total_seconds() == 3600  # BST after 28 March
+    quiet = engine.fire_due(case, london("2027-03-30T08:59"))
+    assert not quiet.applied
+    fired = engine.fire_due(case, london("2027-03-30T09:00"))
+    assert fired.case.stage == "provider_reminded"
+    assert [a.template for a in fired.actions] == ["provider_reminder"]
+
+
+def test_engine_is_pure(engine: Engine) -> None:
+    case = engine.open_case(new_case(), Event("referral.new", london("2026-12-01T10:00"))).case
+    before = case.model_dump()
+    engine.apply(case, Event("screen.eligible", london("2026-12-01T11:00")))
+    engine.fire_due(case, london("2027-06-01T09:00"))
+    assert case.model_dump() == before
