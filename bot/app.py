@@ -18,7 +18,7 @@ from bot.handle import Handler
 from bot.intake.parse import MailParseError
 from bot.intake.reading import Reading, read_mail
 from bot.letters.render import Renderer
-from bot.mailbox.base import Mailbox
+from bot.mailbox.base import IncomingMail, Mailbox
 from bot.mailbox.maildir import LocalMailbox
 from bot.procedure.engine import Engine, Times
 from bot.procedure.model import Procedure, load_procedure
@@ -67,6 +67,14 @@ def local_mailbox(config: Config, clock: Clock) -> LocalMailbox:
     )
 
 
+class _MessageFailed(Exception):
+    def __init__(self, item: IncomingMail, reason: str, kind: str) -> None:
+        super().__init__(reason)
+        self.item = item
+        self.reason = reason
+        self.kind = kind
+
+
 @dataclass
 class PollReport:
     fetched: int = 0
@@ -104,13 +112,16 @@ class App:
             store=store,
             cases=self.cases,
             policy=rules.policy,
+            reread=self.read,
         )
 
     def start(self) -> datetime:
         """Mail received before the configured start date is never touched."""
         return datetime.combine(self.config.start_date, time(0), self.engine.calendar.zone)
 
-    def read(self, raw: bytes, received_at: datetime) -> Reading:
+    def read(
+        self, raw: bytes, received_at: datetime, placed_by: tuple[str, str] | None = None
+    ) -> Reading:
         return read_mail(
             raw,
             received_at,
@@ -118,15 +129,51 @@ class App:
             rules=self.rules.classification,
             get_case=self.cases.get,
             participant_cases=self.cases.participants,
+            placed_by=placed_by,
         )
 
     def poll(self) -> PollReport:
         now = self.clock.now()
-        report = PollReport()
         incoming = self.mailbox.fetch_new(self.start())
-        report.fetched = len(incoming)
+        failed: dict[str, str] = {}
+        while True:
+            report = PollReport(fetched=len(incoming))
+            try:
+                processed = self._handle_batch(incoming, failed, report, now)
+                break
+            except _MessageFailed as failure:
+                # Undo everything staged by this batch, then replay it without that email:
+                # handling is deterministic, so the good emails end exactly as before.
+                self.store.rollback()
+                self.cases.reload()
+                self.outbox.discard()
+                failed[failure.item.backend_id] = failure.reason
+                log.warning("quarantining %s: %s", failure.item.backend_id, failure.kind)
+        for item in incoming:
+            if item.backend_id in failed:
+                self._quarantine_record(item, failed[item.backend_id], now)
+                report.quarantined.append((item.backend_id, failed[item.backend_id]))
+        self.store.set_meta("last_poll", now.isoformat())
+        self.store.commit()
+        # Only now that the changes are durable does the mail leave the inbox.
+        for backend_id in processed:
+            self.mailbox.mark_processed(backend_id)
+        for backend_id, reason in report.quarantined:
+            self.mailbox.quarantine(backend_id, reason)
+        report.delivered, report.failed = self._deliver(now)
+        return report
+
+    def _handle_batch(
+        self,
+        incoming: list[IncomingMail],
+        failed: dict[str, str],
+        report: PollReport,
+        now: datetime,
+    ) -> list[str]:
         processed: list[str] = []
         for item in incoming:
+            if item.backend_id in failed:
+                continue
             try:
                 reading = self.read(item.raw, item.received_at)
                 key = reading.mail.dedupe_key
@@ -137,57 +184,49 @@ class App:
                     continue
                 handled = self.handler.handle(reading, item.raw, now)
                 self.outbox.stage()
-                self.store.mark_seen(key)
-                self.store.audit(
-                    {
-                        "at": now.isoformat(),
-                        "event": "mail",
-                        "outcome": handled.outcome,
-                        "reference": handled.reference,
-                        "detail": handled.detail,
-                        "reading": reading.to_json(),
-                    }
-                )
-                report.handled.append((key, handled.outcome, handled.reference))
-                processed.append(item.backend_id)
             except Exception as err:  # one bad email never stops the others
-                self.outbox.discard()
                 reason = (
                     f"unreadable: {err}"
                     if isinstance(err, MailParseError)
                     else f"could not be handled: {type(err).__name__}: {err}"
                 )
-                log.warning("quarantining %s: %s", item.backend_id, type(err).__name__)
-                self.store.triage_add(
-                    {
-                        "received": item.received_at.isoformat(),
-                        "sender": "",
-                        "subject": "",
-                        "reason": f"quarantined, {reason}",
-                        "reference": None,
-                        "message_id": "",
-                        "sha": self.store.keep_raw(item.raw),
-                        "kind": "quarantined",
-                    }
-                )
-                self.store.audit(
-                    {
-                        "at": now.isoformat(),
-                        "event": "quarantine",
-                        "backend_id": item.backend_id,
-                        "reason": reason,
-                    }
-                )
-                report.quarantined.append((item.backend_id, reason))
-        self.store.set_meta("last_poll", now.isoformat())
-        self.store.commit()
-        # Only now that the changes are durable does the mail leave the inbox.
-        for backend_id in processed:
-            self.mailbox.mark_processed(backend_id)
-        for backend_id, reason in report.quarantined:
-            self.mailbox.quarantine(backend_id, reason)
-        report.delivered, report.failed = self._deliver(now)
-        return report
+                raise _MessageFailed(item, reason, type(err).__name__) from err
+            self.store.mark_seen(key)
+            self.store.audit(
+                {
+                    "at": now.isoformat(),
+                    "event": "mail",
+                    "outcome": handled.outcome,
+                    "reference": handled.reference,
+                    "detail": handled.detail,
+                    "reading": reading.to_json(),
+                }
+            )
+            report.handled.append((key, handled.outcome, handled.reference))
+            processed.append(item.backend_id)
+        return processed
+
+    def _quarantine_record(self, item: IncomingMail, reason: str, now: datetime) -> None:
+        self.store.triage_add(
+            {
+                "received": item.received_at.isoformat(),
+                "sender": "",
+                "subject": "",
+                "reason": f"quarantined, {reason}",
+                "reference": None,
+                "message_id": "",
+                "sha": self.store.keep_raw(item.raw),
+                "kind": "quarantined",
+            }
+        )
+        self.store.audit(
+            {
+                "at": now.isoformat(),
+                "event": "quarantine",
+                "backend_id": item.backend_id,
+                "reason": reason,
+            }
+        )
 
     def tick(self) -> TickReport:
         now = self.clock.now()

@@ -19,7 +19,13 @@ class CaseIndex:
         self.store = store
         self._open: dict[str, Case] = {}
         self.participants: dict[str, set[str]] = {}
-        for doc in store.open_cases():
+        self.reload()
+
+    def reload(self) -> None:
+        """Forget changes not yet committed: after the store has rolled back."""
+        self._open.clear()
+        self.participants.clear()
+        for doc in self.store.open_cases():
             case = Case.model_validate(doc)
             self._open[case.reference] = case
             self._index(case)

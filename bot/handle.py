@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -62,8 +63,11 @@ class Handler:
         store: Store,
         cases: CaseIndex,
         policy: CommandPolicy,
+        reread: Callable[[bytes, datetime, tuple[str, str]], Reading],
     ) -> None:
         self.config = config
+        # Reads a stored email again as part of the case an officer names (triage.attach).
+        self.reread = reread
         self.engine = engine
         self.outbox = outbox
         self.store = store
@@ -96,6 +100,12 @@ class Handler:
                 self.cases.put(outcome.case)
                 return Handled("applied", case.reference, event_name)
             return self._triage(case, reading, sha, f"{kind}: {outcome.reason}")
+        if case is not None and reading.threading.how == "officer":
+            # An officer filed it here: keep it on the case; they act on it by command.
+            case.note(reading.received_at, "note", f"Email {reading.threading.detail}",
+                      ref=reading.mail.message_id)
+            self.cases.put(case)
+            return Handled("filed", case.reference, reading.threading.detail)
         reason = {
             "provider_unclear": "the provider's reply neither clearly accepts nor disputes: "
             "an officer should reply 'provider accepts' or 'provider disputes'",
@@ -112,11 +122,14 @@ class Handler:
         if mail.message_id:
             case.thread_ids.append(mail.message_id)
             case.last_from[mail.sender] = mail.message_id
+        if reading.classification.kind == "new_referral" and not case.stage:
+            return  # the engine notes the concern itself when it opens the case
         case.note(
             reading.received_at,
             "mail_in",
             f"Email from {mail.sender} ({reading.sender_role}): {reading.classification.kind}",
-            rule=f"rule {reading.classification.rule}; threaded by {reading.threading.how}",
+            rule=f"rule {reading.classification.rule}; "
+            f"threaded by {reading.threading.how or 'nothing'}",
             ref=mail.message_id,
         )
 
@@ -213,13 +226,21 @@ class Handler:
         roles = set(person.roles) if person else set()
         done: list[str] = []
         refused: list[str] = [f"{line} (not understood)" for line in parsed.not_understood]
+        triage = [c for c in parsed.commands if c.name.startswith("triage.")]
+        parsed_commands = [c for c in parsed.commands if not c.name.startswith("triage.")]
+        for command in triage:
+            if not self.policy.allowed(command.name, roles):
+                refused.append(f"{command.line}: your role may not give this command")
+                continue
+            message = self._triage_command(command.args, mail.sender, now)
+            (done if message.startswith("done") else refused).append(f"{command.line}: {message}")
         if case is None:
             refused += [
                 f"{c.line}: no case found; put the case reference (CC-YYYY-NNNN) in the subject"
-                for c in parsed.commands
+                for c in parsed_commands
             ]
         else:
-            ordered = sorted(parsed.commands, key=lambda c: 0 if c.name in FACTS_FIRST else 1)
+            ordered = sorted(parsed_commands, key=lambda c: 0 if c.name in FACTS_FIRST else 1)
             for command in ordered:
                 if not self.policy.allowed(command.name, roles):
                     refused.append(f"{command.line}: your role may not give this command")
@@ -256,6 +277,27 @@ class Handler:
             case.reference if case else None,
             f"{len(done)} done, {len(refused)} not done",
         )
+
+    def _triage_command(self, args: dict[str, object], officer: str, now: datetime) -> str:
+        item_id = str(args["item"])
+        item = next((t for t in self.store.triage_items() if t.get("id") == item_id), None)
+        if item is None:
+            return f"not done: {item_id} is not waiting in triage"
+        reference = args.get("reference")
+        if reference is None:
+            self.store.triage_resolve(item_id, f"dismissed by {officer}: {args.get('text', '')}")
+            return f"done: {item_id} taken off the triage list"
+        target = self.cases.get(normalise(str(reference)))
+        if target is None or target.status != "open":
+            return f"not done: there is no open case {reference}"
+        if not item.get("sha"):
+            return f"not done: {item_id} has no stored email to file"
+        raw = self.store.load_raw(str(item["sha"]))
+        received = datetime.fromisoformat(str(item["received"]))
+        reading = self.reread(raw, received, (target.reference, officer))
+        handled = self.handle(reading, raw, now)
+        self.store.triage_resolve(item_id, f"filed under {target.reference} by {officer}")
+        return f"done: {item_id} filed under {target.reference} ({handled.outcome})"
 
     def _command(
         self, case: Case, name: str, args: dict[str, object], reading: Reading, now: datetime
@@ -298,16 +340,20 @@ class Handler:
             label = {
                 "send": "Letter",
                 "remind": "Reminder",
-                "diarise": "Diarised",
-                "save_report": "Report",
+                "diarise": "Calendar entry",
+                "save_report": "Closure report",
             }[action.kind]
             target = action.template or action.deadline or ""
             if result.message_ids:
                 kind = "reminder" if action.kind == "remind" else "letter"
+                to = {
+                    "diarise": "the team calendar",
+                    "save_report": "the shared drive",
+                }.get(action.kind, ", ".join((*action.to, *(f"cc {r}" for r in action.cc))))
                 case.note(
                     now,
                     kind,
-                    f"{label} queued: {target} to {', '.join(action.to) or 'team'}",
+                    f"{label} out: {target} to {to}",
                     action.step,
                     ref=result.message_ids[0],
                 )

@@ -57,3 +57,12 @@ def remedial(found: re.Match[str], today: date) -> dict[str, Any]:
 
 def deadline(found: re.Match[str], today: date) -> dict[str, Any]:
     return {"due": parse_date(found["when"], today)}
+
+
+def triage_item(found: re.Match[str], today: date) -> dict[str, Any]:
+    args: dict[str, Any] = {"item": found["item"].upper()}
+    if "reference" in found.groupdict():
+        args["reference"] = found["reference"].upper()
+    if "text" in found.groupdict():
+        args["text"] = _clean(found["text"])
+    return args

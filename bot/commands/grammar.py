@@ -16,6 +16,7 @@ from bot.commands.args import (
     referrer,
     remedial,
     text,
+    triage_item,
 )
 
 # Lines reach here with en and em dashes made plain "-".
@@ -170,6 +171,18 @@ _FORMS: list[tuple[str, str, Build]] = [
         text,
     ),
     ("close", rf"close(?:\s+down)?(?:\s+(?:this|the))?(?:\s+case)?(?:{TEXT})?", text),
+    # Triage: an officer places an email the bot could not place, or sets it aside.
+    (
+        "triage.attach",
+        r"(?:attach|file|move|put)\s+(?:triage\s+(?:item\s+)?)?(?P<item>T\d{4,})\s+"
+        r"(?:to|under|into|on|with)\s+(?:case\s+)?(?P<reference>CC-\d{4}-\d{4,6})",
+        triage_item,
+    ),
+    (
+        "triage.dismiss",
+        rf"(?:dismiss|resolved?|done|clear|ignore)\s+(?:triage\s+(?:item\s+)?)?(?P<item>T\d{{4,}}){TAIL}",
+        triage_item,
+    ),
 ]
 
 FORMS: tuple[Form, ...] = tuple(
@@ -204,6 +217,8 @@ COMMAND_NAMES: tuple[str, ...] = (
     "dispute.upheld",
     "dispute.rejected",
     "close",
+    "triage.attach",
+    "triage.dismiss",
 )
 if set(COMMAND_NAMES) != {form.name for form in FORMS}:  # pragma: no cover - a coding slip
     raise RuntimeError("COMMAND_NAMES and FORMS disagree")

@@ -290,10 +290,12 @@ def screening_paths(s: Story) -> None:
 
 
 def odd_mail(s: Story) -> None:
-    """Mail the bot must not guess about: a stranger, and a decision from someone not allowed."""
+    """Mail the bot must not guess about: a stranger, and a decision from someone not allowed;
+    an officer clears the triage list by email."""
     s.email(
         "2026-11-05T10:00", "someone@example.org", "Question", "Who do I talk to about a care home?"
     )
+    s.email("2026-11-06T10:30", AKHAN, "Triage", "dismiss T0001: member of the public; phoned back")
     s.reply("accepted", "2026-11-19T09:00", JSMITH, "decision: agreed")
 
 

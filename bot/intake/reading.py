@@ -98,6 +98,7 @@ def read_mail(
     rules: ClassificationRules,
     get_case: Callable[[str], Case | None],
     participant_cases: Mapping[str, set[str]],
+    placed_by: tuple[str, str] | None = None,
 ) -> Reading:
     """Parse, detect automated mail, thread and classify; changes nothing."""
     mail = parse_mail(raw)
@@ -106,12 +107,15 @@ def read_mail(
     automated = detect_automated(
         mail, raw, own_domains, LOOP_HEADER, own_addresses=[config.mailbox.address]
     )
-    threading = find_case(
-        mail,
-        own_domain=own_domain,
-        exists=lambda ref: get_case(ref) is not None,
-        participant_cases=participant_cases,
-    )
+    if placed_by is not None:
+        threading = Threading(placed_by[0], "officer", f"placed by {placed_by[1]}")
+    else:
+        threading = find_case(
+            mail,
+            own_domain=own_domain,
+            exists=lambda ref: get_case(ref) is not None,
+            participant_cases=participant_cases,
+        )
     case = get_case(threading.reference) if threading.reference else None
     role, roles = sender_role(mail.sender, case, config)
     info = SenderInfo(

@@ -235,12 +235,12 @@ class Engine:
                     deadline.closed_at = event.at
             return
         for spec in stage.deadlines:
-            self._set_deadline(case, spec, event)
+            self._set_deadline(case, spec, event, step or stage.step)
 
     def _run(self, outcome: Outcome, transition: TransitionSpec, event: Event) -> None:
         case = outcome.case
         for spec in transition.deadlines:
-            self._set_deadline(case, spec, event)
+            self._set_deadline(case, spec, event, transition.step or "")
         day = self.calendar.effective_day(event.at)[0].isoformat()
         for action in transition.actions:
             if action.record:
@@ -291,10 +291,10 @@ class Engine:
                     )
                 )
 
-    def _set_deadline(self, case: Case, spec: DeadlineSpec, event: Event) -> None:
+    def _set_deadline(self, case: Case, spec: DeadlineSpec, event: Event, step: str) -> None:
         if not self._holds(spec.when, case):
             return
-        anchor = self._anchor(case, spec, event)
+        anchor = self._anchor(case, spec, event, step)
         if anchor is None:
             case.note(
                 event.at,
@@ -335,12 +335,16 @@ class Engine:
             spec.name,
         )
 
-    def _anchor(self, case: Case, spec: DeadlineSpec, event: Event) -> tuple[date, str] | None:
+    def _anchor(
+        self, case: Case, spec: DeadlineSpec, event: Event, step: str
+    ) -> tuple[date, str] | None:
         for anchor in spec.anchors:
             if anchor == "received":
                 return case.received_day, "concern received"
             if anchor == "event":
-                return self.calendar.effective_day(event.at)[0], event.name
+                known = self.procedure.steps.get(step)
+                label = f"step {step}, {known.title.lower()}" if known else event.name
+                return self.calendar.effective_day(event.at)[0], label
             kind, _, name = anchor.partition(":")
             if kind == "deadline":
                 found = case.deadline(name)

@@ -1,0 +1,95 @@
+"""One poll over the local mailbox: bad mail is quarantined whole and never blocks the rest."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+
+from bot.clock import LONDON
+from bot.demo.harness import Workspace
+from bot.handle import Handled, Handler
+from bot.intake.reading import Reading
+
+START = datetime(2026, 12, 1, 9, 0, tzinfo=LONDON)
+
+
+@pytest.fixture
+def ws(tmp_path: Path) -> Iterator[Workspace]:
+    workspace = Workspace(tmp_path / "ws", START)
+    yield workspace
+    workspace.close()
+
+
+def referral(ws: Workspace, sender: str, subject: str, minute: int) -> str:
+    return ws.email(
+        sender,
+        subject,
+        "Oakview Care Home missed medication rounds.",
+        at=START.replace(minute=minute),
+    )
+
+
+def test_failed_email_is_quarantined_and_the_others_are_kept(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    referral(ws, "sam.ward@council.example", "First concern", 1)
+    referral(ws, "chris.evans@council.example", "Poison concern", 2)
+    referral(ws, "hannah.lee@nhs.example", "Third concern", 3)
+    real = Handler.handle
+
+    def flaky(self: Handler, reading: Reading, raw: bytes, now: datetime) -> Handled:
+        outcome = real(self, reading, raw, now)  # changes staged, then it fails
+        if reading.mail.subject == "Poison concern":
+            raise RuntimeError("boom")
+        return outcome
+
+    monkeypatch.setattr(Handler, "handle", flaky)
+    ws.run(START.replace(minute=10))
+    cases = sorted((c.reference, c.subject) for c in ws.app.cases.open())
+    # The failed email's half-made case was rolled back; numbering carries on without a gap.
+    assert cases == [("CC-2026-0001", "First concern"), ("CC-2026-0002", "Third concern")]
+    quarantined = ws.mailbox.sent_messages("quarantine")
+    assert len(quarantined) == 1 and b"Poison concern" in quarantined[0][1]
+    triage = ws.app.store.triage_items()
+    assert [t["kind"] for t in triage] == ["quarantined"]
+    assert "RuntimeError: boom" in triage[0]["reason"]
+    acknowledged = {str(m["To"]) for m in ws.sent() if "received" in str(m["Subject"])}
+    assert acknowledged == {"sam.ward@council.example", "hannah.lee@nhs.example"}
+
+
+def test_unreadable_bytes_are_quarantined_with_a_reason(ws: Workspace) -> None:
+    ws.mailbox.deliver(b"", START)
+    referral(ws, "sam.ward@council.example", "A concern", 1)
+    ws.run(START.replace(minute=5))
+    assert len(list(ws.app.cases.open())) == 1
+    assert len(ws.mailbox.sent_messages("quarantine")) == 1
+    assert ws.app.store.triage_items()[0]["reason"].startswith("quarantined, unreadable")
+
+
+def test_an_officer_files_a_triaged_email_under_a_case(ws: Workspace) -> None:
+    referral(ws, "sam.ward@council.example", "Concern about Oakview Care Home", 1)
+    ws.email(
+        "sarah.m@personal.example",
+        "Our reply",
+        "We accept the concern.",
+        at=START.replace(minute=20),
+    )
+    ws.run(START.replace(minute=25))
+    (item,) = ws.app.store.triage_items()
+    ws.email(
+        "jane.smith@council.example",
+        "Triage",
+        f"attach {item['id']} to CC-2026-0001",
+        at=START.replace(minute=30),
+    )
+    ws.run(START.replace(minute=35))
+    assert ws.app.store.triage_items() == []
+    case = ws.app.cases.get("CC-2026-0001")
+    assert case is not None
+    assert any("placed by jane.smith@council.example" in e.text for e in case.timeline)
+    receipts = [m for m in ws.sent() if "Commands received" in str(m["Subject"])]
+    body = receipts[-1].get_body(("plain",))
+    assert body is not None and "filed under CC-2026-0001" in body.get_content()
