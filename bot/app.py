@@ -43,7 +43,9 @@ class Rules:
         config = load_config(config_path)
         renderer = Renderer(config.templates)
         procedure = load_procedure(config.rules.procedure, renderer.names())
-        classification = load_classification(config.rules.classification)
+        classification = load_classification(
+            config.rules.classification, stages=set(procedure.stages)
+        )
         policy = load_command_policy(config.rules.commands)
         return cls(config, procedure, classification, policy, renderer)
 

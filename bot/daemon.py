@@ -48,7 +48,9 @@ def run_daemon(config_path: Path) -> int:
         log.info("stopping on signal %d", signum)
         scheduler.shutdown(wait=False)
 
+    # Both, explicitly: a daemon started in the background inherits SIGINT ignored.
     signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, stop)
     print(
         f"polling {app.config.mailbox.address} every {app.config.poll_interval_seconds}s; "
         "Ctrl-C stops",

@@ -102,8 +102,12 @@ class Handler:
             return self._triage(case, reading, sha, f"{kind}: {outcome.reason}")
         if case is not None and reading.threading.how == "officer":
             # An officer filed it here: keep it on the case; they act on it by command.
-            case.note(reading.received_at, "note", f"Email {reading.threading.detail}",
-                      ref=reading.mail.message_id)
+            case.note(
+                reading.received_at,
+                "note",
+                f"Email {reading.threading.detail}",
+                ref=reading.mail.message_id,
+            )
             self.cases.put(case)
             return Handled("filed", case.reference, reading.threading.detail)
         reason = {

@@ -22,12 +22,15 @@ def lint(config_path: Path) -> int:
     if config is not None:
         renderer = Renderer(config.templates)
         problems.extend(renderer.lint())
-        loaders = (
-            lambda: load_procedure(config.rules.procedure, renderer.names()),
-            lambda: load_classification(config.rules.classification),
+        stages: set[str] | None = None
+        try:
+            stages = set(load_procedure(config.rules.procedure, renderer.names()).stages)
+        except ProblemsError as err:
+            problems.extend(err.problems)
+        for load in (
+            lambda: load_classification(config.rules.classification, stages=stages),
             lambda: load_command_policy(config.rules.commands),
-        )
-        for load in loaders:
+        ):
             try:
                 load()
             except ProblemsError as err:

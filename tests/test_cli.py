@@ -91,3 +91,34 @@ def test_inspect_reads_without_changing_state(
     assert reading["automated"]["automated"] is False
     assert reading["rules_hit"]
     assert store.read_bytes() == before
+
+
+def test_daemon_stops_cleanly_on_interrupt(workspace: Path) -> None:
+    import signal
+    import subprocess
+    import sys
+
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "bot", "--config", str(workspace / "config.yaml"), "run"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        assert daemon.stdout is not None
+        assert "polling contract.concerns@council.example" in daemon.stdout.readline()
+        # A second bot on the same data refuses to start, and says why.
+        second = subprocess.run(
+            [sys.executable, "-m", "bot", "--config", str(workspace / "config.yaml"), "once"],
+            capture_output=True,
+            text=True,
+            timeout=60,
+        )
+        assert second.returncode == 3
+        assert "another bot is running" in second.stderr
+        daemon.send_signal(signal.SIGINT)
+        assert daemon.wait(timeout=30) == 0
+        assert "stopped" in daemon.stdout.read()
+    finally:
+        if daemon.poll() is None:
+            daemon.kill()
