@@ -48,6 +48,8 @@ def send_digests(
         for deadline in case.deadlines:
             if deadline.status not in ("pending", "fired"):
                 continue
+            if deadline.status == "fired" and deadline.event:
+                continue  # the procedure already acted on it
             if deadline.remind == "spo":
                 owners = [p.id for p in config.people_with_role("spo")]
             else:

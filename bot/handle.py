@@ -12,6 +12,7 @@ from bot.actions.recipients import Recipient
 from bot.cases import CaseIndex
 from bot.commands import CommandPolicy, parse_commands
 from bot.config import Config
+from bot.intake.quoting import strip_quoted
 from bot.intake.reading import Reading
 from bot.intake.screening import propose
 from bot.intake.threading import normalise
@@ -92,7 +93,12 @@ class Handler:
             outcome = self.engine.apply(
                 case,
                 Event(
-                    event_name, reading.received_at, source=reading.mail.message_id, mail_sha=sha
+                    event_name,
+                    reading.received_at,
+                    # The new part of the email: the grounds of a dispute, for example.
+                    args={"text": strip_quoted(reading.mail.text).strip()},
+                    source=reading.mail.message_id,
+                    mail_sha=sha,
                 ),
             )
             if outcome.applied:

@@ -90,11 +90,12 @@ def case_view(
             "reasons": data.get("dispute_reasons", "") or "",
         },
         "follow_up_due": _date(data.get("follow_up_due")),
+        # Every deadline the case has had, with what became of it (closure reports list them all).
         "deadlines": [
-            deadline_view(d, now, overdue.get(d.name, False))
+            {**deadline_view(d, now, overdue.get(d.name, False)), "status": d.status}
             for d in case.deadlines
-            if d.status in ("pending", "fired")
         ],
+        "default_reason": data.get("default_reason", "") or "",
     }
 
 

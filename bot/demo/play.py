@@ -20,7 +20,7 @@ def export_letters(ws: Workspace, folder: Path) -> int:
     count = 0
     for _, raw in ws.mailbox.sent_messages():
         message = message_from_bytes(raw, policy=default_policy)
-        local = str(message.get("Message-ID", "")).strip("<>").split("@", 1)[0]
+        local = str(message.get("Message-ID", "")).strip().strip("<>").split("@", 1)[0]
         count += 1
         path = folder / f"{count:03d}-{local}.eml"
         path.write_bytes(raw)

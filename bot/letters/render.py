@@ -330,6 +330,7 @@ def sample_context(name: str = "") -> dict[str, Any]:
                 "reasons": "The call logs show no cancellation.",
             },
             "follow_up_due": date(2027, 1, 29),
+            "default_reason": "",
             "deadlines": [
                 {
                     "name": "screening",
@@ -338,6 +339,7 @@ def sample_context(name: str = "") -> dict[str, Any]:
                     "due": date(2026, 12, 1),
                     "explanation": "the same working day as receipt",
                     "overdue": False,
+                    "status": "met",
                 },
                 {
                     "name": "concern_letter",
@@ -346,8 +348,9 @@ def sample_context(name: str = "") -> dict[str, Any]:
                     "due": date(2026, 12, 3),
                     "explanation": "2 working days from receipt",
                     "overdue": False,
+                    "status": "met",
                 },
-                dict(deadline, overdue=False),
+                dict(deadline, overdue=False, status="pending"),
             ],
         },
         "deadline": deadline,

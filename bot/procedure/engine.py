@@ -307,6 +307,12 @@ class Engine:
         anchor_day, label = anchor
         computed = self.calendar.compute(spec.rule.to_rule(), anchor_day, label)
         fire_time = self.times.reminders if spec.remind else self.times.letters
+        fires_at = self.calendar.at_local(computed.due, fire_time)
+        if spec.remind and fires_at <= event.at:
+            # Set after the reminder hour on its own due day (a concern in at 16:00, say):
+            # remind the next working morning rather than in the same minute.
+            later = self.calendar.next_working_day(computed.due, include_self=False)
+            fires_at = self.calendar.at_local(later, self.times.letters)
         # Replace an earlier pending deadline of the same name: a moved date, not a second one.
         for old in case.deadlines:
             if old.name == spec.name and old.status == "pending":
@@ -317,7 +323,7 @@ class Engine:
             step=spec.step,
             title=spec.title,
             due=computed.due,
-            fires_at=self.calendar.at_local(computed.due, fire_time),
+            fires_at=fires_at,
             rule=f"{spec.rule.describe()} from {label}",
             explanation=computed.explanation,
             remind=spec.remind,
