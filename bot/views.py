@@ -15,11 +15,31 @@ from bot.procedure.engine import Engine
 from bot.store import Store
 
 
-def _open(config_path: Path) -> tuple[Rules, Store, CaseIndex]:
+class _NoCases:
+    """What the views see before the bot has ever run: no store, no cases."""
+
+    participants: dict[str, set[str]] = {}
+
+    def open(self) -> list[Case]:
+        return []
+
+    def get(self, reference: str) -> Case | None:
+        return None
+
+
+def _open(config_path: Path) -> tuple[Rules, Store | None, CaseIndex | _NoCases]:
     rules = Rules.load(config_path)
+    directory = rules.config.store.directory
+    if not directory.exists():
+        return rules, None, _NoCases()
     # Read-only: works beside a running daemon and never writes.
-    store = Store(rules.config.store.directory, read_only=True)
+    store = Store(directory, read_only=True)
     return rules, store, CaseIndex(store)
+
+
+def _close(store: Store | None) -> None:
+    if store is not None:
+        store.close()
 
 
 def _fmt(moment: datetime, engine: Engine) -> str:
@@ -46,7 +66,7 @@ def show_cases(config_path: Path, clock: Clock) -> int:
                 ", ".join(overdue) or "-",
             )
         )
-    store.close()
+    _close(store)
     if not rows:
         print("no open cases")
         return 0
@@ -95,7 +115,7 @@ def show_case(config_path: Path, reference: str, clock: Clock) -> int:
 
     rules, store, cases = _open(config_path)
     case = cases.get(normalise(reference))
-    store.close()
+    _close(store)
     if case is None:
         print(f"no case {reference}")
         return 1
@@ -115,6 +135,6 @@ def inspect_file(config_path: Path, file: Path) -> int:
         get_case=cases.get,
         participant_cases=cases.participants,
     )
-    store.close()
+    _close(store)
     print(json.dumps(reading.to_json(), indent=2, ensure_ascii=False))
     return 0
