@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from bot.actions.outbox import Outbox
-from bot.actions.recipients import Recipient
+from bot.actions.recipients import Recipient, resolve
 from bot.cases import CaseIndex
 from bot.commands import CommandPolicy, parse_commands
 from bot.config import Config
@@ -83,7 +83,9 @@ class Handler:
             case = case.model_copy(deep=True)
             self._file_mail(case, reading, sha)
         if kind == "automated":
-            return self._automated(case, reading)
+            return self._automated(case, reading, now)
+        if reading.threading.refused:
+            return self._triage(None, reading, sha, reading.threading.detail)
         if kind == "new_referral" and case is None:
             return self._open(reading, sha, now)
         if kind == "command":
@@ -143,14 +145,45 @@ class Handler:
             ref=mail.message_id,
         )
 
-    def _automated(self, case: Case | None, reading: Reading) -> Handled:
+    def _automated(self, case: Case | None, reading: Reading, now: datetime) -> Handled:
+        """Logged on the case, never answered, never a response: it moves no clock."""
         verdict = reading.automated
         if case is None:
             return Handled("automated", None, verdict.kind)
         text = f"Automated mail ({verdict.kind}) logged, not answered: {'; '.join(verdict.reasons)}"
         case.note(reading.received_at, "automated", text, ref=reading.mail.message_id)
+        if verdict.kind == "bounce" and reading.threading.how == "bounce":
+            self._undelivered(case, reading, now)
         self.cases.put(case)
         return Handled("automated", case.reference, verdict.kind)
+
+    def _undelivered(self, case: Case, reading: Reading, now: datetime) -> None:
+        """A letter of ours bounced: mark it on the case and tell the officer today."""
+        letter_id = reading.automated.original_message_id
+        failed = list(reading.automated.failed_recipients) or ["(the report names no address)"]
+        sent = next((e for e in case.timeline if e.ref == letter_id and e.kind == "letter"), None)
+        what = sent.text.removeprefix("Letter out: ") if sent else letter_id
+        case.data.setdefault("undelivered", []).append(
+            {"message_id": letter_id, "failed": failed, "at": reading.received_at.isoformat()}
+        )
+        case.note(
+            reading.received_at,
+            "letter",
+            f"Letter undelivered: {what}; failed: {', '.join(failed)}",
+            ref=letter_id,
+        )
+        officers = resolve("officer", case, self.config) or [
+            Recipient(p.name, p.email) for p in self.config.people_with_role("cmo")
+        ]
+        self.outbox.queue_message(
+            template="undelivered_alert",
+            to=officers,
+            case=case,
+            key=f"bounce.{letter_id}",
+            now=now,
+            mail=reading.mail,
+            extra={"failed_recipients": failed, "letter_subject": what},
+        )
 
     def _open(self, reading: Reading, sha: str, now: datetime) -> Handled:
         mail = reading.mail

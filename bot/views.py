@@ -18,7 +18,8 @@ from bot.store import Store
 class _NoCases:
     """What the views see before the bot has ever run: no store, no cases."""
 
-    participants: dict[str, set[str]] = {}
+    def __init__(self) -> None:
+        self.participants: dict[str, set[str]] = {}
 
     def open(self) -> list[Case]:
         return []

@@ -196,6 +196,10 @@ class Outbox:
             for recipient in to:
                 case.last_from[recipient.email] = message_id
             case.thread_ids.append(message_id)
+            # Whoever the bot writes to takes part in the case: their replies thread to it.
+            for address in (*(r.email for r in to), *cc_list):
+                if address != case.referrer and address not in case.participants:
+                    case.participants.append(address)
         return message_id
 
     def _attachments(self, case: Case, action: Action) -> list[tuple[str, str, bytes]]:

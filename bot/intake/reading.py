@@ -68,6 +68,20 @@ class Reading:
         }
 
 
+def is_participant(case: Case | None, address: str, config: Config) -> bool:
+    """Whether this address takes part in the case: its referrer, someone copied in, the
+    case's provider, or procedure staff in the directory."""
+    if case is None:
+        return False
+    if address == case.referrer or address in case.participants:
+        return True
+    person = config.person_by_email(address)
+    if person is not None and set(person.roles) - {"referrer"}:
+        return True  # council staff with a part in the procedure, not another case's referrer
+    provider = config.provider_by_address(address)
+    return provider is not None and provider.id == case.provider_id
+
+
 def sender_role(address: str, case: Case | None, config: Config) -> tuple[str, tuple[str, ...]]:
     """The sender's part in this email's case (see classify.SenderInfo), and directory roles."""
     person = config.person_by_email(address)
@@ -114,7 +128,9 @@ def read_mail(
             mail,
             own_domain=own_domain,
             exists=lambda ref: get_case(ref) is not None,
+            participant_of=lambda ref, sender: is_participant(get_case(ref), sender, config),
             participant_cases=participant_cases,
+            bounced_id=automated.original_message_id if automated.kind == "bounce" else "",
         )
     case = get_case(threading.reference) if threading.reference else None
     role, roles = sender_role(mail.sender, case, config)

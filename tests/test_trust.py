@@ -1,0 +1,121 @@
+"""Trustworthy intake: bounces of our letters, references named by outsiders, reply-all threading."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from email.message import EmailMessage
+
+from bot.clock import LONDON
+from bot.demo.harness import Workspace
+
+OAKVIEW = "manager@oakview-care.example"
+JSMITH = "jane.smith@council.example"
+SAM = "sam.ward@council.example"
+
+
+def at(text: str) -> datetime:
+    return datetime.fromisoformat(text).replace(tzinfo=LONDON)
+
+
+def eligible_case(ws: Workspace) -> EmailMessage:
+    """Open a case for Oakview, screen it eligible; return the concern letter the bot sent."""
+    ws.email(
+        SAM,
+        "Concern: Oakview Care Home",
+        "Oakview Care Home missed medication rounds.",
+        at=at("2026-11-02T10:00"),
+    )
+    ws.run(at("2026-11-02T10:05"))
+    ws.email(JSMITH, "RE: [CC-2026-0001] concern", "screen: eligible", at=at("2026-11-02T11:00"))
+    ws.run(at("2026-11-02T11:05"))
+    (letter,) = [m for m in ws.sent() if "request to review" in str(m["Subject"])]
+    return letter
+
+
+def dsn_for(letter: EmailMessage, failed: str) -> bytes:
+    """A delivery status notification in the RFC 3464 shape, as a receiving MTA writes it."""
+    report = EmailMessage()
+    report["From"] = "Mail Delivery System <MAILER-DAEMON@mx.oakview-care.example>"
+    report["To"] = "contract.concerns@council.example"
+    report["Subject"] = "Undelivered Mail Returned to Sender"
+    report["Message-ID"] = "<dsn-1@mx.oakview-care.example>"
+    report["Date"] = "Mon, 02 Nov 2026 11:20:00 +0000"
+    report["Auto-Submitted"] = "auto-replied"
+    report.set_content(
+        f"I'm sorry to have to inform you that your message could not be "
+        f"delivered to {failed}: mailbox unavailable."
+    )
+    status = EmailMessage()
+    status.set_content(
+        f"Reporting-MTA: dns; mx.oakview-care.example\n\n"
+        f"Final-Recipient: rfc822; {failed}\nAction: failed\nStatus: 5.1.1\n"
+    )
+    headers = "".join(
+        f"{k}: {v}\n"
+        for k, v in letter.items()
+        if k in ("From", "To", "Subject", "Message-ID", "Date")
+    )
+    report.add_attachment(headers.encode(), maintype="text", subtype="rfc822-headers")
+    raw = bytes(report)
+    # Mark it a DSN the way MTAs do: multipart/report; report-type=delivery-status.
+    return raw.replace(b"multipart/mixed", b"multipart/report; report-type=delivery-status", 1)
+
+
+def test_a_bounced_letter_is_marked_undelivered_and_the_officer_told_the_same_day(
+    workspace: Workspace,
+) -> None:
+    letter = eligible_case(workspace)
+    workspace.mailbox.deliver(dsn_for(letter, OAKVIEW), at("2026-11-02T11:20"))
+    before = len(workspace.sent())
+    workspace.run(at("2026-11-02T11:25"))
+    new = workspace.sent()[before:]
+    (alert,) = [m for m in new if "Letter not delivered" in str(m["Subject"])]
+    assert str(alert["To"]) == JSMITH
+    assert "[CC-2026-0001]" in str(alert["Subject"])
+    body = alert.get_body(("plain",))
+    assert body is not None and OAKVIEW in body.get_content()
+    # Never answered: nothing goes back to the mailer daemon.
+    assert not [m for m in new if "mailer-daemon" in str(m["To"]).lower()]
+    case = workspace.app.cases.get("CC-2026-0001")
+    assert case is not None and case.stage == "awaiting_provider"  # no clock stopped
+    assert case.data["undelivered"][0]["failed"] == [OAKVIEW]
+
+
+def test_a_reference_named_by_an_outsider_goes_to_triage(workspace: Workspace) -> None:
+    eligible_case(workspace)
+    workspace.email(
+        "someone@elsewhere.example",
+        "RE: [CC-2026-0001] Contract concern",
+        "We accept the allegations.",
+        at=at("2026-11-03T10:00"),
+    )
+    workspace.run(at("2026-11-03T10:05"))
+    case = workspace.app.cases.get("CC-2026-0001")
+    assert case is not None and case.stage == "awaiting_provider"
+    (item,) = workspace.app.store.triage_items()
+    assert "takes no part" in item["reason"] and item["reference"] is None
+
+
+def test_another_cases_referrer_cannot_thread_into_this_case(workspace: Workspace) -> None:
+    eligible_case(workspace)
+    workspace.email(
+        "chris.evans@council.example",
+        "RE: [CC-2026-0001] Contract concern",
+        "More comments.",
+        at=at("2026-11-03T10:00"),
+    )
+    workspace.run(at("2026-11-03T10:05"))
+    assert "takes no part" in workspace.app.store.triage_items()[0]["reason"]
+
+
+def test_the_provider_reply_to_a_forwarded_letter_threads_by_subject(workspace: Workspace) -> None:
+    eligible_case(workspace)
+    workspace.email(
+        OAKVIEW,
+        "FW: [CC-2026-0001] Contract concern",
+        "We accept the allegations.",
+        at=at("2026-11-03T10:00"),
+    )
+    workspace.run(at("2026-11-03T10:05"))
+    case = workspace.app.cases.get("CC-2026-0001")
+    assert case is not None and case.stage == "review"
