@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from datetime import datetime, time
 from pathlib import Path
 
-from bot.actions.outbox import Outbox, deliver
+from bot.actions.delivery import deliver
+from bot.actions.outbox import Outbox
+from bot.actions.recipients import Recipient
 from bot.cases import CaseIndex
 from bot.classify import ClassificationRules, load_classification
 from bot.clock import Clock
@@ -276,12 +278,39 @@ class App:
         return report
 
     def _deliver(self, now: datetime) -> tuple[int, int]:
-        delivered, failed = deliver(
-            self.store, self.mailbox, shadow=self.config.shadow_mode, now=now
+        result = deliver(
+            self.store,
+            self.mailbox,
+            shadow=self.config.shadow_mode,
+            now=now,
+            daily_cap=self.config.limits.daily_cap_per_recipient,
         )
-        if delivered:
+        for message_id, address in result.held:
+            self._cap_alert(message_id, address, now)
+        if result.delivered or result.held:
             self.store.commit()
-        return delivered, failed
+        return result.delivered, result.failed
+
+    def _cap_alert(self, message_id: str, address: str, now: datetime) -> None:
+        """Tell the admins, once a day per address, that mail to it is being held."""
+        admins = [Recipient("", a) for a in self.config.admin_contacts]
+        if not admins:
+            log.error("daily cap reached for %s; no admin_contacts to tell", message_id)
+            return
+        self.outbox.queue_message(
+            template="admin_alert",
+            to=admins,
+            case=None,
+            key=f"cap.{address}.{now.date().isoformat()}",
+            now=now,
+            extra={
+                "problem": f"{self.config.limits.daily_cap_per_recipient} messages went to "
+                f"{address} today, the daily cap; more for it are held until "
+                "tomorrow (a mail loop?)",
+                "since": now,
+            },
+        )
+        self.outbox.stage()
 
     def once(self) -> tuple[PollReport, TickReport]:
         return self.poll(), self.tick()

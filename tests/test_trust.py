@@ -1,4 +1,4 @@
-"""Trustworthy intake: bounces of our letters, references named by outsiders, reply-all threading."""
+"""Trustworthy intake: bounces of our letters, outsiders naming a case, reply-all threading."""
 
 from __future__ import annotations
 
@@ -119,3 +119,34 @@ def test_the_provider_reply_to_a_forwarded_letter_threads_by_subject(workspace: 
     workspace.run(at("2026-11-03T10:05"))
     case = workspace.app.cases.get("CC-2026-0001")
     assert case is not None and case.stage == "review"
+
+
+def test_a_mail_loop_is_stopped_by_the_daily_cap_and_the_admins_told(
+    workspace: Workspace,
+) -> None:
+    cap = workspace.app.config.limits.daily_cap_per_recipient
+    # A robot that slips past the automated-mail checks and writes new "concerns" all day:
+    # each one is acknowledged, until the cap holds the rest.
+    for n in range(cap + 3):
+        workspace.email(
+            "loop.robot@council.example",
+            f"Concern {n} about Oakview Care Home",
+            "Oakview Care Home missed medication.",
+            at=at("2026-11-02T10:00"),
+        )
+    workspace.run(at("2026-11-02T10:30"))
+    to_robot = [m for m in workspace.sent() if str(m["To"]) == "loop.robot@council.example"]
+    assert len(to_robot) == cap
+    held = [i for i in workspace.app.store.outbox_pending() if "loop.robot" in str(i["to"])]
+    assert len(held) == 3
+    alerts = [
+        body.get_content()
+        for m in workspace.sent()
+        if "needs attention" in str(m["Subject"]) and (body := m.get_body(("plain",)))
+    ]
+    # One alert per capped address per day (the officer's screening requests hit it too).
+    assert len([a for a in alerts if "loop.robot@council.example" in a]) == 1
+    # The next day the held acknowledgements go out.
+    workspace.run(at("2026-11-03T09:30"))
+    to_robot = [m for m in workspace.sent() if str(m["To"]) == "loop.robot@council.example"]
+    assert len(to_robot) == cap + 3

@@ -15,7 +15,6 @@ from bot.config import Config
 from bot.intake.message import ParsedMail
 from bot.letters.compose import compose, message_id_for
 from bot.letters.render import Renderer
-from bot.mailbox.base import CalendarEntry, Mailbox
 from bot.procedure.case import Case
 from bot.procedure.engine import Action
 from bot.procedure.model import Procedure
@@ -256,56 +255,3 @@ class Outbox:
             }
         ):
             result.message_ids.append(message_id)
-
-
-def deliver(store: Store, mailbox: Mailbox, *, shadow: bool, now: datetime) -> tuple[int, int]:
-    """Send everything pending; returns (delivered, failed). Failures stay queued for next time."""
-    delivered = failed = 0
-    for item in store.outbox_pending():
-        message_id = item["message_id"]
-        try:
-            where = _deliver_one(item, mailbox, shadow)
-        except Exception as err:  # one stuck item must not hold up the rest
-            failed += 1
-            log.warning(
-                "outbox item %s for %s not delivered: %s",
-                message_id,
-                item.get("reference"),
-                type(err).__name__,
-            )
-            continue
-        store.outbox_mark_sent(
-            message_id, {"at": now.isoformat(), "where": where, "shadow": shadow}
-        )
-        delivered += 1
-    return delivered, failed
-
-
-def _deliver_one(item: Mapping[str, Any], mailbox: Mailbox, shadow: bool) -> str:
-    kind = item["kind"]
-    message_id = item["message_id"]
-    if kind == "mail":
-        if mailbox.already_sent(message_id):
-            return "already in Sent"
-        raw = base64.b64decode(item["raw"])
-        if shadow:
-            return mailbox.hold_for_review(raw, message_id).location or "review"
-        recipients = [*item["to"], *item.get("cc", [])]
-        return mailbox.send(raw, recipients, message_id).location or "sent"
-    if kind == "calendar":
-        if shadow:
-            return "held: shadow mode"
-        mailbox.diarise(
-            CalendarEntry(
-                uid=item["uid"],
-                day=datetime.fromisoformat(item["day"]).date(),
-                title=item["title"],
-                description=item["description"],
-                case_reference=item["reference"],
-            )
-        )
-        return "calendar"
-    if kind == "file":
-        name = ("shadow-" + item["name"]) if shadow else item["name"]
-        return mailbox.save_file(name, item["content"].encode("utf-8"))
-    raise ValueError(f"unknown outbox item kind {kind!r}")
