@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, time
@@ -72,11 +73,12 @@ def local_mailbox(config: Config, clock: Clock) -> LocalMailbox:
 
 
 class _MessageFailed(Exception):
-    def __init__(self, item: IncomingMail, reason: str, kind: str) -> None:
+    def __init__(self, item: IncomingMail, reason: str, kind: str, permanent: bool) -> None:
         super().__init__(reason)
         self.item = item
         self.reason = reason
         self.kind = kind
+        self.permanent = permanent  # trying again cannot help: quarantine at once
 
 
 @dataclass
@@ -85,6 +87,7 @@ class PollReport:
     handled: list[tuple[str, str, str | None]] = field(default_factory=list)  # key, outcome, ref
     duplicates: int = 0
     quarantined: list[tuple[str, str]] = field(default_factory=list)
+    retrying: list[str] = field(default_factory=list)
     delivered: int = 0
     failed: int = 0
 
@@ -139,24 +142,41 @@ class App:
     def poll(self) -> PollReport:
         now = self.clock.now()
         incoming = self.mailbox.fetch_new(self.start())
-        failed: dict[str, str] = {}
+        failed: dict[str, _MessageFailed] = {}
         while True:
             report = PollReport(fetched=len(incoming))
             try:
-                processed = self._handle_batch(incoming, failed, report, now)
+                processed = self._handle_batch(incoming, set(failed), report, now)
                 break
-            except _MessageFailed as failure:
+            except _MessageFailed as err:
                 # Undo everything staged by this batch, then replay it without that email:
                 # handling is deterministic, so the good emails end exactly as before.
                 self.store.rollback()
                 self.cases.reload()
                 self.outbox.discard()
-                failed[failure.item.backend_id] = failure.reason
+                failed[err.item.backend_id] = err
+        # Failed attempts per email still in the inbox (by content, which no backend changes).
+        waiting = {hashlib.sha256(item.raw).hexdigest() for item in incoming}
+        saved = self.store.get_meta("attempts") or {}
+        attempts: dict[str, int] = {k: v for k, v in saved.items() if k in waiting}
+        for failure in failed.values():
+            key = hashlib.sha256(failure.item.raw).hexdigest()
+            attempts[key] = attempts.get(key, 0) + 1
+            if failure.permanent or attempts[key] >= self.config.limits.max_attempts:
                 log.warning("quarantining %s: %s", failure.item.backend_id, failure.kind)
-        for item in incoming:
-            if item.backend_id in failed:
-                self._quarantine_record(item, failed[item.backend_id], now)
-                report.quarantined.append((item.backend_id, failed[item.backend_id]))
+                self._quarantine_record(failure.item, failure.reason, now)
+                report.quarantined.append((failure.item.backend_id, failure.reason))
+                del attempts[key]
+            else:
+                # Left in the inbox: the next poll tries it again.
+                log.warning(
+                    "attempt %d failed for %s: %s",
+                    attempts[key],
+                    failure.item.backend_id,
+                    failure.kind,
+                )
+                report.retrying.append(failure.item.backend_id)
+        self.store.set_meta("attempts", attempts)
         self.store.set_meta("last_poll", now.isoformat())
         self.store.commit()
         # Only now that the changes are durable does the mail leave the inbox.
@@ -170,14 +190,21 @@ class App:
     def _handle_batch(
         self,
         incoming: list[IncomingMail],
-        failed: dict[str, str],
+        skip: set[str],
         report: PollReport,
         now: datetime,
     ) -> list[str]:
         processed: list[str] = []
+        limit = self.config.limits.max_attachment_mb * 1024 * 1024
         for item in incoming:
-            if item.backend_id in failed:
+            if item.backend_id in skip:
                 continue
+            if len(item.raw) > limit:
+                reason = (
+                    f"too large: {len(item.raw) / 1048576:.1f} MB is over the "
+                    f"{self.config.limits.max_attachment_mb} MB limit (limits.max_attachment_mb)"
+                )
+                raise _MessageFailed(item, reason, "too large", permanent=True)
             try:
                 reading = self.read(item.raw, item.received_at)
                 key = reading.mail.dedupe_key
@@ -194,7 +221,9 @@ class App:
                     if isinstance(err, MailParseError)
                     else f"could not be handled: {type(err).__name__}: {err}"
                 )
-                raise _MessageFailed(item, reason, type(err).__name__) from err
+                raise _MessageFailed(
+                    item, reason, type(err).__name__, permanent=isinstance(err, MailParseError)
+                ) from err
             self.store.mark_seen(key)
             self.store.audit(
                 {
@@ -207,7 +236,11 @@ class App:
                 }
             )
             report.handled.append((key, handled.outcome, handled.reference))
-            processed.append(item.backend_id)
+            if handled.quarantine:
+                report.quarantined.append((item.backend_id, handled.quarantine))
+                self._quarantine_record(item, handled.quarantine, now)
+            else:
+                processed.append(item.backend_id)
         return processed
 
     def _quarantine_record(self, item: IncomingMail, reason: str, now: datetime) -> None:

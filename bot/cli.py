@@ -1,4 +1,4 @@
-"""Command line: demo, run, once, cases, inspect, lint."""
+"""Command line: demo, run, once, cases, status, inspect, lint."""
 
 from __future__ import annotations
 
@@ -44,6 +44,11 @@ def _parser() -> argparse.ArgumentParser:
     cases.add_argument("action", nargs="?", choices=["show"])
     cases.add_argument("reference", nargs="?")
     cases.add_argument("--now", type=_parse_now, help="judge overdue at this time")
+    status = sub.add_parser(
+        "status", help="the bot's health; exit 1 when something needs an administrator"
+    )
+    status.add_argument("--json", action="store_true", help="print it as JSON")
+    status.add_argument("--now", type=_parse_now, help="judge at this time (Europe/London)")
     inspect = sub.add_parser("inspect", help="how the bot reads an email (changes nothing)")
     inspect.add_argument("file", type=Path)
     sub.add_parser("lint", help="check config, rules and templates")
@@ -93,6 +98,11 @@ def _dispatch(args: argparse.Namespace) -> int:
                     return 2
                 return show_case(args.config, args.reference, clock)
             return show_cases(args.config, clock)
+        if args.command == "status":
+            from bot.status import show_status
+
+            clock = FixedClock(args.now) if args.now else SystemClock()
+            return show_status(args.config, clock, as_json=args.json)
         if args.command == "once":
             from bot.app import build_app
 

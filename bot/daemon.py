@@ -1,38 +1,140 @@
-"""The daemon: APScheduler polls the mailbox and runs the deadline tick until stopped."""
+"""The daemon: APScheduler runs poll, tick, retention and the self-monitor until stopped."""
 
 from __future__ import annotations
 
 import logging
 import signal
+from datetime import datetime
 from pathlib import Path
 from types import FrameType
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from bot.app import build_app
+from bot.app import App, build_app
 from bot.clock import LONDON, SystemClock
+from bot.monitor import POLL_FAILING_SINCE, AlertMemory, check_health, send_alerts
+from bot.retention import purge_raw_mail
+from bot.store import StoreError
 
 log = logging.getLogger(__name__)
+
+RETENTION_DAY = "retention_day"  # store meta: the day raw mail retention last ran
+
+
+class Cycle:
+    """One scheduled run: poll, tick, daily retention, then alerts; it never raises."""
+
+    def __init__(self, app: App, memory: AlertMemory | None = None) -> None:
+        self.app = app
+        self.memory = memory or AlertMemory()
+
+    def __call__(self) -> None:
+        app = self.app
+        store_ok = self._poll(app.clock.now())
+        try:
+            tick = app.tick()
+            log.info("tick: %d cases moved; %d sent", len(tick.cases_changed), tick.delivered)
+        except Exception as err:  # the next cycle retries from the last commit
+            log.exception("deadline tick failed")
+            self.reset()
+            store_ok = store_ok and not isinstance(err, StoreError | OSError)
+        now = app.clock.now()
+        if store_ok:
+            self._retention(now)
+        self._monitor(now, store_ok)
+
+    def reset(self) -> None:
+        """Back to the last commit, so a failed step's half-staged changes never get written."""
+        try:
+            self.app.store.rollback()
+            self.app.cases.reload()
+        except Exception:
+            log.exception("could not reload the store after a failure")
+        self.app.outbox.discard()
+
+    def _poll(self, now: datetime) -> bool:
+        """Poll and record the outcome; False when the store could not be written."""
+        try:
+            poll = self.app.poll()
+        except Exception:  # nothing was marked processed; the next cycle retries
+            log.exception("poll failed")
+            self.reset()
+            return self._poll_failed(now)
+        log.info(
+            "poll: %d handled, %d quarantined; %d sent",
+            len(poll.handled),
+            len(poll.quarantined),
+            poll.delivered,
+        )
+        self.memory.failing_since = None
+        store = self.app.store
+        if store.get_meta(POLL_FAILING_SINCE) is None:
+            return True
+        try:
+            store.set_meta(POLL_FAILING_SINCE, None)
+            store.commit()
+        except (StoreError, OSError):
+            log.exception("could not record that polling works again")
+            self.reset()
+            return False
+        log.warning("polling works again")
+        return True
+
+    def _poll_failed(self, now: datetime) -> bool:
+        # Kept in memory as well: when the store is what fails, that is the only record.
+        if self.memory.failing_since is None:
+            self.memory.failing_since = now
+        store = self.app.store
+        if store.get_meta(POLL_FAILING_SINCE) is not None:
+            return True
+        try:
+            store.set_meta(POLL_FAILING_SINCE, self.memory.failing_since.isoformat())
+            store.commit()
+        except (StoreError, OSError):
+            log.exception("could not record the poll failure in the store")
+            self.reset()
+            return False
+        return True
+
+    def _retention(self, now: datetime) -> None:
+        store = self.app.store
+        today = now.astimezone(LONDON).date().isoformat()
+        if store.get_meta(RETENTION_DAY) == today:
+            return
+        try:
+            purge_raw_mail(now, store, self.app.config)
+            store.set_meta(RETENTION_DAY, today)
+            store.commit()
+        except Exception:  # retried tomorrow, or next cycle if the day was not recorded
+            log.exception("raw mail retention failed")
+            self.reset()
+
+    def _monitor(self, now: datetime, store_ok: bool) -> None:
+        app = self.app
+        try:
+            alerts = check_health(
+                now, app.store, app.config, app.mailbox, failing_since=self.memory.failing_since
+            )
+            send_alerts(
+                now,
+                alerts,
+                outbox=app.outbox,
+                mailbox=app.mailbox,
+                memory=self.memory,
+                store_ok=store_ok,
+                reset=self.reset,
+            )
+        except Exception:  # the monitor must never stop the daemon it watches
+            log.exception("self-monitoring failed")
+            self.reset()
 
 
 def run_daemon(config_path: Path) -> int:
     app = build_app(config_path, SystemClock(LONDON))
     scheduler = BlockingScheduler(timezone=LONDON)
+    cycle = Cycle(app)
 
-    def cycle() -> None:
-        try:
-            poll, tick = app.once()
-            log.info(
-                "poll: %d handled, %d quarantined; tick: %d cases moved; %d sent",
-                len(poll.handled),
-                len(poll.quarantined),
-                len(tick.cases_changed),
-                poll.delivered + tick.delivered,
-            )
-        except Exception:  # the next cycle retries; nothing was marked processed
-            log.exception("poll cycle failed")
-
-    # One cycle at a time: a slow poll is never overlapped by the next one.
+    # One job, first run now: with max_instances=1 a slow cycle is never overlapped by the next.
     scheduler.add_job(
         cycle,
         "interval",
@@ -40,9 +142,8 @@ def run_daemon(config_path: Path) -> int:
         id="cycle",
         max_instances=1,
         coalesce=True,
-        next_run_time=None,
+        next_run_time=app.clock.now(),
     )
-    scheduler.add_job(cycle, id="first")
 
     def stop(signum: int, frame: FrameType | None) -> None:
         log.info("stopping on signal %d", signum)

@@ -12,6 +12,7 @@ from bot.actions.recipients import Recipient, resolve
 from bot.cases import CaseIndex
 from bot.commands import CommandPolicy, parse_commands
 from bot.config import Config
+from bot.intake.authenticity import commands_trusted
 from bot.intake.quoting import strip_quoted
 from bot.intake.reading import Reading
 from bot.intake.screening import propose
@@ -49,9 +50,10 @@ FACTS_FIRST = {
 class Handled:
     """What became of one email, for the audit trail."""
 
-    outcome: str  # opened, applied, triaged, automated, commands, duplicate
+    outcome: str  # opened, applied, filed, triaged, automated, commands, refused
     reference: str | None = None
     detail: str = ""
+    quarantine: str = ""  # set when the email must leave the inbox to quarantine, and why
 
 
 class Handler:
@@ -89,6 +91,15 @@ class Handler:
         if kind == "new_referral" and case is None:
             return self._open(reading, sha, now)
         if kind == "command":
+            trust = commands_trusted(
+                reading.mail,
+                own_domains=self.config.council.own_domains,
+                trusted_authserv_ids=self.config.security.trusted_authserv_ids,
+                trust_m365_internal=self.config.security.microsoft_365_internal,
+                require_authenticated=self.config.security.require_authenticated_commands,
+            )
+            if not trust.authenticated:
+                return self._suspect_command(case, reading, trust.reason, now)
             return self._commands(case, reading, sha, now)
         event_name = EVENTS.get(kind)
         if case is not None and event_name is not None:
@@ -156,6 +167,38 @@ class Handler:
             self._undelivered(case, reading, now)
         self.cases.put(case)
         return Handled("automated", case.reference, verdict.kind)
+
+    def _suspect_command(
+        self, case: Case | None, reading: Reading, reason: str, now: datetime
+    ) -> Handled:
+        """Looks like an instruction but is not proven to come from inside the council: it
+        changes nothing, goes to quarantine, and the officers hear of it."""
+        mail = reading.mail
+        if case is not None:
+            case.note(
+                reading.received_at,
+                "triage",
+                f"Instruction from {mail.sender} not obeyed: {reason}",
+                ref=mail.message_id,
+            )
+            self.cases.put(case)
+        officers = (resolve("officer", case, self.config) if case else []) or [
+            Recipient(p.name, p.email) for p in self.config.people_with_role("cmo")
+        ]
+        self.outbox.queue_message(
+            template="suspect_command_alert",
+            to=officers,
+            case=case,
+            key=f"suspect.{mail.content_hash[:16]}",
+            now=now,
+            extra={"sender": mail.sender, "subject": mail.subject, "reason": reason},
+        )
+        return Handled(
+            "refused",
+            case.reference if case else None,
+            reason,
+            quarantine=f"instruction not authenticated: {reason}",
+        )
 
     def _undelivered(self, case: Case, reading: Reading, now: datetime) -> None:
         """A letter of ours bounced: mark it on the case and tell the officer today."""

@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 import datetime as dt
+import typing
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from pydantic import BaseModel
 
 from bot.config import Config, Problem, ProblemsError, load_config
 from bot.config.secret_keys import looks_like_secret
@@ -307,17 +310,161 @@ def test_several_problems_are_all_reported_in_file_order(tmp_path: Path) -> None
 
 def test_backend_needs_its_section_and_env_names(tmp_path: Path) -> None:
     text = changed("backend: local", "backend: graph")
+    text += "security: {microsoft_365_internal: true}\n"
     problem = only_problem(tmp_path, text)
     assert problem.key == "mailbox.backend"
     assert "client_secret_env" in problem.fix
     graph = (
         "backend: graph\n  graph: {tenant_id: t1, client_id: c1, client_secret_env: CCBOT_SECRET}"
     )
-    cfg = load_config(write(tmp_path, changed("backend: local", graph)))
+    trusted = "security: {microsoft_365_internal: true}\n"
+    cfg = load_config(write(tmp_path, changed("backend: local", graph) + trusted))
     assert cfg.mailbox.graph is not None
     assert cfg.mailbox.backend_settings() == cfg.mailbox.graph
-    bad = problems(tmp_path, changed("backend: local", graph.replace("CCBOT_SECRET", "s3cr3t!")))
+    bad_graph = graph.replace("CCBOT_SECRET", "s3cr3t!")
+    bad = problems(tmp_path, changed("backend: local", bad_graph) + trusted)
     assert [p.key for p in bad] == ["mailbox.graph.client_secret_env"]
+
+
+# Safety settings: who may command the bot, alerts, retention
+
+GRAPH = "backend: graph\n  graph: {tenant_id: t1, client_id: c1, client_secret_env: CCBOT_SECRET}"
+
+
+def test_safety_sections_left_out_take_safe_defaults(config: Config) -> None:
+    assert config.security.trusted_authserv_ids == []
+    assert config.security.microsoft_365_internal is False
+    assert config.security.require_authenticated_commands is True
+    assert config.limits.max_attempts == 3
+    assert config.monitoring.poll_failure_alert_minutes == 30
+    assert config.monitoring.outbox_stuck_minutes == 60
+    assert config.monitoring.triage_alert_working_days == 2
+    assert config.retention.raw_mail_days_after_close == 730
+
+
+def test_example_config_sets_the_safety_sections_for_the_local_demo() -> None:
+    cfg = load_config(REPO / "config.yaml")
+    assert cfg.mailbox.backend == "local"
+    assert cfg.security.require_authenticated_commands is False  # nothing stamps a Maildir
+    assert cfg.security.trusted_authserv_ids == ["mx.council.example"]
+    assert (cfg.limits.max_attempts, cfg.monitoring.outbox_stuck_minutes) == (3, 60)
+    assert cfg.retention.raw_mail_days_after_close == 730
+    text = (REPO / "config.yaml").read_text(encoding="utf-8")
+    line = next(t for t in text.splitlines() if "require_authenticated_commands:" in t)
+    comment = text[: text.index(line)].rsplit("\n", 3)[-3:]
+    assert "must set it true" in " ".join(comment)
+
+
+def test_safety_settings_are_read_and_normalised(tmp_path: Path) -> None:
+    text = BASE + (
+        "security:\n"
+        "  trusted_authserv_ids: [MX1.Testshire.example, ' mx2.testshire.example']\n"
+        "  microsoft_365_internal: true\n"
+        "limits: {max_attempts: 5}\n"
+        "monitoring: {poll_failure_alert_minutes: 10, triage_alert_working_days: 1}\n"
+        "retention: {raw_mail_days_after_close: 2190}\n"
+    )
+    cfg = load_config(write(tmp_path, text))
+    assert cfg.security.trusted_authserv_ids == ["mx1.testshire.example", "mx2.testshire.example"]
+    assert cfg.security.microsoft_365_internal and cfg.security.require_authenticated_commands
+    assert (cfg.limits.max_attempts, cfg.limits.max_attachment_mb) == (5, 25)
+    assert cfg.monitoring.poll_failure_alert_minutes == 10
+    assert cfg.monitoring.triage_alert_working_days == 1
+    assert cfg.retention.raw_mail_days_after_close == 2190
+
+
+def test_unauthenticated_commands_are_refused_with_a_real_mail_system(tmp_path: Path) -> None:
+    text = changed("backend: local", GRAPH) + (
+        "security:\n  microsoft_365_internal: true\n  require_authenticated_commands: false\n"
+    )
+    problem = only_problem(tmp_path, text)
+    assert (problem.line, problem.key) == (
+        line_of(text, "require_authenticated_commands"),
+        "security.require_authenticated_commands",
+    )
+    assert "backend 'graph'" in problem.message
+    assert problem.fix.startswith("set require_authenticated_commands: true")
+
+
+def test_a_real_mail_system_needs_a_way_to_authenticate_commands(tmp_path: Path) -> None:
+    text = changed("backend: local", GRAPH)
+    problem = only_problem(tmp_path, text)
+    assert (problem.line, problem.key) == (line_of(text, "backend: graph"), "mailbox.backend")
+    assert "every command would be quarantined" in problem.message
+    assert "trusted_authserv_ids" in problem.fix and "microsoft_365_internal" in problem.fix
+    with_section = text + "security: {require_authenticated_commands: true}\n"
+    assert only_problem(tmp_path, with_section).line == line_of(with_section, "security:")
+    served = text + "security: {trusted_authserv_ids: [mx.testshire.example]}\n"
+    assert load_config(write(tmp_path, served)).security.trusted_authserv_ids
+
+
+def test_the_local_mailbox_may_run_without_authentication(tmp_path: Path) -> None:
+    text = BASE + "security: {require_authenticated_commands: false}\n"
+    assert load_config(write(tmp_path, text)).security.require_authenticated_commands is False
+
+
+def test_a_server_name_with_spaces_is_explained(tmp_path: Path) -> None:
+    text = BASE + "security:\n  trusted_authserv_ids: [mx.testshire.example, our mail server]\n"
+    problem = only_problem(tmp_path, text)
+    assert problem.key == "security.trusted_authserv_ids[1]"
+    assert problem.line == line_of(text, "trusted_authserv_ids")
+    assert "'our mail server' is not a mail server name" in problem.message
+    assert "Authentication-Results" in problem.fix
+
+
+def test_unknown_key_in_security_suggests_the_field(tmp_path: Path) -> None:
+    text = BASE + "security:\n  microsoft365_internal: true\n"
+    problem = only_problem(tmp_path, text)
+    assert problem.key == "security.microsoft365_internal"
+    assert problem.fix == "did you mean 'microsoft_365_internal'?"
+
+
+@pytest.mark.parametrize(
+    ("section", "key"),
+    [
+        ("limits", "max_attempts"),
+        ("monitoring", "outbox_stuck_minutes"),
+        ("monitoring", "triage_alert_working_days"),
+        ("retention", "raw_mail_days_after_close"),
+    ],
+)
+def test_counts_must_be_positive(tmp_path: Path, section: str, key: str) -> None:
+    text = BASE + f"{section}:\n  {key}: 0\n"
+    problem = only_problem(tmp_path, text)
+    assert (problem.line, problem.key) == (line_of(text, f"{key}: 0"), f"{section}.{key}")
+    assert "greater than 0" in problem.message
+
+
+def test_a_poll_alert_shorter_than_the_poll_interval_is_refused(tmp_path: Path) -> None:
+    text = changed("poll_interval_seconds: 60", "poll_interval_seconds: 120")
+    text += "monitoring:\n  poll_failure_alert_minutes: 2\n"
+    problem = only_problem(tmp_path, text)
+    assert (problem.line, problem.key) == (
+        line_of(text, "poll_failure_alert_minutes"),
+        "monitoring.poll_failure_alert_minutes",
+    )
+    assert "every poll would alert" in problem.message
+    text = text.replace("poll_failure_alert_minutes: 2", "poll_failure_alert_minutes: 3")
+    assert load_config(write(tmp_path, text)).monitoring.poll_failure_alert_minutes == 3
+
+
+def _models(model: type[BaseModel]) -> Iterator[type[BaseModel]]:
+    yield model
+    for info in model.model_fields.values():
+        for kind in (info.annotation, *typing.get_args(info.annotation)):
+            if isinstance(kind, type) and issubclass(kind, BaseModel):
+                yield from _models(kind)
+
+
+def test_every_config_field_is_described() -> None:
+    undescribed = [
+        f"{model.__name__}.{name}"
+        for model in _models(Config)
+        for name, info in model.model_fields.items()
+        if not info.description
+    ]
+    assert len(list(_models(Config))) > 10
+    assert undescribed == []
 
 
 # Helpers

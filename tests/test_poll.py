@@ -47,7 +47,8 @@ def test_failed_email_is_quarantined_and_the_others_are_kept(
         return outcome
 
     monkeypatch.setattr(Handler, "handle", flaky)
-    ws.run(START.replace(minute=10))
+    for attempt in range(ws.app.config.limits.max_attempts):
+        ws.run(START.replace(minute=10 + attempt))
     cases = sorted((c.reference, c.subject) for c in ws.app.cases.open())
     # The failed email's half-made case was rolled back; numbering carries on without a gap.
     assert cases == [("CC-2026-0001", "First concern"), ("CC-2026-0002", "Third concern")]
@@ -93,3 +94,36 @@ def test_an_officer_files_a_triaged_email_under_a_case(ws: Workspace) -> None:
     receipts = [m for m in ws.sent() if "Commands received" in str(m["Subject"])]
     body = receipts[-1].get_body(("plain",))
     assert body is not None and "filed under CC-2026-0001" in body.get_content()
+
+
+def test_a_failing_email_is_tried_again_then_quarantined(
+    ws: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    referral(ws, "chris.evans@council.example", "Poison concern", 2)
+    real = Handler.handle
+
+    def failing(self: Handler, reading: Reading, raw: bytes, now: datetime) -> Handled:
+        if reading.mail.subject == "Poison concern":
+            raise OSError("the shared drive is offline")
+        return real(self, reading, raw, now)
+
+    monkeypatch.setattr(Handler, "handle", failing)
+    attempts = ws.app.config.limits.max_attempts
+    for n in range(1, attempts):
+        ws.run(START.replace(minute=10 + n))
+        assert len(ws.mailbox.fetch_new(ws.app.start())) == 1, f"still waiting after try {n}"
+        assert ws.mailbox.sent_messages("quarantine") == []
+    ws.run(START.replace(minute=30))
+    assert ws.mailbox.fetch_new(ws.app.start()) == []
+    assert len(ws.mailbox.sent_messages("quarantine")) == 1
+    assert ws.app.store.get_meta("attempts") == {}
+
+
+def test_an_email_over_the_size_limit_is_quarantined_whole(ws: Workspace) -> None:
+    limit = ws.app.config.limits.max_attachment_mb * 1024 * 1024
+    huge = b"From: sam.ward@council.example\r\nSubject: big\r\n\r\n" + b"x" * (limit + 1)
+    ws.mailbox.deliver(huge, START)
+    ws.run(START.replace(minute=5))
+    ((_, kept),) = ws.mailbox.sent_messages("quarantine")
+    assert kept == huge
+    assert "over the" in ws.app.store.triage_items()[0]["reason"]

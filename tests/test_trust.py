@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from email.message import EmailMessage
+from pathlib import Path
 
 from bot.clock import LONDON
 from bot.demo.harness import Workspace
@@ -150,3 +151,52 @@ def test_a_mail_loop_is_stopped_by_the_daily_cap_and_the_admins_told(
     workspace.run(at("2026-11-03T09:30"))
     to_robot = [m for m in workspace.sent() if str(m["To"]) == "loop.robot@council.example"]
     assert len(to_robot) == cap + 3
+
+
+AUTH_ON = {"require_authenticated_commands: false": "require_authenticated_commands: true"}
+
+
+def command_mail(ws: Workspace, body: str, when: str, auth: str | None) -> None:
+    headers = {"Authentication-Results": auth} if auth else {}
+    ws.email(JSMITH, "RE: [CC-2026-0001] concern", body, at=at(when), headers=headers)
+
+
+def test_an_unauthenticated_instruction_is_quarantined_and_the_officer_alerted(
+    tmp_path: Path,
+) -> None:
+    ws = Workspace(tmp_path / "ws", at("2026-11-02T08:00"), replace=AUTH_ON)
+    try:
+        ws.email(
+            SAM,
+            "Concern: Oakview Care Home",
+            "Oakview Care Home missed medication.",
+            at=at("2026-11-02T10:00"),
+        )
+        ws.run(at("2026-11-02T10:05"))
+        # Forged: claims to be the officer, but no trusted server vouches for it.
+        command_mail(
+            ws,
+            "screen: eligible",
+            "2026-11-02T11:00",
+            "mx.attacker.example; dmarc=pass header.from=council.example",
+        )
+        ws.run(at("2026-11-02T11:05"))
+        case = ws.app.cases.get("CC-2026-0001")
+        assert case is not None and case.stage == "screening"
+        assert len(ws.mailbox.sent_messages("quarantine")) == 1
+        alerts = [m for m in ws.sent() if "Instruction not obeyed" in str(m["Subject"])]
+        assert len(alerts) == 1 and str(alerts[0]["To"]) == JSMITH
+        assert not [m for m in ws.sent() if "Commands received" in str(m["Subject"])]
+        # Genuine: our own server checked DMARC for the council's domain.
+        command_mail(
+            ws,
+            "screen: eligible",
+            "2026-11-02T11:30",
+            "mx.council.example; dkim=pass header.d=council.example; "
+            "dmarc=pass (p=reject) header.from=council.example",
+        )
+        ws.run(at("2026-11-02T11:35"))
+        case = ws.app.cases.get("CC-2026-0001")
+        assert case is not None and case.stage == "awaiting_provider"
+    finally:
+        ws.close()

@@ -79,7 +79,7 @@ class Outbox:
     ) -> Queued:
         result = Queued()
         if action.kind == "diarise":
-            self._queue_calendar(case, action, result)
+            self._queue_calendar(case, action, now, result)
             return result
         if action.kind == "save_report":
             self._queue_report(case, action, now, result)
@@ -208,7 +208,7 @@ class Outbox:
             return [("response.eml", "message/rfc822", self.store.load_raw(action.mail_sha))]
         return []
 
-    def _queue_calendar(self, case: Case, action: Action, result: Queued) -> None:
+    def _queue_calendar(self, case: Case, action: Action, now: datetime, result: Queued) -> None:
         deadline = case.deadline(action.deadline or "")
         if deadline is None:
             return
@@ -222,6 +222,7 @@ class Outbox:
             {
                 "message_id": message_id,
                 "kind": "calendar",
+                "queued_at": now.isoformat(),
                 "reference": case.reference,
                 "uid": uid,
                 "day": deadline.due.isoformat(),
@@ -249,6 +250,7 @@ class Outbox:
             {
                 "message_id": message_id,
                 "kind": "file",
+                "queued_at": now.isoformat(),
                 "reference": case.reference,
                 "name": name,
                 "content": rendered.text,

@@ -10,6 +10,7 @@ from bot.config.mailbox_settings import (
     MailboxSettings,
 )
 from bot.config.model import Config
+from bot.config.safeguards import MonitoringSettings, RetentionSettings, SecuritySettings
 from bot.config.settings import ClosureDay, Council, Limits, RulesFiles, StoreSettings, TimeSettings
 from bot.yamlsource import Problem, ProblemsError
 
@@ -24,12 +25,15 @@ __all__ = [
     "Limits",
     "LocalMailbox",
     "MailboxSettings",
+    "MonitoringSettings",
     "Person",
     "Problem",
     "ProblemsError",
     "Provider",
+    "RetentionSettings",
     "Role",
     "RulesFiles",
+    "SecuritySettings",
     "StoreSettings",
     "Teams",
     "TimeSettings",

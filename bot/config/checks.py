@@ -7,6 +7,7 @@ from collections.abc import Hashable, Iterable
 
 from bot.config.directory import Role
 from bot.config.model import Config
+from bot.config.safeguard_checks import safeguard_problems
 from bot.yamlsource import Problem, YamlDoc
 
 Loc = tuple[str | int, ...]
@@ -30,6 +31,7 @@ def cross_check(config: Config, doc: YamlDoc) -> list[Problem]:
     problems += _check_roles_present(config, doc)
     problems += _check_assignments(config, doc)
     problems += _check_backend(config, doc)
+    problems += safeguard_problems(config, doc)
     return problems
 
 

@@ -16,6 +16,8 @@ _DOMAIN = re.compile(r"^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$")
 _IDENTIFIER = re.compile(r"^[a-z0-9][a-z0-9._-]*$")
 _ENV_NAME = re.compile(r"^[A-Z_][A-Z0-9_]*$")
 _HHMM = re.compile(r"^([01][0-9]|2[0-3]):([0-5][0-9])$")
+# An RFC 8601 authserv-id is a token, in practice the server's host name.
+_AUTHSERV_ID = re.compile(r"^[A-Za-z0-9!#$%&'*+./^_`{|}~-]+$")
 
 
 def problem(message: str, fix: str, **ctx: Any) -> PydanticCustomError:
@@ -50,6 +52,18 @@ def _check_domain(value: str) -> str:
         raise problem(
             "'{value}' is not a mail domain",
             "write just the part after the @, like council.example",
+            value=value,
+        )
+    return cleaned
+
+
+def _check_authserv_id(value: str) -> str:
+    cleaned = value.strip().lower()
+    if not _AUTHSERV_ID.match(cleaned):
+        raise problem(
+            "'{value}' is not a mail server name as it appears in Authentication-Results",
+            "give the first word after 'Authentication-Results:' that your own server "
+            "writes, usually its host name, like mx.council.example",
             value=value,
         )
     return cleaned
@@ -107,6 +121,7 @@ def _resolve_path(value: Path, info: ValidationInfo) -> Path:
 Email = Annotated[str, AfterValidator(_check_email)]
 Domain = Annotated[str, AfterValidator(_check_domain)]
 Identifier = Annotated[str, AfterValidator(_check_identifier)]
+AuthservId = Annotated[str, AfterValidator(_check_authserv_id)]
 EnvName = Annotated[str, AfterValidator(_check_env_name)]
 ClockTime = Annotated[dt.time, BeforeValidator(_parse_clock_time)]
 ConfigPath = Annotated[Path, AfterValidator(_resolve_path)]

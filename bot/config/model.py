@@ -11,6 +11,7 @@ from bot.config.directory import Person, Provider, Role, Teams
 from bot.config.fields import ConfigPath, Domain, Email, Identifier, as_written
 from bot.config.lookups import DirectoryIndex, domain_of
 from bot.config.mailbox_settings import STRICT, MailboxSettings
+from bot.config.safeguards import MonitoringSettings, RetentionSettings, SecuritySettings
 from bot.config.settings import Council, Limits, RulesFiles, StoreSettings, TimeSettings
 
 
@@ -50,7 +51,16 @@ class Config(BaseModel):
     rota: list[Identifier] = Field(
         default=[], description="CMO ids allocated in turn when a provider has no officer"
     )
+    security: SecuritySettings = Field(
+        default=as_written({}), description="Which mail may give the bot commands"
+    )
     limits: Limits = Field(default=as_written({}), description="Safety limits")
+    monitoring: MonitoringSettings = Field(
+        default=as_written({}), description="When the admin contacts are alerted about the bot"
+    )
+    retention: RetentionSettings = Field(
+        default=as_written({}), description="How long personal data is kept"
+    )
     providers: list[Provider] = Field(default=[], description="Contracted providers")
 
     _index: DirectoryIndex = PrivateAttr()

@@ -84,3 +84,8 @@ class Limits(BaseModel):
     daily_cap_per_recipient: int = Field(
         default=20, gt=0, description="Most messages one address may get from the bot in a day"
     )
+    max_attempts: int = Field(
+        default=3,
+        gt=0,
+        description="Failed handling attempts before an email is quarantined",
+    )

@@ -34,7 +34,13 @@ class Workspace:
     """The example config copied to `root`, the bot built on it, and helpers to drive it."""
 
     def __init__(
-        self, root: Path, start: datetime, *, shadow: bool = False, source: Path | None = None
+        self,
+        root: Path,
+        start: datetime,
+        *,
+        shadow: bool = False,
+        source: Path | None = None,
+        replace: dict[str, str] | None = None,  # text edits to the copied config.yaml
     ) -> None:
         source = source or project_files()
         self.root = root
@@ -45,6 +51,10 @@ class Workspace:
         text = (source / "config.yaml").read_text(encoding="utf-8")
         if shadow:
             text = text.replace("shadow_mode: false", "shadow_mode: true")
+        for old, new in (replace or {}).items():
+            if old not in text:
+                raise ValueError(f"{old!r} is not in config.yaml")
+            text = text.replace(old, new)
         (root / "config.yaml").write_text(text, encoding="utf-8")
         self.clock = FixedClock(start)
         self.app: App = build_app(root / "config.yaml", self.clock)

@@ -248,6 +248,11 @@ def _sample_extra(name: str) -> dict[str, Any]:
                 }
             ]
         },
+        "suspect_command_alert": {
+            "sender": "jane.smith@council.example",
+            "subject": "RE: [CC-2026-0042] decision",
+            "reason": "no trusted Authentication-Results pass",
+        },
         "undelivered_alert": {
             "failed_recipients": ["alex.morgan@meadowbank.example"],
             "letter_subject": "[CC-2026-0042] Contract concern",

@@ -1,0 +1,196 @@
+"""`status`: the bot's health at a glance, read-only, as text or JSON; exit 1 on any alert."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from datetime import datetime, time
+from pathlib import Path
+from typing import Any
+
+from bot.app import Rules, local_mailbox
+from bot.cases import CaseIndex
+from bot.clock import LONDON, Clock
+from bot.config import Config
+from bot.mailbox.base import Mailbox
+from bot.monitor import POLL_FAILING_SINCE, Alert, check_health, moment
+from bot.procedure.engine import Engine
+from bot.store import Store
+
+TOKEN_EXPIRES = "token_expires_at"  # store meta, set by backends whose login expires
+
+
+@dataclass
+class Status:
+    """Every figure `status` shows; None where unknown (before the first poll, no mailbox)."""
+
+    now: datetime
+    last_poll: datetime | None = None
+    last_tick: datetime | None = None
+    poll_failing_since: datetime | None = None
+    backlog: int | None = None
+    outbox_pending: int = 0
+    outbox_oldest: datetime | None = None
+    triage: int = 0
+    triage_oldest: datetime | None = None
+    quarantined: int = 0
+    open_cases: int = 0
+    overdue: list[dict[str, str]] = field(default_factory=list)
+    token_expires_at: str | None = None
+    alerts: list[Alert] = field(default_factory=list)
+
+    @property
+    def healthy(self) -> bool:
+        return not self.alerts
+
+    def to_json(self) -> dict[str, Any]:
+        def iso(value: datetime | None) -> str | None:
+            return value.isoformat() if value else None
+
+        return {
+            "now": iso(self.now),
+            "healthy": self.healthy,
+            "last_poll": iso(self.last_poll),
+            "last_tick": iso(self.last_tick),
+            "poll_failing_since": iso(self.poll_failing_since),
+            "mailbox_backlog": self.backlog,
+            "outbox_pending": {
+                "count": self.outbox_pending,
+                "oldest": iso(self.outbox_oldest),
+                "oldest_age_minutes": _age(self.now, self.outbox_oldest),
+            },
+            "triage": {"count": self.triage, "oldest": iso(self.triage_oldest)},
+            "quarantined": self.quarantined,
+            "open_cases": self.open_cases,
+            "overdue": {"count": len(self.overdue), "steps": self.overdue},
+            "token_expires_at": self.token_expires_at,
+            "alerts": [
+                {"kind": a.kind, "problem": a.problem, "since": a.since.isoformat()}
+                for a in self.alerts
+            ],
+        }
+
+    def render(self) -> str:
+        def when(value: datetime | None, never: str = "never") -> str:
+            if value is None:
+                return never
+            return f"{value.astimezone(LONDON):%a %d %b %Y %H:%M} ({_ago(self.now, value)})"
+
+        outbox = f"{self.outbox_pending}"
+        if self.outbox_oldest:
+            outbox += f" (oldest queued {when(self.outbox_oldest)})"
+        triage = f"{self.triage}"
+        if self.triage_oldest:
+            triage += f" (oldest received {when(self.triage_oldest)})"
+        rows = [
+            ("last successful poll", when(self.last_poll)),
+            ("last deadline tick", when(self.last_tick)),
+            ("polling failing since", when(self.poll_failing_since, "-")),
+            ("mailbox backlog", "n/a" if self.backlog is None else str(self.backlog)),
+            ("outbox pending", outbox),
+            ("triage", triage),
+            ("quarantined", str(self.quarantined)),
+            ("open cases", str(self.open_cases)),
+            ("overdue steps", str(len(self.overdue))),
+        ]
+        lines = [f"status at {self.now.astimezone(LONDON):%a %d %b %Y %H:%M}"]
+        lines += [f"  {label + ':':<23}{value}" for label, value in rows]
+        lines += [
+            f"    {o['reference']} [{o['step']}] {o['title']}: due {o['due']}" for o in self.overdue
+        ]
+        lines.append(f"  {'token expires:':<23}{self.token_expires_at or 'n/a'}")
+        if self.healthy:
+            lines.append("healthy")
+        lines += [f"ALERT {alert.kind}: {alert.problem}" for alert in self.alerts]
+        return "\n".join(lines)
+
+
+def _age(now: datetime, then: datetime | None) -> int | None:
+    return None if then is None else int((now - then).total_seconds() // 60)
+
+
+def _ago(now: datetime, then: datetime) -> str:
+    minutes = _age(now, then) or 0
+    if minutes < 0:
+        return "in the future"
+    if minutes < 120:
+        return f"{minutes} min ago"
+    if minutes < 48 * 60:
+        return f"{minutes // 60} h ago"
+    return f"{minutes // (24 * 60)} days ago"
+
+
+def collect(
+    now: datetime,
+    config: Config,
+    engine: Engine,
+    store: Store | None,
+    mailbox: Mailbox | None,
+) -> Status:
+    """The figures at `now`, changing nothing; `store` None means the bot has never run."""
+    status = Status(now=now)
+    if mailbox is not None:
+        start = datetime.combine(config.start_date, time(0), LONDON)
+        try:
+            status.backlog = len(mailbox.fetch_new(start))
+        except Exception:  # unreachable: shown as n/a; the poll figures tell the rest
+            status.backlog = None
+    status.alerts = check_health(now, store, config, mailbox)
+    if store is None:
+        return status
+    status.last_poll = moment(store.get_meta("last_poll"))
+    status.last_tick = moment(store.get_meta("last_tick"))
+    status.poll_failing_since = moment(store.get_meta(POLL_FAILING_SINCE))
+    token = store.get_meta(TOKEN_EXPIRES)
+    status.token_expires_at = str(token) if token else None
+    pending = store.outbox_pending()
+    status.outbox_pending = len(pending)
+    status.outbox_oldest = min(
+        (t for t in (moment(i.get("queued_at")) for i in pending) if t), default=None
+    )
+    triage = store.triage_items()
+    status.triage = len(triage)
+    status.triage_oldest = min(
+        (t for t in (moment(i.get("received")) for i in triage) if t), default=None
+    )
+    status.quarantined = sum(1 for item in triage if item.get("kind") == "quarantined")
+    cases = list(CaseIndex(store).open())
+    status.open_cases = len(cases)
+    for case in sorted(cases, key=lambda c: c.reference):
+        for deadline in case.deadlines:
+            if engine.is_overdue(deadline, now):
+                status.overdue.append(
+                    {
+                        "reference": case.reference,
+                        "step": deadline.step,
+                        "title": deadline.title,
+                        "due": deadline.due.isoformat(),
+                    }
+                )
+    return status
+
+
+def _mailbox(config: Config, clock: Clock) -> Mailbox | None:
+    """The local mailbox if it exists; other backends are not looked at from here yet."""
+    settings = config.mailbox.local
+    if config.mailbox.backend != "local" or settings is None:
+        return None
+    if not settings.directory.is_dir():
+        return None
+    return local_mailbox(config, clock)
+
+
+def show_status(config_path: Path, clock: Clock, *, as_json: bool = False) -> int:
+    """Print the status; 0 when healthy, 1 when any alert condition holds."""
+    rules = Rules.load(config_path)
+    config = rules.config
+    directory = config.store.directory
+    # Read-only, like `cases`: works beside a running daemon, and before the bot ever ran.
+    store = Store(directory, read_only=True) if directory.exists() else None
+    try:
+        status = collect(clock.now(), config, rules.engine(), store, _mailbox(config, clock))
+    finally:
+        if store is not None:
+            store.close()
+    print(json.dumps(status.to_json(), indent=2) if as_json else status.render())
+    return 0 if status.healthy else 1
