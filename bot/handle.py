@@ -163,7 +163,7 @@ class Handler:
             return Handled("automated", None, verdict.kind)
         text = f"Automated mail ({verdict.kind}) logged, not answered: {'; '.join(verdict.reasons)}"
         case.note(reading.received_at, "automated", text, ref=reading.mail.message_id)
-        if verdict.kind == "bounce" and reading.threading.how == "bounce":
+        if verdict.kind == "bounce" and reading.threading.how == "report":
             self._undelivered(case, reading, now)
         self.cases.put(case)
         return Handled("automated", case.reference, verdict.kind)

@@ -61,7 +61,7 @@ class AutomatedVerdict:
     """Whether a message was written by a machine, and why we think so."""
 
     automated: bool
-    kind: str = ""  # "auto-reply", "bounce", "loop", "list" or ""
+    kind: str = ""  # "auto-reply", "bounce", "delivery-report", "loop", "list" or ""
     reasons: tuple[str, ...] = ()
     failed_recipients: tuple[str, ...] = ()
     original_message_id: str = ""  # for bounces: the Message-ID of the mail that bounced

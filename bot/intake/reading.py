@@ -59,6 +59,7 @@ class Reading:
                 "reasons": list(self.automated.reasons),
                 "failed_recipients": list(self.automated.failed_recipients),
                 "original_message_id": self.automated.original_message_id,
+                "extra": dict(self.automated.extra),
             },
             "attachments": [
                 {"filename": a.filename, "content_type": a.content_type, "size": a.size}
@@ -130,7 +131,9 @@ def read_mail(
             exists=lambda ref: get_case(ref) is not None,
             participant_of=lambda ref, sender: is_participant(get_case(ref), sender, config),
             participant_cases=participant_cases,
-            bounced_id=automated.original_message_id if automated.kind == "bounce" else "",
+            bounced_id=automated.original_message_id
+            if automated.kind in ("bounce", "delivery-report")
+            else "",
         )
     case = get_case(threading.reference) if threading.reference else None
     role, roles = sender_role(mail.sender, case, config)

@@ -16,7 +16,7 @@ OUR_ID = re.compile(r"^(cc-\d{4}-\d{4,6})\.", re.IGNORECASE)
 @dataclass(frozen=True)
 class Threading:
     reference: str | None
-    how: str  # "bounce", "in-reply-to", "references", "subject", "participant", "officer", ""
+    how: str  # "report", "in-reply-to", "references", "subject", "participant", "officer", ""
     detail: str = ""
     refused: str = ""  # a case named by someone who takes no part in it
 
@@ -65,7 +65,7 @@ def find_case(
     bounced = _our_reference(bounced_id, own_domain) if bounced_id else None
     if bounced and exists(bounced):
         # A delivery report about a letter of ours: the report's sender is a mail server.
-        return Threading(bounced, "bounce", bounced_id)
+        return Threading(bounced, "report", bounced_id)
     for field_name, ids in (("in-reply-to", mail.in_reply_to), ("references", mail.references)):
         for message_id in reversed(ids):
             if reference := _our_reference(message_id, own_domain):
