@@ -206,15 +206,7 @@ class App:
                 )
                 raise _MessageFailed(item, reason, "too large", permanent=True)
             try:
-                reading = self.read(item.raw, item.received_at)
-                key = reading.mail.dedupe_key
-                if self.store.seen(key):
-                    report.duplicates += 1
-                    self.store.audit({"at": now.isoformat(), "event": "duplicate", "key": key})
-                    processed.append(item.backend_id)
-                    continue
-                handled = self.handler.handle(reading, item.raw, now)
-                self.outbox.stage()
+                done = self._handle_one(item, report, now)
             except Exception as err:  # one bad email never stops the others
                 reason = (
                     f"unreadable: {err}"
@@ -224,24 +216,38 @@ class App:
                 raise _MessageFailed(
                     item, reason, type(err).__name__, permanent=isinstance(err, MailParseError)
                 ) from err
-            self.store.mark_seen(key)
-            self.store.audit(
-                {
-                    "at": now.isoformat(),
-                    "event": "mail",
-                    "outcome": handled.outcome,
-                    "reference": handled.reference,
-                    "detail": handled.detail,
-                    "reading": reading.to_json(),
-                }
-            )
-            report.handled.append((key, handled.outcome, handled.reference))
-            if handled.quarantine:
-                report.quarantined.append((item.backend_id, handled.quarantine))
-                self._quarantine_record(item, handled.quarantine, now)
-            else:
+            if done:
                 processed.append(item.backend_id)
         return processed
+
+    def _handle_one(self, item: IncomingMail, report: PollReport, now: datetime) -> bool:
+        """Handle one email, staging every change; True when it may leave the inbox as
+        processed (False: it goes to quarantine)."""
+        reading = self.read(item.raw, item.received_at)
+        key = reading.mail.dedupe_key
+        if self.store.seen(key):
+            report.duplicates += 1
+            self.store.audit({"at": now.isoformat(), "event": "duplicate", "key": key})
+            return True
+        handled = self.handler.handle(reading, item.raw, now)
+        self.outbox.stage()
+        self.store.mark_seen(key)
+        self.store.audit(
+            {
+                "at": now.isoformat(),
+                "event": "mail",
+                "outcome": handled.outcome,
+                "reference": handled.reference,
+                "detail": handled.detail,
+                "reading": reading.to_json(),
+            }
+        )
+        report.handled.append((key, handled.outcome, handled.reference))
+        if handled.quarantine:
+            report.quarantined.append((item.backend_id, handled.quarantine))
+            self._quarantine_record(item, handled.quarantine, now)
+            return False
+        return True
 
     def _quarantine_record(self, item: IncomingMail, reason: str, now: datetime) -> None:
         self.store.triage_add(

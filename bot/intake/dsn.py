@@ -230,7 +230,10 @@ def read_report(mail: ParsedMail, parts: Sequence[Message], own_addresses: Seque
     ids = re.findall(r"<([^<>\s]+)>", str(returned.get("Message-ID", ""))) if returned else []
     match = _TEXT_MESSAGE_ID.search(text)
     fallback = next(iter(mail.in_reply_to or mail.references[-1:]), "")
-    report.original = report.original or (ids[0] if ids else match.group(1) if match else fallback)
+    original = report.original or (ids[0] if ids else match.group(1) if match else fallback)
+    # Returned headers keep undecodable 8-bit bytes as surrogates; an id is ASCII or nothing.
+    report.original = original if original.isascii() else ""
+    report.failed = [a for a in report.failed if a.isascii()]
     return report
 
 

@@ -127,6 +127,7 @@ def _sender(value: str | None) -> tuple[str, str]:
 def _message_ids(value: str | None) -> tuple[str, ...]:
     if not value:
         return ()
+    value = _unsurrogate(value)
     ids = _ANGLE_ID.findall(value)
     return tuple(ids) if ids else tuple(value.strip("<> \t").split())
 
