@@ -72,6 +72,9 @@ def local_mailbox(config: Config, clock: Clock) -> LocalMailbox:
     )
 
 
+MOVES_OWED = "moves_owed"  # store meta: inbox moves the last commit owes the mailbox
+
+
 class _MessageFailed(Exception):
     def __init__(self, item: IncomingMail, reason: str, kind: str, permanent: bool) -> None:
         super().__init__(reason)
@@ -141,6 +144,7 @@ class App:
 
     def poll(self) -> PollReport:
         now = self.clock.now()
+        self._finish_moves()
         incoming = self.mailbox.fetch_new(self.start())
         failed: dict[str, _MessageFailed] = {}
         while True:
@@ -178,14 +182,27 @@ class App:
                 report.retrying.append(failure.item.backend_id)
         self.store.set_meta("attempts", attempts)
         self.store.set_meta("last_poll", now.isoformat())
+        # The moves out of the inbox are owed from the moment the changes are stored: written
+        # in the same commit, so a crash before they are done cannot leave them undone.
+        owed = [{"id": i, "to": "processed"} for i in processed]
+        owed += [{"id": i, "to": "quarantine", "reason": r} for i, r in report.quarantined]
+        self.store.set_meta(MOVES_OWED, owed)
         self.store.commit()
-        # Only now that the changes are durable does the mail leave the inbox.
-        for backend_id in processed:
-            self.mailbox.mark_processed(backend_id)
-        for backend_id, reason in report.quarantined:
-            self.mailbox.quarantine(backend_id, reason)
+        self._finish_moves()
         report.delivered, report.failed = self._deliver(now)
         return report
+
+    def _finish_moves(self) -> None:
+        """Move handled mail out of the inbox as the last commit recorded (idempotent)."""
+        owed = self.store.get_meta(MOVES_OWED) or []
+        if not owed:
+            return
+        for move in owed:
+            if move["to"] == "quarantine":
+                self.mailbox.quarantine(move["id"], move["reason"])
+            else:
+                self.mailbox.mark_processed(move["id"])
+        self.store.set_meta(MOVES_OWED, [])  # committed with the next write
 
     def _handle_batch(
         self,

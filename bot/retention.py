@@ -3,39 +3,18 @@
 from __future__ import annotations
 
 import logging
-import os
 import re
 from collections.abc import Iterable
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 from bot.config import Config
 from bot.procedure.case import Case
 from bot.store import Store
-from bot.store.files import fsync_dir
 
 log = logging.getLogger(__name__)
 
-_SHA256 = re.compile(r"^[0-9a-f]{64}$")
-
-
-def raw_path(directory: Path, sha: str) -> Path:
-    """Where the store keeps an email's bytes (the layout of Store.keep_raw/load_raw)."""
-    if not _SHA256.match(sha):
-        raise ValueError(f"{sha!r} is not a sha256 hex digest")
-    return directory / "raw" / sha[:2] / f"{sha}.eml"
-
-
-def delete_raw(directory: Path, sha: str) -> bool:
-    """Remove one kept email durably; True if it was there. Stands in for a Store.delete_raw."""
-    path = raw_path(directory, sha)
-    try:
-        os.unlink(path)
-    except FileNotFoundError:
-        return False
-    fsync_dir(path.parent)
-    return True
+_SHA256 = re.compile(r"^[0-9a-f]{64}$")  # documents whose sha is anything else hold no file
 
 
 def _shas(case: dict[str, Any]) -> set[str]:
@@ -105,11 +84,11 @@ def _purge_case(now: datetime, store: Store, doc: dict[str, Any], keep: set[str]
     # The concern is normally one of the documents; an older record may hold it only here.
     extra = {case.concern_sha} - {d.get("sha") for d in case.documents} - keep
     extra = {sha for sha in extra if _SHA256.match(sha)}
-    if not pending and not _present(store.directory, extra):
+    if not pending and not _present(store, extra):
         return None
     gone = 0
     for sha in dict.fromkeys([*(d["sha"] for d in pending), *extra]):
-        gone += int(delete_raw(store.directory, sha))
+        gone += int(store.delete_raw(sha))
     for document in pending:
         document["purged"] = now.isoformat()
     case.note(
@@ -124,5 +103,5 @@ def _purge_case(now: datetime, store: Store, doc: dict[str, Any], keep: set[str]
     return gone
 
 
-def _present(directory: Path, shas: Iterable[str]) -> bool:
-    return any(raw_path(directory, sha).exists() for sha in shas)
+def _present(store: Store, shas: Iterable[str]) -> bool:
+    return any(store.raw_path(sha).exists() for sha in shas)

@@ -9,7 +9,7 @@ import pytest
 
 from bot.clock import LONDON
 from bot.demo.harness import Workspace
-from bot.retention import purge_raw_mail, raw_path
+from bot.retention import purge_raw_mail
 
 SAM = "sam.ward@council.example"
 JSMITH = "jane.smith@council.example"
@@ -47,7 +47,7 @@ def raw_files(ws: Workspace, reference: str) -> list[str]:
 
 
 def present(ws: Workspace, sha: str) -> bool:
-    return raw_path(ws.app.store.directory, sha).exists()
+    return ws.app.store.raw_path(sha).exists()
 
 
 def test_raw_mail_of_a_case_closed_longer_than_the_period_is_removed(

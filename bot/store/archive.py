@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import os
 import re
 from pathlib import Path
 from typing import Any
 
 from bot.store.errors import StoreError
-from bot.store.files import atomic_write, dump_json, ensure_dir, fsync_dir, read_json
+from bot.store.files import atomic_write, dump_json, ensure_dir, read_json, remove_durably
 
 _REFERENCE = re.compile(r"^[A-Za-z]+-(?P<year>\d{4})-\d+$")
 
@@ -47,13 +46,7 @@ class ClosedArchive:
 
     def remove(self, reference: str) -> bool:
         """Drop the archived copy (the case is open again); True if there was one."""
-        path = self.path_for(reference)
-        try:
-            os.unlink(path)
-        except FileNotFoundError:
-            return False
-        fsync_dir(path.parent)
-        return True
+        return remove_durably(self.path_for(reference))
 
     def references(self) -> set[str]:
         if not self.root.is_dir():

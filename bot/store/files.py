@@ -29,6 +29,16 @@ def ensure_dir(path: Path) -> None:
     fsync_dir(path.parent)
 
 
+def remove_durably(path: Path) -> bool:
+    """Unlink a file and persist that; True if it was there."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return False
+    fsync_dir(path.parent)
+    return True
+
+
 def fsync_dir(path: Path) -> None:
     """Persist a directory entry change (create, rename, unlink)."""
     fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)

@@ -8,12 +8,13 @@ import hashlib
 import re
 from collections.abc import Iterator
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from bot.store.archive import check_reference
 from bot.store.core import StoreCore
 from bot.store.errors import StoreError, write_failed
-from bot.store.files import atomic_write, ensure_dir, json_copy
+from bot.store.files import atomic_write, ensure_dir, json_copy, remove_durably
 from bot.store.journal import SEEN_FILE, SENT_FILE, TRIAGE_FILE, audit_file, audit_lines
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -83,7 +84,7 @@ class Store(StoreCore):
         """Keep an email's bytes under their sha256; durable on return, not staged."""
         self._writable("keep raw mail")
         sha = hashlib.sha256(raw).hexdigest()
-        path = self.directory / "raw" / sha[:2] / f"{sha}.eml"
+        path = self.raw_path(sha)
         if path.exists():
             return sha
         try:
@@ -93,10 +94,19 @@ class Store(StoreCore):
             raise write_failed(self.directory, exc) from exc
         return sha
 
-    def load_raw(self, sha: str) -> bytes:
+    def raw_path(self, sha: str) -> Path:
+        """Where an email's bytes are kept, by their sha256."""
         if not _SHA256.match(sha):
             raise ValueError(f"{sha!r} is not a sha256 hex digest")
-        path = self.directory / "raw" / sha[:2] / f"{sha}.eml"
+        return self.directory / "raw" / sha[:2] / f"{sha}.eml"
+
+    def delete_raw(self, sha: str) -> bool:
+        """Remove kept mail for good (retention); durable on return. True if it was there."""
+        self._writable("delete raw mail")
+        return remove_durably(self.raw_path(sha))
+
+    def load_raw(self, sha: str) -> bytes:
+        path = self.raw_path(sha)
         try:
             return path.read_bytes()
         except OSError as exc:
