@@ -182,9 +182,7 @@ class Handler:
                 ref=mail.message_id,
             )
             self.cases.put(case)
-        officers = (resolve("officer", case, self.config) if case else []) or [
-            Recipient(p.name, p.email) for p in self.config.people_with_role("cmo")
-        ]
+        officers = self._officers(case)
         self.outbox.queue_message(
             template="suspect_command_alert",
             to=officers,
@@ -199,6 +197,11 @@ class Handler:
             reason,
             quarantine=f"instruction not authenticated: {reason}",
         )
+
+    def _officers(self, case: Case | None) -> list[Recipient]:
+        """The case's officer; every CMO when the case has none (or there is no case)."""
+        officer = resolve("officer", case, self.config) if case else []
+        return officer or [Recipient(p.name, p.email) for p in self.config.people_with_role("cmo")]
 
     def _undelivered(self, case: Case, reading: Reading, now: datetime) -> None:
         """A letter of ours bounced: mark it on the case and tell the officer today."""
@@ -215,9 +218,7 @@ class Handler:
             f"Letter undelivered: {what}; failed: {', '.join(failed)}",
             ref=letter_id,
         )
-        officers = resolve("officer", case, self.config) or [
-            Recipient(p.name, p.email) for p in self.config.people_with_role("cmo")
-        ]
+        officers = self._officers(case)
         self.outbox.queue_message(
             template="undelivered_alert",
             to=officers,
