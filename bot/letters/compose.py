@@ -127,6 +127,15 @@ def _own_parts(part: EmailMessage) -> list[EmailMessage]:
 def _attach(msg: EmailMessage, filename: str, content_type: str, data: bytes) -> None:
     if content_type == "message/rfc822":
         inner = message_from_bytes(data, policy=default_policy)
+        try:
+            inner.as_bytes(policy=SMTP)
+        except Exception:  # the email package raises several types on such mail
+            # Real mail with raw 8-bit headers cannot always be written out again as a
+            # message part; send its exact bytes instead, which any mail client opens.
+            msg.add_attachment(
+                data, maintype="application", subtype="octet-stream", filename=filename
+            )
+            return
         msg.add_attachment(inner, filename=filename)
         return
     maintype, _, subtype = content_type.partition("/")
