@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
-from dataclasses import dataclass
 from datetime import datetime
 
 from bot.actions.outbox import Outbox
-from bot.actions.recipients import Recipient, resolve
 from bot.cases import CaseIndex
-from bot.commands import CommandPolicy, parse_commands
+from bot.commands import CommandPolicy
 from bot.config import Config
-from bot.intake.authenticity import commands_trusted
+from bot.handled import Handled
 from bot.intake.quoting import strip_quoted
 from bot.intake.reading import Reading
 from bot.intake.screening import propose
-from bot.intake.threading import normalise
+from bot.obey import Instructions
 from bot.procedure.case import Case
 from bot.procedure.engine import Engine, Event, Outcome
 from bot.store import Store
@@ -32,31 +30,9 @@ EVENTS = {
     "operational_validation": "ops.validation",
     "outcome_dispute": "provider.outcome_dispute",
 }
-# Commands that only record facts: applied before any command that moves the case on.
-FACTS_FIRST = {
-    "allocate",
-    "provider",
-    "referrer",
-    "review.conclusion",
-    "review.recommendation",
-    "review.remedial",
-    "follow_up.deadline",
-    "default_notice.yes",
-    "default_notice.no",
-}
 
 
-@dataclass
-class Handled:
-    """What became of one email, for the audit trail."""
-
-    outcome: str  # opened, applied, filed, triaged, automated, commands, refused
-    reference: str | None = None
-    detail: str = ""
-    quarantine: str = ""  # set when the email must leave the inbox to quarantine, and why
-
-
-class Handler:
+class Handler(Instructions):
     def __init__(
         self,
         *,
@@ -91,16 +67,7 @@ class Handler:
         if kind == "new_referral" and case is None:
             return self._open(reading, sha, now)
         if kind == "command":
-            trust = commands_trusted(
-                reading.mail,
-                own_domains=self.config.council.own_domains,
-                trusted_authserv_ids=self.config.security.trusted_authserv_ids,
-                trust_m365_internal=self.config.security.microsoft_365_internal,
-                require_authenticated=self.config.security.require_authenticated_commands,
-            )
-            if not trust.authenticated:
-                return self._suspect_command(case, reading, trust.reason, now)
-            return self._commands(case, reading, sha, now)
+            return self.obey(case, reading, sha, now)
         event_name = EVENTS.get(kind)
         if case is not None and event_name is not None:
             outcome = self.engine.apply(
@@ -167,41 +134,6 @@ class Handler:
             self._undelivered(case, reading, now)
         self.cases.put(case)
         return Handled("automated", case.reference, verdict.kind)
-
-    def _suspect_command(
-        self, case: Case | None, reading: Reading, reason: str, now: datetime
-    ) -> Handled:
-        """Looks like an instruction but is not proven to come from inside the council: it
-        changes nothing, goes to quarantine, and the officers hear of it."""
-        mail = reading.mail
-        if case is not None:
-            case.note(
-                reading.received_at,
-                "triage",
-                f"Instruction from {mail.sender} not obeyed: {reason}",
-                ref=mail.message_id,
-            )
-            self.cases.put(case)
-        officers = self._officers(case)
-        self.outbox.queue_message(
-            template="suspect_command_alert",
-            to=officers,
-            case=case,
-            key=f"suspect.{mail.content_hash[:16]}",
-            now=now,
-            extra={"sender": mail.sender, "subject": mail.subject, "reason": reason},
-        )
-        return Handled(
-            "refused",
-            case.reference if case else None,
-            reason,
-            quarantine=f"instruction not authenticated: {reason}",
-        )
-
-    def _officers(self, case: Case | None) -> list[Recipient]:
-        """The case's officer; every CMO when the case has none (or there is no case)."""
-        officer = resolve("officer", case, self.config) if case else []
-        return officer or [Recipient(p.name, p.email) for p in self.config.people_with_role("cmo")]
 
     def _undelivered(self, case: Case, reading: Reading, now: datetime) -> None:
         """A letter of ours bounced: mark it on the case and tell the officer today."""
@@ -299,125 +231,6 @@ class Handler:
             )
             self.cases.put(case)
         return Handled("triaged", case.reference if case else None, reason)
-
-    def _commands(self, case: Case | None, reading: Reading, sha: str, now: datetime) -> Handled:
-        mail = reading.mail
-        local_day = reading.received_at.astimezone(self.engine.calendar.zone).date()
-        parsed = parse_commands(mail.text, local_day)
-        if case is None and parsed.case_reference:
-            found = self.cases.get(normalise(parsed.case_reference))
-            case = found.model_copy(deep=True) if found else None
-            if case is not None:
-                self._file_mail(case, reading, sha)
-        person = self.config.person_by_email(mail.sender)
-        roles = set(person.roles) if person else set()
-        done: list[str] = []
-        refused: list[str] = [f"{line} (not understood)" for line in parsed.not_understood]
-        triage = [c for c in parsed.commands if c.name.startswith("triage.")]
-        parsed_commands = [c for c in parsed.commands if not c.name.startswith("triage.")]
-        for command in triage:
-            if not self.policy.allowed(command.name, roles):
-                refused.append(f"{command.line}: your role may not give this command")
-                continue
-            message = self._triage_command(command.args, mail.sender, now)
-            (done if message.startswith("done") else refused).append(f"{command.line}: {message}")
-        if case is None:
-            refused += [
-                f"{c.line}: no case found; put the case reference (CC-YYYY-NNNN) in the subject"
-                for c in parsed_commands
-            ]
-        else:
-            ordered = sorted(parsed_commands, key=lambda c: 0 if c.name in FACTS_FIRST else 1)
-            for command in ordered:
-                if not self.policy.allowed(command.name, roles):
-                    refused.append(f"{command.line}: your role may not give this command")
-                    continue
-                case, message = self._command(case, command.name, command.args, reading, now)
-                (done if message.startswith("done") else refused).append(
-                    f"{command.line}: {message}"
-                )
-            case.note(
-                reading.received_at,
-                "command",
-                f"Commands from {mail.sender}: {len(done)} done, {len(refused)} not done",
-                ref=mail.message_id,
-            )
-            self.cases.put(case)
-        self.outbox.queue_message(
-            template="command_receipt",
-            to=[Recipient(person.name if person else "", mail.sender)],
-            case=case,
-            key=f"receipt.{sha[:16]}",
-            now=now,
-            in_reply_to=mail.message_id or None,
-            extra={
-                "done": done,
-                "not_understood": refused,
-                "ignored": list(parsed.ignored),
-                "help": self.policy.help_lines(),
-            },
-        )
-        if case is not None:
-            self.cases.put(case)
-        return Handled(
-            "commands",
-            case.reference if case else None,
-            f"{len(done)} done, {len(refused)} not done",
-        )
-
-    def _triage_command(self, args: dict[str, object], officer: str, now: datetime) -> str:
-        item_id = str(args["item"])
-        item = next((t for t in self.store.triage_items() if t.get("id") == item_id), None)
-        if item is None:
-            return f"not done: {item_id} is not waiting in triage"
-        reference = args.get("reference")
-        if reference is None:
-            self.store.triage_resolve(item_id, f"dismissed by {officer}: {args.get('text', '')}")
-            return f"done: {item_id} taken off the triage list"
-        target = self.cases.get(normalise(str(reference)))
-        if target is None or target.status != "open":
-            return f"not done: there is no open case {reference}"
-        if not item.get("sha"):
-            return f"not done: {item_id} has no stored email to file"
-        raw = self.store.load_raw(str(item["sha"]))
-        received = datetime.fromisoformat(str(item["received"]))
-        reading = self.reread(raw, received, (target.reference, officer))
-        handled = self.handle(reading, raw, now)
-        self.store.triage_resolve(item_id, f"filed under {target.reference} by {officer}")
-        return f"done: {item_id} filed under {target.reference} ({handled.outcome})"
-
-    def _command(
-        self, case: Case, name: str, args: dict[str, object], reading: Reading, now: datetime
-    ) -> tuple[Case, str]:
-        if name == "allocate":
-            wanted = str(args.get("officer", "")).strip().lower()
-            for officer in self.config.people_with_role("cmo"):
-                if wanted in (officer.id.lower(), officer.name.lower(), officer.email):
-                    case.officer_id = officer.id
-                    case.note(reading.received_at, "note", f"Allocated to {officer.name}", "2")
-                    return case, f"done: allocated to {officer.name}"
-            return case, f"not done: no officer called {wanted!r} in the directory"
-        if name == "provider":
-            wanted = str(args.get("name", ""))
-            named = self.config.provider(wanted.lower()) or next(
-                iter(self.config.providers_named_in(wanted)), None
-            )
-            if named is None:
-                return case, f"not done: no contracted provider called {wanted!r}"
-            case.provider_id = named.id
-            case.note(reading.received_at, "note", f"Provider set to {named.name}", "1")
-            return case, f"done: provider is {named.name}"
-        if name == "referrer":
-            case.referrer = str(args.get("email", case.referrer)).lower()
-            return case, f"done: referrer is {case.referrer}"
-        outcome = self.engine.apply(
-            case, Event(name, reading.received_at, args=args, source=reading.mail.message_id)
-        )
-        if not outcome.applied:
-            return case, f"not done: {outcome.reason}"
-        self.queue_outcome(outcome, now, reading)
-        stage = self.engine.procedure.stages[outcome.case.stage]
-        return outcome.case, f"done; the case is now at stage {stage.step} ({stage.title})"
 
     def queue_outcome(self, outcome: Outcome, now: datetime, reading: Reading | None) -> None:
         """Render the outcome's actions into the outbox, noting each on the timeline."""
