@@ -109,12 +109,18 @@ class Instructions:
         refused: list[str] = [f"{line} (not understood)" for line in parsed.not_understood]
         triage = [c for c in parsed.commands if c.name.startswith("triage.")]
         parsed_commands = [c for c in parsed.commands if not c.name.startswith("triage.")]
+        if triage and case is not None:
+            # Filing a triaged email may change this very case: store ours first, re-read after.
+            self.cases.put(case)
         for command in triage:
             if not self.policy.allowed(command.name, roles):
                 refused.append(f"{command.line}: your role may not give this command")
                 continue
             message = self._triage_command(command.args, mail.sender, now)
             (done if message.startswith("done") else refused).append(f"{command.line}: {message}")
+        if triage and case is not None:
+            fresh = self.cases.get(case.reference)
+            case = fresh.model_copy(deep=True) if fresh else case
         if case is None:
             refused += [
                 f"{c.line}: no case found; put the case reference (CC-YYYY-NNNN) in the subject"
@@ -136,7 +142,6 @@ class Instructions:
                 f"Commands from {mail.sender}: {len(done)} done, {len(refused)} not done",
                 ref=mail.message_id,
             )
-            self.cases.put(case)
         self.outbox.queue_message(
             template="command_receipt",
             to=[Recipient(person.name if person else "", mail.sender)],

@@ -127,3 +127,30 @@ def test_an_email_over_the_size_limit_is_quarantined_whole(ws: Workspace) -> Non
     ((_, kept),) = ws.mailbox.sent_messages("quarantine")
     assert kept == huge
     assert "over the" in ws.app.store.triage_items()[0]["reason"]
+
+
+def test_filing_into_the_case_the_command_is_about_keeps_both(ws: Workspace) -> None:
+    referral(ws, "sam.ward@council.example", "Concern about Oakview Care Home", 1)
+    ws.email(
+        "sarah.m@personal.example",
+        "Our reply",
+        "We accept the concern.",
+        at=START.replace(minute=20),
+    )
+    ws.run(START.replace(minute=25))
+    (item,) = ws.app.store.triage_items()
+    # Written in the case's own thread: the command email and the filed email change one case.
+    ws.email(
+        "jane.smith@council.example",
+        "RE: [CC-2026-0001] Concern",
+        f"attach {item['id']} to CC-2026-0001\nprovider: Oakview Care Home",
+        at=START.replace(minute=30),
+    )
+    ws.run(START.replace(minute=35))
+    case = ws.app.cases.get("CC-2026-0001")
+    assert case is not None
+    texts = [e.text for e in case.timeline]
+    assert any("placed by jane.smith@council.example" in t for t in texts)
+    assert any(t.startswith("Commands from jane.smith@council.example: 2 done") for t in texts)
+    assert "sarah.m@personal.example" not in {d.get("message_id") for d in case.documents}
+    assert len(case.documents) == 3  # the concern, the filed reply, the command email
