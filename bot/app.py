@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, time
@@ -18,11 +17,11 @@ from bot.commands import CommandPolicy, load_command_policy
 from bot.config import Config, load_config
 from bot.digest import send_digests
 from bot.handle import Handler
-from bot.intake.parse import MailParseError
 from bot.intake.reading import Reading, read_mail
 from bot.letters.render import Renderer
-from bot.mailbox.base import IncomingMail, Mailbox
+from bot.mailbox.base import Mailbox
 from bot.mailbox.maildir import LocalMailbox
+from bot.poll import Poller, PollReport
 from bot.procedure.engine import Engine, Times
 from bot.procedure.model import Procedure, load_procedure
 from bot.store import Store
@@ -72,29 +71,6 @@ def local_mailbox(config: Config, clock: Clock) -> LocalMailbox:
     )
 
 
-MOVES_OWED = "moves_owed"  # store meta: inbox moves the last commit owes the mailbox
-
-
-class _MessageFailed(Exception):
-    def __init__(self, item: IncomingMail, reason: str, kind: str, permanent: bool) -> None:
-        super().__init__(reason)
-        self.item = item
-        self.reason = reason
-        self.kind = kind
-        self.permanent = permanent  # trying again cannot help: quarantine at once
-
-
-@dataclass
-class PollReport:
-    fetched: int = 0
-    handled: list[tuple[str, str, str | None]] = field(default_factory=list)  # key, outcome, ref
-    duplicates: int = 0
-    quarantined: list[tuple[str, str]] = field(default_factory=list)
-    retrying: list[str] = field(default_factory=list)
-    delivered: int = 0
-    failed: int = 0
-
-
 @dataclass
 class TickReport:
     cases_changed: list[str] = field(default_factory=list)
@@ -115,6 +91,7 @@ class App:
         self.engine = rules.engine()
         self.cases = CaseIndex(store)
         self.outbox = Outbox(self.config, rules.procedure, rules.renderer, store)
+        self.poller = Poller(self)
         self.handler = Handler(
             config=self.config,
             engine=self.engine,
@@ -144,149 +121,9 @@ class App:
 
     def poll(self) -> PollReport:
         now = self.clock.now()
-        self._finish_moves()
-        incoming = self.mailbox.fetch_new(self.start())
-        failed: dict[str, _MessageFailed] = {}
-        while True:
-            report = PollReport(fetched=len(incoming))
-            try:
-                processed = self._handle_batch(incoming, set(failed), report, now)
-                break
-            except _MessageFailed as err:
-                # Undo everything staged by this batch, then replay it without that email:
-                # handling is deterministic, so the good emails end exactly as before.
-                self.store.rollback()
-                self.cases.reload()
-                self.outbox.discard()
-                failed[err.item.backend_id] = err
-        # Failed attempts per email still in the inbox (by content, which no backend changes).
-        waiting = {hashlib.sha256(item.raw).hexdigest() for item in incoming}
-        saved = self.store.get_meta("attempts") or {}
-        attempts: dict[str, int] = {k: v for k, v in saved.items() if k in waiting}
-        for failure in failed.values():
-            key = hashlib.sha256(failure.item.raw).hexdigest()
-            attempts[key] = attempts.get(key, 0) + 1
-            if failure.permanent or attempts[key] >= self.config.limits.max_attempts:
-                log.warning("quarantining %s: %s", failure.item.backend_id, failure.kind)
-                self._quarantine_record(failure.item, failure.reason, now)
-                report.quarantined.append((failure.item.backend_id, failure.reason))
-                del attempts[key]
-            else:
-                # Left in the inbox: the next poll tries it again.
-                log.warning(
-                    "attempt %d failed for %s: %s",
-                    attempts[key],
-                    failure.item.backend_id,
-                    failure.kind,
-                )
-                report.retrying.append(failure.item.backend_id)
-        self.store.set_meta("attempts", attempts)
-        self.store.set_meta("last_poll", now.isoformat())
-        # The moves out of the inbox are owed from the moment the changes are stored: written
-        # in the same commit, so a crash before they are done cannot leave them undone.
-        owed = [{"id": i, "to": "processed"} for i in processed]
-        owed += [{"id": i, "to": "quarantine", "reason": r} for i, r in report.quarantined]
-        self.store.set_meta(MOVES_OWED, owed)
-        self.store.commit()
-        self._finish_moves()
+        report = self.poller.poll(now)
         report.delivered, report.failed = self._deliver(now)
         return report
-
-    def _finish_moves(self) -> None:
-        """Move handled mail out of the inbox as the last commit recorded (idempotent)."""
-        owed = self.store.get_meta(MOVES_OWED) or []
-        if not owed:
-            return
-        for move in owed:
-            if move["to"] == "quarantine":
-                self.mailbox.quarantine(move["id"], move["reason"])
-            else:
-                self.mailbox.mark_processed(move["id"])
-        self.store.set_meta(MOVES_OWED, [])  # committed with the next write
-
-    def _handle_batch(
-        self,
-        incoming: list[IncomingMail],
-        skip: set[str],
-        report: PollReport,
-        now: datetime,
-    ) -> list[str]:
-        processed: list[str] = []
-        limit = self.config.limits.max_attachment_mb * 1024 * 1024
-        for item in incoming:
-            if item.backend_id in skip:
-                continue
-            if len(item.raw) > limit:
-                reason = (
-                    f"too large: {len(item.raw) / 1048576:.1f} MB is over the "
-                    f"{self.config.limits.max_attachment_mb} MB limit (limits.max_attachment_mb)"
-                )
-                raise _MessageFailed(item, reason, "too large", permanent=True)
-            try:
-                done = self._handle_one(item, report, now)
-            except Exception as err:  # one bad email never stops the others
-                reason = (
-                    f"unreadable: {err}"
-                    if isinstance(err, MailParseError)
-                    else f"could not be handled: {type(err).__name__}: {err}"
-                )
-                raise _MessageFailed(
-                    item, reason, type(err).__name__, permanent=isinstance(err, MailParseError)
-                ) from err
-            if done:
-                processed.append(item.backend_id)
-        return processed
-
-    def _handle_one(self, item: IncomingMail, report: PollReport, now: datetime) -> bool:
-        """Handle one email, staging every change; True when it may leave the inbox as
-        processed (False: it goes to quarantine)."""
-        reading = self.read(item.raw, item.received_at)
-        key = reading.mail.dedupe_key
-        if self.store.seen(key):
-            report.duplicates += 1
-            self.store.audit({"at": now.isoformat(), "event": "duplicate", "key": key})
-            return True
-        handled = self.handler.handle(reading, item.raw, now)
-        self.outbox.stage()
-        self.store.mark_seen(key)
-        self.store.audit(
-            {
-                "at": now.isoformat(),
-                "event": "mail",
-                "outcome": handled.outcome,
-                "reference": handled.reference,
-                "detail": handled.detail,
-                "reading": reading.to_json(),
-            }
-        )
-        report.handled.append((key, handled.outcome, handled.reference))
-        if handled.quarantine:
-            report.quarantined.append((item.backend_id, handled.quarantine))
-            self._quarantine_record(item, handled.quarantine, now)
-            return False
-        return True
-
-    def _quarantine_record(self, item: IncomingMail, reason: str, now: datetime) -> None:
-        self.store.triage_add(
-            {
-                "received": item.received_at.isoformat(),
-                "sender": "",
-                "subject": "",
-                "reason": f"quarantined, {reason}",
-                "reference": None,
-                "message_id": "",
-                "sha": self.store.keep_raw(item.raw),
-                "kind": "quarantined",
-            }
-        )
-        self.store.audit(
-            {
-                "at": now.isoformat(),
-                "event": "quarantine",
-                "backend_id": item.backend_id,
-                "reason": reason,
-            }
-        )
 
     def tick(self) -> TickReport:
         now = self.clock.now()

@@ -20,10 +20,11 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from strategies import hostile_email, well_formed
 
-from bot.app import PollReport, build_app
+from bot.app import build_app
 from bot.clock import LONDON, FixedClock
 from bot.demo.harness import Workspace
 from bot.mailbox.maildir import LocalMailbox
+from bot.poll import PollReport
 
 START = datetime(2026, 12, 1, 9, 0, tzinfo=LONDON)  # a Tuesday, after the config's start_date
 POLL_AT = START + timedelta(hours=1)
