@@ -200,3 +200,36 @@ def test_an_unauthenticated_instruction_is_quarantined_and_the_officer_alerted(
         assert case is not None and case.stage == "awaiting_provider"
     finally:
         ws.close()
+
+
+def test_a_manager_copied_in_replies_all_and_is_threaded_to_the_case(
+    workspace: Workspace,
+) -> None:
+    letter = eligible_case(workspace)
+    workspace.email(
+        OAKVIEW,
+        "RE: [CC-2026-0001] Contract concern",
+        "We dispute the allegations.",
+        at=at("2026-11-03T10:00"),
+        in_reply_to=str(letter["Message-ID"]).strip("<>"),
+    )
+    workspace.run(at("2026-11-03T10:05"))
+    # Day 7: the referrer is reminded, with their manager copied in.
+    workspace.run(at("2026-11-10T09:05"))
+    (reminder,) = [m for m in workspace.sent() if "laura.green" in str(m["Cc"])])
+    ]
+    manager = "laura.green@council.example"
+    # The manager replies to all, quoting the reminder; no reference typed by hand.
+    workspace.email(
+        manager,
+        "Re: reminder",
+        "Sam is on leave; I will reply by Friday.",
+        at=at("2026-11-10T11:00"),
+        in_reply_to=str(reminder["Message-ID"]).strip("<>"),
+    )
+    workspace.run(at("2026-11-10T11:05"))
+    case = workspace.app.cases.get("CC-2026-0001")
+    assert case is not None
+    assert manager in case.participants
+    assert any(e.kind == "mail_in" and manager in e.text for e in case.timeline)
+    assert not any("takes no part" in t["reason"] for t in workspace.app.store.triage_items())
