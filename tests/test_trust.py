@@ -216,8 +216,7 @@ def test_a_manager_copied_in_replies_all_and_is_threaded_to_the_case(
     workspace.run(at("2026-11-03T10:05"))
     # Day 7: the referrer is reminded, with their manager copied in.
     workspace.run(at("2026-11-10T09:05"))
-    (reminder,) = [m for m in workspace.sent() if "laura.green" in str(m["Cc"])])
-    ]
+    (reminder,) = [m for m in workspace.sent() if "laura.green" in str(m["Cc"])]
     manager = "laura.green@council.example"
     # The manager replies to all, quoting the reminder; no reference typed by hand.
     workspace.email(
