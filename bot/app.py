@@ -22,7 +22,8 @@ from bot.letters.render import Renderer
 from bot.mailbox.base import Mailbox
 from bot.mailbox.maildir import LocalMailbox
 from bot.poll import Poller, PollReport
-from bot.procedure.engine import Engine, Times
+from bot.procedure.deadlines import Times
+from bot.procedure.engine import Engine
 from bot.procedure.model import Procedure, load_procedure
 from bot.store import Store
 from bot.workdays import WorkCalendar

@@ -10,7 +10,8 @@ import pytest
 from bot.clock import LONDON
 from bot.procedure.case import Case
 from bot.procedure.checks import SEED_STEPS
-from bot.procedure.engine import Engine, Event, Times
+from bot.procedure.deadlines import Times
+from bot.procedure.engine import Engine, Event
 from bot.procedure.model import Procedure, load_procedure
 from bot.workdays import WorkCalendar
 from bot.yamlsource import ProblemsError

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, time
+from datetime import date, datetime
 from typing import Any, Literal
 
 from bot.procedure.case import Case, Deadline
+from bot.procedure.deadlines import Times, set_deadline
 from bot.procedure.model import DeadlineSpec, Procedure, TransitionSpec
 from bot.workdays import WorkCalendar
 
@@ -47,12 +48,6 @@ class Outcome:
     applied: bool
     reason: str = ""
     actions: list[Action] = field(default_factory=list)
-
-
-@dataclass(frozen=True)
-class Times:
-    letters: time = time(9, 0)
-    reminders: time = time(14, 0)
 
 
 class Engine:
@@ -294,70 +289,6 @@ class Engine:
     def _set_deadline(self, case: Case, spec: DeadlineSpec, event: Event, step: str) -> None:
         if not self._holds(spec.when, case):
             return
-        anchor = self._anchor(case, spec, event, step)
-        if anchor is None:
-            case.note(
-                event.at,
-                "note",
-                f"Deadline {spec.title!r} could not be set: no anchor date",
-                spec.step,
-                ref=spec.name,
-            )
-            return
-        anchor_day, label = anchor
-        computed = self.calendar.compute(spec.rule.to_rule(), anchor_day, label)
-        fire_time = self.times.reminders if spec.remind else self.times.letters
-        fires_at = self.calendar.at_local(computed.due, fire_time)
-        if spec.remind and fires_at <= event.at:
-            # Set after the reminder hour on its own due day (a concern in at 16:00, say):
-            # remind the next working morning rather than in the same minute.
-            later = self.calendar.next_working_day(computed.due, include_self=False)
-            fires_at = self.calendar.at_local(later, self.times.letters)
-        # Replace an earlier pending deadline of the same name: a moved date, not a second one.
-        for old in case.deadlines:
-            if old.name == spec.name and old.status == "pending":
-                old.status = "cancelled"
-                old.closed_at = event.at
-        deadline = Deadline(
-            name=spec.name,
-            step=spec.step,
-            title=spec.title,
-            due=computed.due,
-            fires_at=fires_at,
-            rule=f"{spec.rule.describe()} from {label}",
-            explanation=computed.explanation,
-            remind=spec.remind,
-            event=spec.event,
-            scope=spec.scope,
-            set_at=event.at,
-        )
-        case.deadlines.append(deadline)
-        case.note(
-            event.at,
-            "deadline",
-            f"Deadline set: {spec.title} by {computed.due:%a %d %b %Y}",
-            spec.step,
-            computed.explanation,
-            spec.name,
-        )
-
-    def _anchor(
-        self, case: Case, spec: DeadlineSpec, event: Event, step: str
-    ) -> tuple[date, str] | None:
-        for anchor in spec.anchors:
-            if anchor == "received":
-                return case.received_day, "concern received"
-            if anchor == "event":
-                known = self.procedure.steps.get(step)
-                label = f"step {step}, {known.title.lower()}" if known else event.name
-                return self.calendar.effective_day(event.at)[0], label
-            kind, _, name = anchor.partition(":")
-            if kind == "deadline":
-                found = case.deadline(name)
-                if found is not None:
-                    return found.due, f"deadline {name}"
-            elif kind == "data":
-                raw = case.data.get(name)
-                if raw:
-                    return (raw if isinstance(raw, date) else date.fromisoformat(str(raw))), name
-        return None
+        known = self.procedure.steps.get(step)
+        label = f"step {step}, {known.title.lower()}" if known else event.name
+        set_deadline(case, spec, event.at, label, self.calendar, self.times)
