@@ -499,3 +499,12 @@ def test_bad_input_is_rejected_at_the_call(store: Store) -> None:
     with pytest.raises(ValueError, match="status"):
         store.put_case(case("CC-2026-0001", status="pending"))
     assert store.get_case("../x") is None
+
+
+def test_is_queued_answers_for_the_outbox_only(tmp_path: Path) -> None:
+    with Store(tmp_path / "s") as store:
+        assert not store.is_queued("a@x")
+        store.outbox_add({"message_id": "a@x", "kind": "mail"})
+        assert store.is_queued("a@x")
+        store.outbox_mark_sent("a@x", {"at": "2026-12-01T09:00:00+00:00"})
+        assert not store.is_queued("a@x") and store.was_sent("a@x")

@@ -59,7 +59,7 @@ class Outbox:
         return (
             self.store.was_sent(message_id)
             or any(item["message_id"] == message_id for item in self.staged)
-            or any(item["message_id"] == message_id for item in self.store.outbox_pending())
+            or self.store.is_queued(message_id)
         )
 
     def _add(self, item: dict[str, Any]) -> bool:

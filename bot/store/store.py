@@ -148,6 +148,10 @@ class Store(StoreCore):
         self._outbox.put(message_id, json_copy(item, f"outbox item {message_id}"))
         return True
 
+    def is_queued(self, message_id: str) -> bool:
+        """Whether this message is waiting in the outbox (an O(1) look, no copies)."""
+        return message_id in self._outbox
+
     def outbox_pending(self) -> list[dict[str, Any]]:
         return [copy.deepcopy(item) for item in self._outbox.documents()]
 
