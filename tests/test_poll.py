@@ -70,7 +70,8 @@ def test_unreadable_bytes_are_quarantined_with_a_reason(ws: Workspace) -> None:
     assert ws.app.store.triage_items()[0]["reason"].startswith("quarantined, unreadable")
 
 
-def test_an_officer_files_a_triaged_email_under_a_case(ws: Workspace) -> None:
+def triaged_reply(ws: Workspace) -> str:
+    """A case for Oakview, and a reply to it from an address nobody knows: in triage."""
     referral(ws, "sam.ward@council.example", "Concern about Oakview Care Home", 1)
     ws.email(
         "sarah.m@personal.example",
@@ -80,10 +81,15 @@ def test_an_officer_files_a_triaged_email_under_a_case(ws: Workspace) -> None:
     )
     ws.run(START.replace(minute=25))
     (item,) = ws.app.store.triage_items()
+    return str(item["id"])
+
+
+def test_an_officer_files_a_triaged_email_under_a_case(ws: Workspace) -> None:
+    item_id = triaged_reply(ws)
     ws.email(
         "jane.smith@council.example",
         "Triage",
-        f"attach {item['id']} to CC-2026-0001",
+        f"attach {item_id} to CC-2026-0001",
         at=START.replace(minute=30),
     )
     ws.run(START.replace(minute=35))
@@ -130,20 +136,12 @@ def test_an_email_over_the_size_limit_is_quarantined_whole(ws: Workspace) -> Non
 
 
 def test_filing_into_the_case_the_command_is_about_keeps_both(ws: Workspace) -> None:
-    referral(ws, "sam.ward@council.example", "Concern about Oakview Care Home", 1)
-    ws.email(
-        "sarah.m@personal.example",
-        "Our reply",
-        "We accept the concern.",
-        at=START.replace(minute=20),
-    )
-    ws.run(START.replace(minute=25))
-    (item,) = ws.app.store.triage_items()
+    item_id = triaged_reply(ws)
     # Written in the case's own thread: the command email and the filed email change one case.
     ws.email(
         "jane.smith@council.example",
         "RE: [CC-2026-0001] Concern",
-        f"attach {item['id']} to CC-2026-0001\nprovider: Oakview Care Home",
+        f"attach {item_id} to CC-2026-0001\nprovider: Oakview Care Home",
         at=START.replace(minute=30),
     )
     ws.run(START.replace(minute=35))
