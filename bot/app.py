@@ -20,7 +20,8 @@ from bot.handle import Handler
 from bot.intake.reading import Reading, read_mail
 from bot.letters.render import Renderer
 from bot.mailbox.base import Mailbox
-from bot.mailbox.maildir import LocalMailbox
+from bot.mailbox.factory import MailboxFactory, open_mailbox
+from bot.mailbox.state import StoreState
 from bot.poll import Poller, PollReport
 from bot.procedure.deadlines import Times
 from bot.procedure.engine import Engine
@@ -57,19 +58,6 @@ class Rules:
         calendar = WorkCalendar(config.closure_days_map(), config.close_of_business_time())
         reminders = time.fromisoformat(self.procedure.settings.internal_reminder_time)
         return Engine(self.procedure, calendar, Times(config.letters_time(), reminders))
-
-
-def local_mailbox(config: Config, clock: Clock) -> LocalMailbox:
-    settings = config.mailbox.local
-    if settings is None:
-        raise ValueError("mailbox.local is not configured")
-    return LocalMailbox(
-        settings.directory,
-        config.mailbox.address,
-        config.council.team_address,
-        config.shared_drive,
-        clock=clock,
-    )
 
 
 @dataclass
@@ -210,11 +198,21 @@ class App:
         return self.poll(), self.tick()
 
 
-def build_app(config_path: Path, clock: Clock, *, mailbox: Mailbox | None = None) -> App:
+def build_app(
+    config_path: Path,
+    clock: Clock,
+    *,
+    mailbox: Mailbox | None = None,
+    mailbox_factory: MailboxFactory | None = None,
+) -> App:
+    """The bot on the configured backend (or on `mailbox`, or what `mailbox_factory` opens)."""
     rules = Rules.load(config_path)
     store = Store(rules.config.store.directory)
     try:
-        return App(rules, clock, mailbox or local_mailbox(rules.config, clock), store)
+        if mailbox is None:
+            state = StoreState(store, f"mailbox.{rules.config.mailbox.backend}")
+            mailbox = (mailbox_factory or open_mailbox)(rules.config, clock, state)
+        return App(rules, clock, mailbox, store)
     except BaseException:
         store.close()
         raise

@@ -8,11 +8,12 @@ from datetime import datetime, time
 from pathlib import Path
 from typing import Any
 
-from bot.app import Rules, local_mailbox
+from bot.app import Rules
 from bot.cases import CaseIndex
 from bot.clock import LONDON, Clock
 from bot.config import Config
 from bot.mailbox.base import Mailbox
+from bot.mailbox.factory import local_mailbox
 from bot.monitor import POLL_FAILING_SINCE, Alert, check_health, moment
 from bot.procedure.engine import Engine
 from bot.store import Store

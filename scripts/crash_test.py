@@ -28,10 +28,10 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:  # run as a file from a checkout, not installed
     sys.path.insert(0, str(ROOT))
 
-from bot.app import local_mailbox  # noqa: E402
 from bot.clock import LONDON, FixedClock  # noqa: E402
 from bot.config import Config, load_config  # noqa: E402
 from bot.demo.harness import DAILY_RUNS, project_files  # noqa: E402
+from bot.mailbox.factory import local_mailbox  # noqa: E402
 from bot.mailbox.maildir import LocalMailbox  # noqa: E402
 from bot.store import Store  # noqa: E402
 

@@ -4,7 +4,32 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Protocol
+from typing import Any, Protocol
+
+
+class MailboxError(Exception):
+    """A mail system call failed; nothing the bot staged for it has been committed."""
+
+
+class MailboxUnavailable(MailboxError):
+    """The server could not be reached or is busy: the next poll tries again."""
+
+
+class MailboxAuthError(MailboxError):
+    """Logging in failed (a bad secret, an expired certificate, consent withdrawn): an
+    administrator must act, so the daemon reports it at once instead of retrying quietly."""
+
+
+class MailboxState(Protocol):
+    """Where a backend keeps its checkpoint (delta link, sync state, last UID).
+
+    Values set here are staged in the store and become durable with the same commit as the
+    case changes the fetched mail caused, so a crash never loses mail between the two.
+    """
+
+    def get(self, key: str) -> Any: ...
+
+    def set(self, key: str, value: Any) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -14,6 +39,9 @@ class IncomingMail:
     backend_id: str
     received_at: datetime
     raw: bytes
+    # What the server knows beside the bytes (Graph's conversation id, EWS change key, IMAP
+    # UID validity); for diagnostics and replies, never needed to read the mail.
+    meta: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
