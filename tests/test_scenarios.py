@@ -6,9 +6,7 @@ import re
 import stat
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from email import message_from_bytes
 from email.message import EmailMessage
-from email.policy import default
 
 import pytest
 
@@ -91,12 +89,7 @@ class Driver:
 
     def held(self) -> list[EmailMessage]:
         """What shadow mode put in the local mailbox's review folder instead of sending."""
-        held = []
-        for _, raw in self.ws.mailbox.sent_messages("review"):
-            parsed = message_from_bytes(raw, policy=default)
-            assert isinstance(parsed, EmailMessage)
-            held.append(parsed)
-        return held
+        return self.ws.sent("review")
 
     def mail(self, when: datetime, sender: str, subject: str, body: str,
              headers: dict[str, str] | None = None) -> list[EmailMessage]:

@@ -10,9 +10,12 @@ from datetime import date, datetime, time, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
+from typing import Protocol
 
 from bot.app import App, build_app
-from bot.clock import LONDON, FixedClock
+from bot.clock import LONDON, Clock, FixedClock
+from bot.config import Config
+from bot.mailbox.base import Mailbox, MailboxState
 from bot.mailbox.maildir import LocalMailbox
 
 PROJECT = Path(__file__).resolve().parents[2]
@@ -30,6 +33,32 @@ def project_files() -> Path:
     )
 
 
+class MailServer(Protocol):
+    """A mail system seen from outside the bot: mail is dropped in, sent mail is read back."""
+
+    def mailbox(self, clock: Clock, state: MailboxState) -> Mailbox: ...
+
+    def inject(self, raw: bytes, received_at: datetime) -> None: ...
+
+    def folder(self, name: str) -> list[bytes]: ...
+
+
+class LocalServer:
+    """The local folder mailbox as a MailServer: delivery is a file dropped in the inbox."""
+
+    def __init__(self, mailbox: LocalMailbox) -> None:
+        self.local = mailbox
+
+    def mailbox(self, clock: Clock, state: MailboxState) -> Mailbox:
+        return self.local
+
+    def inject(self, raw: bytes, received_at: datetime) -> None:
+        self.local.deliver(raw, received_at)
+
+    def folder(self, name: str) -> list[bytes]:
+        return [raw for _, raw in self.local.sent_messages(name)]
+
+
 class Workspace:
     """The example config copied to `root`, the bot built on it, and helpers to drive it."""
 
@@ -41,6 +70,7 @@ class Workspace:
         shadow: bool = False,
         source: Path | None = None,
         replace: dict[str, str] | None = None,  # text edits to the copied config.yaml
+        server: MailServer | None = None,  # another mail system than the local folders
     ) -> None:
         source = source or project_files()
         self.root = root
@@ -57,9 +87,19 @@ class Workspace:
             text = text.replace(old, new)
         (root / "config.yaml").write_text(text, encoding="utf-8")
         self.clock = FixedClock(start)
-        self.app: App = build_app(root / "config.yaml", self.clock)
-        assert isinstance(self.app.mailbox, LocalMailbox)
-        self.mailbox: LocalMailbox = self.app.mailbox
+        if server is None:
+            self.app: App = build_app(root / "config.yaml", self.clock)
+            assert isinstance(self.app.mailbox, LocalMailbox)
+            server = LocalServer(self.app.mailbox)
+        else:
+            chosen = server
+
+            def opened(config: Config, clock: Clock, state: MailboxState) -> Mailbox:
+                return chosen.mailbox(clock, state)
+
+            self.app = build_app(root / "config.yaml", self.clock, mailbox_factory=opened)
+        self.server: MailServer = server
+        self.mailbox: Mailbox = self.app.mailbox
         self.domain = self.app.config.mailbox.address.split("@", 1)[1]
 
     def close(self) -> None:
@@ -97,7 +137,7 @@ class Workspace:
         for key, value in (headers or {}).items():
             message[key] = value
         message.set_content(body)
-        self.mailbox.deliver(message.as_bytes(policy=email.policy.SMTP), at)
+        self.server.inject(message.as_bytes(policy=email.policy.SMTP), at)
         return message_id.strip("<>")
 
     # --- time -------------------------------------------------------------------
@@ -122,9 +162,10 @@ class Workspace:
         return [datetime.combine(day, t, LONDON) for t in DAILY_RUNS]
 
     # --- mail out ---------------------------------------------------------------
-    def sent(self) -> list[EmailMessage]:
+    def sent(self, folder: str = "sent") -> list[EmailMessage]:
+        """What the bot sent (or, with folder="review", held in shadow mode), oldest first."""
         messages = []
-        for _, raw in self.mailbox.sent_messages():
+        for raw in self.server.folder(folder):
             parsed = email.message_from_bytes(raw, policy=email.policy.default)
             assert isinstance(parsed, EmailMessage)
             messages.append(parsed)

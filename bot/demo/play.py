@@ -18,7 +18,7 @@ from bot.views import render_case
 def export_letters(ws: Workspace, folder: Path) -> int:
     folder.mkdir(mode=0o700, parents=True, exist_ok=True)
     count = 0
-    for _, raw in ws.mailbox.sent_messages():
+    for raw in ws.server.folder("sent"):
         message = message_from_bytes(raw, policy=default_policy)
         local = str(message.get("Message-ID", "")).strip().strip("<>").split("@", 1)[0]
         count += 1
