@@ -12,7 +12,14 @@ from apscheduler.schedulers.blocking import BlockingScheduler
 
 from bot.app import App, build_app
 from bot.clock import LONDON, SystemClock
-from bot.monitor import POLL_FAILING_SINCE, AlertMemory, check_health, send_alerts
+from bot.mailbox.base import MailboxAuthError
+from bot.monitor import (
+    LOGIN_FAILURE,
+    POLL_FAILING_SINCE,
+    AlertMemory,
+    check_health,
+    send_alerts,
+)
 from bot.retention import purge_raw_mail
 from bot.store import StoreError
 
@@ -56,6 +63,10 @@ class Cycle:
         """Poll and record the outcome; False when the store could not be written."""
         try:
             poll = self.app.poll()
+        except MailboxAuthError as err:
+            log.error("the mail system refused the login: %s", err)
+            self.reset()
+            return self._poll_failed(now, login_failure=str(err))
         except Exception:  # nothing was marked processed; the next cycle retries
             log.exception("poll failed")
             self.reset()
@@ -67,11 +78,13 @@ class Cycle:
             poll.delivered,
         )
         self.memory.failing_since = None
+        self.memory.login_failure = None
         store = self.app.store
-        if store.get_meta(POLL_FAILING_SINCE) is None:
+        if store.get_meta(POLL_FAILING_SINCE) is None and store.get_meta(LOGIN_FAILURE) is None:
             return True
         try:
             store.set_meta(POLL_FAILING_SINCE, None)
+            store.set_meta(LOGIN_FAILURE, None)
             store.commit()
         except (StoreError, OSError):
             log.exception("could not record that polling works again")
@@ -80,14 +93,20 @@ class Cycle:
         log.warning("polling works again")
         return True
 
-    def _poll_failed(self, now: datetime) -> bool:
+    def _poll_failed(self, now: datetime, login_failure: str | None = None) -> bool:
         # Kept in memory as well: when the store is what fails, that is the only record.
         if self.memory.failing_since is None:
             self.memory.failing_since = now
+        self.memory.login_failure = login_failure
         store = self.app.store
-        if store.get_meta(POLL_FAILING_SINCE) is not None:
+        recorded = store.get_meta(LOGIN_FAILURE)
+        login = {"problem": login_failure, "since": now.isoformat()} if login_failure else None
+        if recorded and login:
+            login["since"] = recorded["since"]
+        if store.get_meta(POLL_FAILING_SINCE) is not None and recorded == login:
             return True
         try:
+            store.set_meta(LOGIN_FAILURE, login)
             store.set_meta(POLL_FAILING_SINCE, self.memory.failing_since.isoformat())
             store.commit()
         except (StoreError, OSError):
@@ -113,7 +132,11 @@ class Cycle:
         app = self.app
         try:
             alerts = check_health(
-                now, app.store, app.config, app.mailbox, failing_since=self.memory.failing_since
+                now,
+                app.store,
+                app.config,
+                failing_since=self.memory.failing_since,
+                login_failure=self.memory.login_failure,
             )
             send_alerts(
                 now,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, time, timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 from bot.actions.context import build_context
@@ -16,12 +16,14 @@ from bot.clock import LONDON
 from bot.config import Config
 from bot.letters.compose import compose, message_id_for
 from bot.mailbox.base import Mailbox
+from bot.poll import INBOX_LEFT
 from bot.store import Store, StoreError
 from bot.workdays import WorkCalendar
 
 log = logging.getLogger(__name__)
 
 POLL_FAILING_SINCE = "poll_failing_since"  # store meta: first failed poll since the last success
+LOGIN_FAILURE = "login_failure"  # store meta: {problem, since} while the mail system refuses us
 ALERTS_SENT = "admin_alerts_sent"  # store meta: alert kind -> the day its email was queued
 TEMPLATE = "admin_alert"
 BOT_REFERENCE = "CC-BOT"  # what the outbox files mail about no case under
@@ -41,6 +43,7 @@ class AlertMemory:
     """What the daemon keeps in memory for when the store itself cannot be written."""
 
     failing_since: datetime | None = None
+    login_failure: str | None = None  # what the mail system said when it refused the login
     sent: dict[str, str] = field(default_factory=dict)  # kind -> day it was sent directly
 
 
@@ -67,19 +70,39 @@ def check_health(
     now: datetime,
     store: Store | None,
     config: Config,
-    mailbox: Mailbox | None = None,
     *,
     failing_since: datetime | None = None,
+    login_failure: str | None = None,
 ) -> list[Alert]:
     """Every alert condition that holds at `now`; reads only. `store` is None when unusable."""
-    found = [_poll_alert(now, store, config, failing_since)]
+    found = [
+        _login_alert(now, store, config, login_failure),
+        _poll_alert(now, store, config, failing_since),
+    ]
     if store is not None:
         found += [
-            _inbox_alert(store, config, mailbox),
+            _inbox_alert(store, config),
             _outbox_alert(now, store, config),
             _triage_alert(now, store, config),
         ]
     return [alert for alert in found if alert is not None]
+
+
+def _login_alert(
+    now: datetime, store: Store | None, config: Config, failure: str | None
+) -> Alert | None:
+    """A refused login never cures itself: an administrator is needed at once."""
+    recorded = store.get_meta(LOGIN_FAILURE) if store else None
+    problem = failure or (recorded or {}).get("problem")
+    if not problem:
+        return None
+    since = moment((recorded or {}).get("since")) or now
+    return Alert(
+        "login",
+        f"The bot cannot log in to the mailbox {config.mailbox.address}: {problem}. Nothing is "
+        "read or sent until an administrator fixes the credentials or the app's permissions.",
+        since,
+    )
 
 
 def _poll_alert(
@@ -108,18 +131,16 @@ def _poll_alert(
     return None
 
 
-def _inbox_alert(store: Store, config: Config, mailbox: Mailbox | None) -> Alert | None:
+def _inbox_alert(store: Store, config: Config) -> Alert | None:
     """Mail that a successful poll saw but left in the inbox is stuck, not merely new."""
     last = moment(store.get_meta("last_poll"))
-    if mailbox is None or last is None:
+    if last is None:
         return None
-    try:
-        waiting = mailbox.fetch_new(datetime.combine(config.start_date, time(0), LONDON))
-    except Exception:  # an unreachable mailbox is the poll alert's business
-        log.warning("monitor: could not look at the inbox", exc_info=True)
-        return None
+    # What the last poll itself left behind: asking the mail system again would cost a
+    # request per cycle, and with a delta query it would not show old mail at all.
+    waiting = [t for t in (moment(v) for v in store.get_meta(INBOX_LEFT) or []) if t]
     cutoff = last - timedelta(minutes=config.monitoring.poll_failure_alert_minutes)
-    stuck = sorted(item.received_at for item in waiting if item.received_at < cutoff)
+    stuck = sorted(t for t in waiting if t < cutoff)
     if not stuck:
         return None
     return Alert(

@@ -17,6 +17,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 MOVES_OWED = "moves_owed"  # store meta: inbox moves the last commit owes the mailbox
+INBOX_LEFT = "inbox_left"  # store meta: when each email the last poll left in the inbox arrived
 
 
 class _MessageFailed(Exception):
@@ -90,6 +91,9 @@ class Poller:
         owed = [{"id": i, "to": "processed"} for i in processed]
         owed += [{"id": i, "to": "quarantine", "reason": r} for i, r in report.quarantined]
         self.app.store.set_meta(MOVES_OWED, owed)
+        moved = {move["id"] for move in owed}
+        left = [item.received_at.isoformat() for item in incoming if item.backend_id not in moved]
+        self.app.store.set_meta(INBOX_LEFT, sorted(left))
         self.app.store.commit()
         self._finish_moves()
         return report

@@ -136,7 +136,7 @@ def collect(
             status.backlog = len(mailbox.fetch_new(start))
         except Exception:  # unreachable: shown as n/a; the poll figures tell the rest
             status.backlog = None
-    status.alerts = check_health(now, store, config, mailbox)
+    status.alerts = check_health(now, store, config)
     if store is None:
         return status
     status.last_poll = moment(store.get_meta("last_poll"))

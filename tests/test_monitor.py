@@ -10,8 +10,15 @@ import pytest
 from bot.clock import LONDON
 from bot.daemon import Cycle
 from bot.demo.harness import Workspace
-from bot.mailbox.base import SentRecord
-from bot.monitor import POLL_FAILING_SINCE, Alert, AlertMemory, check_health, send_alerts
+from bot.mailbox.base import MailboxAuthError, SentRecord
+from bot.monitor import (
+    LOGIN_FAILURE,
+    POLL_FAILING_SINCE,
+    Alert,
+    AlertMemory,
+    check_health,
+    send_alerts,
+)
 from bot.store import StoreError
 
 ADMIN = "ict.servicedesk@council.example"  # config.yaml's admin_contacts
@@ -44,8 +51,7 @@ def body(message: EmailMessage) -> str:
 
 def check(ws: Workspace, now: datetime, failing_since: datetime | None = None) -> list[str]:
     app = ws.app
-    return kinds(check_health(now, app.store, app.config, app.mailbox,
-                              failing_since=failing_since))
+    return kinds(check_health(now, app.store, app.config, failing_since=failing_since))
 
 
 def test_a_bot_that_just_ran_is_healthy(workspace: Workspace) -> None:
@@ -111,11 +117,19 @@ def test_triage_not_cleared_in_two_working_days_alerts(workspace: Workspace) -> 
     assert alerts == ["triage"]
 
 
-def test_mail_left_in_the_inbox_by_working_polls_alerts(workspace: Workspace) -> None:
-    workspace.run(at("2026-11-02T10:00"))
-    # An email the polls saw but did not take: it arrived before them and is still there.
+def test_mail_left_in_the_inbox_by_working_polls_alerts(
+    workspace: Workspace, monkeypatch: pytest.MonkeyPatch
+) -> None:
     refer(workspace, at("2026-11-02T10:30"))
+
+    def broken(*args: object, **kwargs: object) -> None:
+        raise RuntimeError("a bug in handling")
+
+    # A poll that works but cannot take this email leaves it in the inbox for a retry.
+    monkeypatch.setattr(workspace.app.handler, "handle", broken)
+    workspace.run(at("2026-11-02T10:31"))
     store = workspace.app.store
+    assert check(workspace, at("2026-11-02T10:31")) == []
     store.set_meta("last_poll", at("2026-11-02T11:00").isoformat())
     assert check(workspace, at("2026-11-02T11:00")) == []  # 30 minutes: not longer
     store.set_meta("last_poll", at("2026-11-02T11:01").isoformat())
@@ -211,3 +225,30 @@ def test_the_daemon_remembers_failures_when_the_store_cannot_be_written(
     cycle()
     assert len(admin_mail(workspace)) == 1
     assert workspace.app.store.outbox_pending() == []  # it went straight out
+
+
+def test_a_refused_login_is_an_alert_at_once_and_clears_when_login_works(
+        workspace: Workspace, monkeypatch: pytest.MonkeyPatch) -> None:
+    cycle, store, clock = Cycle(workspace.app), workspace.app.store, workspace.clock
+    real_fetch = workspace.mailbox.fetch_new
+
+    def refused(since: datetime) -> list[object]:
+        raise MailboxAuthError("AADSTS7000215: invalid client secret for app 1234")
+
+    monkeypatch.setattr(workspace.mailbox, "fetch_new", refused)
+    clock.set(at("2026-11-02T10:00"))
+    cycle()
+    clock.set(at("2026-11-02T10:01"))
+    cycle()
+
+    (alert,) = [a for a in check_health(at("2026-11-02T10:01"), store, workspace.app.config)
+                if a.kind == "login"]
+    assert "invalid client secret" in alert.problem
+    assert alert.since == at("2026-11-02T10:00")  # the first refusal, kept across cycles
+    (sent,) = admin_mail(workspace)  # the local mailbox can still send; Graph could not
+    assert "cannot log in" in body(sent)
+    monkeypatch.setattr(workspace.mailbox, "fetch_new", real_fetch)
+    clock.set(at("2026-11-02T10:02"))
+    cycle()
+    assert check(workspace, at("2026-11-02T10:02")) == []
+    assert store.get_meta(LOGIN_FAILURE) is None
