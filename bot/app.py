@@ -9,7 +9,7 @@ from pathlib import Path
 
 from bot.actions.delivery import deliver
 from bot.actions.outbox import Outbox
-from bot.actions.recipients import Recipient
+from bot.actions.recipients import ManagerLookup, Recipient
 from bot.cases import CaseIndex
 from bot.classify import ClassificationRules, load_classification
 from bot.clock import Clock
@@ -60,6 +60,27 @@ class Rules:
         return Engine(self.procedure, calendar, Times(config.letters_time(), reminders))
 
 
+def directory_lookup(config: Config, mailbox: Mailbox) -> ManagerLookup | None:
+    """The mail system's directory of managers, when the config allows asking it.
+
+    Answers are remembered for the life of the process: a poll replayed after a failed email
+    must see the same recipients, and one referrer's manager costs one request, not one a day.
+    """
+    graph = config.mailbox.graph
+    lookup = getattr(mailbox, "manager_of", None)
+    if graph is None or not graph.manager_from_directory or lookup is None:
+        return None
+    answers: dict[str, str | None] = {}
+
+    def manager_of(address: str) -> str | None:
+        key = address.lower()
+        if key not in answers:
+            answers[key] = lookup(address)
+        return answers[key]
+
+    return manager_of
+
+
 @dataclass
 class TickReport:
     cases_changed: list[str] = field(default_factory=list)
@@ -79,7 +100,13 @@ class App:
         self.store = store
         self.engine = rules.engine()
         self.cases = CaseIndex(store)
-        self.outbox = Outbox(self.config, rules.procedure, rules.renderer, store)
+        self.outbox = Outbox(
+            self.config,
+            rules.procedure,
+            rules.renderer,
+            store,
+            directory_lookup(self.config, mailbox),
+        )
         self.poller = Poller(self)
         self.handler = Handler(
             config=self.config,

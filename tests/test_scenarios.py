@@ -7,12 +7,15 @@ import stat
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
 from email.message import EmailMessage
+from pathlib import Path
+from typing import ClassVar
 
 import pytest
 
 from bot.clock import LONDON
-from bot.demo.harness import Workspace
+from bot.demo.harness import LocalServer, Workspace
 from bot.mailbox.base import SentRecord
+from bot.mailbox.maildir import LocalMailbox
 
 MakeWorkspace = Callable[..., Workspace]
 
@@ -401,6 +404,31 @@ def test_referrer_reminder_copies_the_referrers_manager(
     config_items = [t for t in bot.ws.app.store.triage_items() if t["kind"] == "config"]
     assert len(config_items) == (0 if manager else 1)
 
+
+class DirectoryMailbox(LocalMailbox):
+    """A local mailbox whose mail system also keeps a directory of managers, as Graph does."""
+
+    asked: ClassVar[list[str]] = []
+
+    def manager_of(self, address: str) -> str | None:
+        self.asked.append(address)
+        return "olga.price@nhs.example" if address == NINA else None
+
+
+def test_the_directory_names_a_manager_the_config_does_not(tmp_path: Path) -> None:
+    directory = DirectoryMailbox(tmp_path / "mailbox", "contract.concerns@council.example",
+                                 "contract.management@council.example", tmp_path / "drive")
+    graph = ("  graph: {tenant_id: t-1, client_id: c-1, client_secret_env: CCBOT_UNUSED,\n"
+             "          manager_from_directory: true}\n")
+    ws = Workspace(tmp_path / "ws", at("2026-11-30T09:00"), server=LocalServer(directory),
+                   replace={"  # For Microsoft 365 use": graph + "  # For Microsoft 365 use"})
+    try:
+        bot = Driver(ws)
+        test_referrer_reminder_copies_the_referrers_manager(
+            bot, NINA, {"olga.price@nhs.example"})
+    finally:
+        ws.close()
+    assert DirectoryMailbox.asked == [NINA]  # asked once, though the reminder may be replayed
 
 # --- 4. provider silent -> reminder -> step 14 ----------------------------------------------------
 

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from bot.actions.context import build_context
-from bot.actions.recipients import Recipient, resolve
+from bot.actions.recipients import ManagerLookup, Recipient, resolve
 from bot.config import Config
 from bot.intake.message import ParsedMail
 from bot.letters.compose import compose, message_id_for
@@ -35,9 +35,15 @@ class Outbox:
     """Renders actions into complete messages and keeps them in the store until delivered."""
 
     def __init__(
-        self, config: Config, procedure: Procedure, renderer: Renderer, store: Store
+        self,
+        config: Config,
+        procedure: Procedure,
+        renderer: Renderer,
+        store: Store,
+        manager_of: ManagerLookup | None = None,
     ) -> None:
         self.config = config
+        self.manager_of = manager_of
         self.procedure = procedure
         self.renderer = renderer
         self.store = store
@@ -86,12 +92,16 @@ class Outbox:
             return result
         deadline = case.deadline(action.deadline) if action.deadline else None
         attachments = self._attachments(case, action)
-        cc = [r for role in action.cc for r in resolve(role, case, self.config)]
+        cc = [
+            r
+            for role in action.cc
+            for r in resolve(role, case, self.config, manager_of=self.manager_of)
+        ]
         extra = (
             {"overdue": deadline.due < now.date()} if action.kind == "remind" and deadline else {}
         )
         for role in action.to:
-            recipients = resolve(role, case, self.config)
+            recipients = resolve(role, case, self.config, manager_of=self.manager_of)
             if not recipients:
                 result.missing_roles.append(role)
                 continue
@@ -112,7 +122,7 @@ class Outbox:
             if message_id:
                 result.message_ids.append(message_id)
         for role in action.cc:
-            if not resolve(role, case, self.config):
+            if not resolve(role, case, self.config, manager_of=self.manager_of):
                 result.missing_roles.append(role)
         return result
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot.config import Config
 from bot.procedure.case import Case
+
+# Asks the organisation's directory for someone's manager (Graph's /users/{id}/manager).
+ManagerLookup = Callable[[str], str | None]
 
 
 @dataclass(frozen=True)
@@ -14,9 +18,15 @@ class Recipient:
     email: str
 
 
-def resolve(role: str, case: Case | None, config: Config, sender: str = "") -> list[Recipient]:
+def resolve(
+    role: str,
+    case: Case | None,
+    config: Config,
+    sender: str = "",
+    manager_of: ManagerLookup | None = None,
+) -> list[Recipient]:
     """Everyone a role stands for on this case; empty when the directory has no one for it."""
-    people = _resolve(role, case, config, sender)
+    people = _resolve(role, case, config, sender, manager_of)
     seen: set[str] = set()
     unique = []
     for person in people:
@@ -31,7 +41,9 @@ def _named(config: Config, address: str, fallback: str = "") -> Recipient:
     return Recipient(person.name if person else fallback, address.lower())
 
 
-def _resolve(role: str, case: Case | None, config: Config, sender: str) -> list[Recipient]:
+def _resolve(
+    role: str, case: Case | None, config: Config, sender: str, manager_of: ManagerLookup | None
+) -> list[Recipient]:
     if role == "sender":
         return [_named(config, sender)] if sender else []
     if role == "team":
@@ -54,7 +66,10 @@ def _resolve(role: str, case: Case | None, config: Config, sender: str) -> list[
     if role == "referrer":
         return [_named(config, case.referrer, case.referrer_name)]
     if role == "referrer_manager":
+        # The config wins; the organisation's directory is asked only when it names no one.
         manager_address = config.manager_email_of(case.referrer)
+        if not manager_address and manager_of is not None:
+            manager_address = manager_of(case.referrer)
         return [_named(config, manager_address)] if manager_address else []
     if role == "provider":
         provider = config.provider(case.provider_id) if case.provider_id else None
