@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bot.config.fields import ConfigPath, Email, EnvName, as_written
 
@@ -29,8 +29,21 @@ class GraphMailbox(BaseModel):
     model_config = STRICT
     tenant_id: str = Field(description="Azure AD (Entra ID) tenant id")
     client_id: str = Field(description="Application (client) id of the app registration")
-    client_secret_env: EnvName = Field(
-        description="Name of the environment variable holding the client secret"
+    client_secret_env: EnvName | None = Field(
+        default=None,
+        description="Name of the environment variable holding the client secret "
+        "(give this or certificate_path_env)",
+    )
+    certificate_path_env: EnvName | None = Field(
+        default=None,
+        description="Name of the environment variable holding the path of the PEM private "
+        "key of the app's certificate (instead of a secret)",
+    )
+    certificate_thumbprint: str | None = Field(
+        default=None, description="SHA-1 thumbprint (hex) of that certificate"
+    )
+    request_timeout_seconds: float = Field(
+        default=30.0, gt=0, le=300, description="Longest wait for any one Graph request"
     )
     drive_id: str | None = Field(
         default=None,
@@ -39,23 +52,61 @@ class GraphMailbox(BaseModel):
     drive_folder: str = Field(
         default="Contract concerns", description="Folder in that drive where closure reports go"
     )
+    manager_from_directory: bool = Field(
+        default=False,
+        description="Ask the directory for a referrer's manager the config does not name "
+        "(needs the User.Read.All application permission)",
+    )
+
+    @model_validator(mode="after")
+    def _one_credential(self) -> GraphMailbox:
+        if (self.client_secret_env is None) == (self.certificate_path_env is None):
+            raise ValueError("give exactly one of client_secret_env and certificate_path_env")
+        if self.certificate_path_env is not None and not self.certificate_thumbprint:
+            raise ValueError("certificate_path_env needs certificate_thumbprint too")
+        return self
 
 
 class EwsMailbox(BaseModel):
-    """On-premises Exchange through EWS."""
+    """On-premises Exchange through EWS: NTLM with a service account, or OAuth2 client credentials."""
 
     model_config = STRICT
     service_endpoint: str = Field(
         description="EWS URL, like https://mail.council.example/EWS/Exchange.asmx"
     )
-    username: str = Field(description="Account used to log in (DOMAIN\\user or user@domain)")
-    password_env: EnvName = Field(
-        description="Name of the environment variable holding the password"
+    auth_type: Literal["NTLM", "OAuth2"] = Field(default="NTLM", description="How to log in")
+    username: str | None = Field(
+        default=None, description="NTLM: account used to log in (DOMAIN\\user or user@domain)"
     )
-    auth_type: Literal["NTLM", "basic", "digest"] = Field(
-        default="NTLM", description="How to log in"
+    password_env: EnvName | None = Field(
+        default=None, description="NTLM: name of the environment variable holding the password"
+    )
+    tenant_id: str | None = Field(default=None, description="OAuth2: tenant id")
+    client_id: str | None = Field(default=None, description="OAuth2: application (client) id")
+    client_secret_env: EnvName | None = Field(
+        default=None, description="OAuth2: name of the environment variable holding the secret"
+    )
+    access_type: Literal["delegate", "impersonation"] = Field(
+        default="delegate",
+        description="delegate: the account has rights on the shared mailbox; impersonation: "
+        "it holds the ApplicationImpersonation role",
+    )
+    timeout_seconds: int = Field(
+        default=60, ge=1, le=600, description="Longest wait for one EWS request"
     )
     verify_tls: bool = Field(default=True, description="Check the server's TLS certificate")
+
+    @model_validator(mode="after")
+    def _credentials_complete(self) -> EwsMailbox:
+        needed = (
+            ("username", "password_env")
+            if self.auth_type == "NTLM"
+            else ("tenant_id", "client_id", "client_secret_env")
+        )
+        missing = [name for name in needed if getattr(self, name) is None]
+        if missing:
+            raise ValueError(f"auth_type {self.auth_type} needs {', '.join(missing)}")
+        return self
 
 
 class ImapMailbox(BaseModel):
@@ -81,6 +132,13 @@ class ImapMailbox(BaseModel):
     )
     smtp_password_env: EnvName | None = Field(
         default=None, description="Environment variable with the SMTP password; None: password_env"
+    )
+    ca_file: ConfigPath | None = Field(
+        default=None,
+        description="PEM file of the CA that signed the servers' certificates; None: the system's",
+    )
+    timeout_seconds: float = Field(
+        default=30, gt=0, le=600, description="How long any one IMAP or SMTP call may take"
     )
 
 
