@@ -8,17 +8,28 @@ import mailbox
 import os
 import re
 import socket
-import tempfile
 import uuid
-from datetime import UTC, date, datetime, timedelta
-from email.message import EmailMessage
-from email.utils import format_datetime
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from functools import wraps
 from pathlib import Path
+from typing import Concatenate, ParamSpec, TypeVar
 
 import icalendar
 
 from bot.clock import Clock, SystemClock
-from bot.mailbox.base import CalendarEntry, IncomingMail, SentRecord
+from bot.mailbox.base import CalendarEntry, IncomingMail, MailboxUnavailable, SentRecord
+from bot.mailbox.files import private_dir as _private_dir
+from bot.mailbox.files import save_to_drive
+from bot.mailbox.files import write_atomically as _write_atomically
+from bot.mailbox.invitation import (
+    Fields,
+    entry_fields,
+    invitation_ics,
+    invitation_mail,
+    invitation_message_id,
+    next_sequence,
+)
 
 FOLDERS = ("inbox", "processed", "quarantine", "sent", "review")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -34,31 +45,26 @@ def _from_ns(ns: int) -> datetime:
     return _EPOCH + timedelta(microseconds=ns // 1000)
 
 
-def _private_dir(path: Path) -> Path:
-    path.mkdir(mode=0o700, parents=True, exist_ok=True)
-    path.chmod(0o700)
-    return path
+P = ParamSpec("P")
+R = TypeVar("R")
 
 
-def _write_atomically(target: Path, content: bytes, mtime_ns: int | None = None) -> None:
-    """Write via a 0600 temp file in the same directory, fsync, then rename into place."""
-    fd, temp = tempfile.mkstemp(dir=target.parent, prefix=".tmp-")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(content)
-            handle.flush()
-            os.fsync(handle.fileno())
-        if mtime_ns is not None:
-            os.utime(temp, ns=(mtime_ns, mtime_ns))
-        os.replace(temp, target)
-    except BaseException:
-        Path(temp).unlink(missing_ok=True)
-        raise
-    dir_fd = os.open(target.parent, os.O_RDONLY)
-    try:
-        os.fsync(dir_fd)  # make the rename itself durable
-    finally:
-        os.close(dir_fd)
+def _folder_call(
+    method: Callable[Concatenate[LocalMailbox, P], R],
+) -> Callable[Concatenate[LocalMailbox, P], R]:
+    """A folder that has gone (an unmounted share, a full disk) is an unavailable mailbox:
+    the poll fails as it would with a server down, and the next one tries again."""
+
+    @wraps(method)
+    def call(self: LocalMailbox, /, *args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return method(self, *args, **kwargs)
+        except OSError as err:
+            raise MailboxUnavailable(
+                f"local mailbox {self.directory}: {method.__name__} failed: {err}"
+            ) from err
+
+    return call
 
 
 def _check_key(key: str) -> str:
@@ -113,6 +119,7 @@ class LocalMailbox:
         # In cur/ a mail client may have appended ":2,<flags>" to the key.
         return next((p for p in (base / "cur").iterdir() if p.name.split(":", 1)[0] == key), None)
 
+    @_folder_call
     def fetch_new(self, since: datetime) -> list[IncomingMail]:
         """Inbox messages whose mtime is at or after `since`, oldest first; nothing is moved."""
         threshold = _to_ns(since)
@@ -137,9 +144,11 @@ class LocalMailbox:
         # Same subdirectory and file name, so the key, flags and mtime all survive the move.
         os.replace(source, self.directory / folder / source.parent.name / source.name)
 
+    @_folder_call
     def mark_processed(self, backend_id: str) -> None:
         self._move(backend_id, "processed")
 
+    @_folder_call
     def quarantine(self, backend_id: str, reason: str) -> None:
         if self._locate("inbox", _check_key(backend_id)) is None:
             return
@@ -177,13 +186,16 @@ class LocalMailbox:
             self._last_stamp_ns = max(stamps, default=0)
         return self._last_stamp_ns
 
+    @_folder_call
     def send(self, message: bytes, recipients: list[str], message_id: str) -> SentRecord:
         """Local backend: nothing leaves the machine; the message is kept once in `sent`."""
         return self._keep("sent", message, message_id)
 
+    @_folder_call
     def hold_for_review(self, message: bytes, message_id: str) -> SentRecord:
         return self._keep("review", message, message_id)
 
+    @_folder_call
     def already_sent(self, message_id: str) -> bool:
         name = f"{self._sent_key(message_id)}{_SEEN}"
         return any((self.directory / f / "cur" / name).exists() for f in ("sent", "review"))
@@ -211,7 +223,7 @@ class LocalMailbox:
         digest = hashlib.sha256(uid.encode("utf-8")).hexdigest()[:12]
         return self.calendar_dir / f"{safe[:80]}-{digest}.ics"
 
-    def _previous(self, path: Path) -> tuple[int, tuple[str, str, str]] | None:
+    def _previous(self, path: Path) -> tuple[int, Fields] | None:
         try:
             event = icalendar.Calendar.from_ical(path.read_bytes()).walk("VEVENT")[0]
         except (FileNotFoundError, ValueError, IndexError):
@@ -220,69 +232,26 @@ class LocalMailbox:
         fields = (str(day), str(event.get("SUMMARY", "")), str(event.get("DESCRIPTION", "")))
         return int(event.get("SEQUENCE", 0)), fields
 
-    def _invitation(self, entry: CalendarEntry, sequence: int) -> bytes:
-        event = icalendar.Event()
-        event.add("UID", entry.uid)
-        event.add("SEQUENCE", sequence)
-        event.add("DTSTAMP", self.clock.now().astimezone(UTC))
-        event.add("DTSTART", entry.day)
-        event.add("DTEND", entry.day + timedelta(days=1))
-        event.add("SUMMARY", entry.title)
-        event.add("DESCRIPTION", entry.description)
-        event.add("CATEGORIES", [entry.case_reference])
-        event.add("ORGANIZER", f"mailto:{self.address}")
-        event.add("ATTENDEE", f"mailto:{self.calendar_address}")
-        event.add("TRANSP", "TRANSPARENT")
-        cal = icalendar.Calendar()
-        cal.add("PRODID", "-//Contract Concerns Bot//EN")
-        cal.add("VERSION", "2.0")
-        cal.add("METHOD", "REQUEST")
-        cal.add_component(event)
-        return bytes(cal.to_ical())
-
+    @_folder_call
     def diarise(self, entry: CalendarEntry) -> None:
         """Invite the team calendar to an all-day entry; a changed entry goes out as an update."""
         path = self._calendar_path(entry.uid)
         previous = self._previous(path)
-        fields = (str(entry.day), entry.title, entry.description)
-        if previous is None:
-            sequence = 0
-        else:
-            # Same content: same SEQUENCE and Message-ID, so the send below is a no-op.
-            sequence = previous[0] if previous[1] == fields else previous[0] + 1
-        ics = self._invitation(entry, sequence)
+        fields = entry_fields(entry)
+        sequence = next_sequence(previous, fields)
+        now = self.clock.now()
+        ics = invitation_ics(entry, sequence, self.address, self.calendar_address, now)
         if previous is None or previous[1] != fields:
             _write_atomically(path, ics)
-        seed = f"{entry.uid}|{entry.day.isoformat()}|{sequence}".encode()
-        domain = self.address.rsplit("@", 1)[-1]
-        message_id = f"cal-{hashlib.sha256(seed).hexdigest()[:32]}@{domain}"
-        if self.already_sent(message_id):
+        message_id = invitation_message_id(entry, sequence, self.address)
+        if self.already_sent(message_id):  # same content: same Message-ID, nothing to send
             return
-        invitation = self._invitation_mail(entry, ics, message_id)
+        invitation = invitation_mail(
+            entry, ics, message_id, self.address, self.calendar_address, now
+        )
         self.send(invitation, [self.calendar_address], message_id)
 
-    def _invitation_mail(self, entry: CalendarEntry, ics: bytes, message_id: str) -> bytes:
-        mail = EmailMessage()
-        mail["From"] = self.address
-        mail["To"] = self.calendar_address
-        mail["Subject"] = f"{entry.title} ({_long_date(entry.day)})"
-        mail["Date"] = format_datetime(self.clock.now())
-        mail["Message-ID"] = f"<{message_id}>"
-        mail["Auto-Submitted"] = "auto-generated"  # nobody should auto-reply to a diary entry
-        mail.set_content(f"{entry.title}\n{_long_date(entry.day)}\n\n{entry.description}\n")
-        mail.add_alternative(ics.decode("utf-8"), subtype="calendar", params={"method": "REQUEST"})
-        return mail.as_bytes()
-
+    @_folder_call
     def save_file(self, name: str, content: bytes) -> str:
         """Write a document to the shared drive atomically, owner-only; return its path."""
-        if not name or "/" in name or "\\" in name or name.startswith(".") or "\0" in name:
-            raise ValueError(f"unsafe file name for the shared drive: {name!r}")
-        if not self.shared_drive.exists():
-            _private_dir(self.shared_drive)
-        target = self.shared_drive / name
-        _write_atomically(target, content)  # mkstemp made it 0600; the rename keeps that
-        return str(target)
-
-
-def _long_date(day: date) -> str:
-    return f"{day.strftime('%A')} {day.day} {day.strftime('%B %Y')}"
+        return save_to_drive(self.shared_drive, name, content)
