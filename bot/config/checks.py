@@ -8,6 +8,7 @@ from collections.abc import Hashable, Iterable
 from bot.config.directory import Role
 from bot.config.model import Config
 from bot.config.safeguard_checks import safeguard_problems
+from bot.mailbox.imap_transport import is_loopback  # the backend enforces the same rule
 from bot.yamlsource import Problem, YamlDoc
 
 Loc = tuple[str | int, ...]
@@ -31,6 +32,7 @@ def cross_check(config: Config, doc: YamlDoc) -> list[Problem]:
     problems += _check_roles_present(config, doc)
     problems += _check_assignments(config, doc)
     problems += _check_backend(config, doc)
+    problems += _check_plain_imap(config, doc)
     problems += safeguard_problems(config, doc)
     return problems
 
@@ -207,9 +209,10 @@ def _check_assignments(config: Config, doc: YamlDoc) -> list[Problem]:
 
 
 _BACKEND_KEYS = {
-    "graph": "tenant_id, client_id, client_secret_env",
-    "ews": "service_endpoint, username, password_env",
-    "imap": "host, username, password_env, smtp_host",
+    "graph": "tenant_id, client_id and client_secret_env or certificate_path_env "
+    "(see examples/mailbox-graph.yaml)",
+    "ews": "service_endpoint, username, password_env (see examples/mailbox-ews.yaml)",
+    "imap": "host, username, password_env, smtp_host (see examples/mailbox-imap.yaml)",
 }
 
 
@@ -223,4 +226,26 @@ def _check_backend(config: Config, doc: YamlDoc) -> list[Problem]:
             f"backend '{backend}' needs a '{backend}:' section under mailbox",
             f"add mailbox.{backend} with {_BACKEND_KEYS[backend]}",
         )
+    ]
+
+
+def _check_plain_imap(config: Config, doc: YamlDoc) -> list[Problem]:
+    """`security: none` sends the password in clear text: only to this machine (a local relay
+    or a tunnel), never across a network."""
+    settings = config.mailbox.imap
+    if config.mailbox.backend != "imap" or settings is None:
+        return []
+    links = (
+        ("security", settings.host, "host"),
+        ("smtp_security", settings.smtp_host, "smtp_host"),
+    )
+    return [
+        doc.problem(
+            ("mailbox", "imap", key),
+            f"{key}: none would send the password unencrypted to {host}",
+            f"use ssl or starttls; none is only allowed when {host_key} is a loopback "
+            "address (localhost, 127.0.0.1, ::1)",
+        )
+        for key, host, host_key in links
+        if getattr(settings, key) == "none" and not is_loopback(host)
     ]
