@@ -1,0 +1,140 @@
+"""The Inbox through Graph: delta polling with pending mail kept in the state, folders, moves."""
+
+from __future__ import annotations
+
+import logging
+from datetime import datetime
+from typing import Any
+
+from bot.mailbox.base import IncomingMail, MailboxState
+from bot.mailbox.graph_client import GraphClient, user_path
+
+log = logging.getLogger(__name__)
+
+DELTA_SELECT = "id,isDraft,receivedDateTime,internetMessageId,conversationId"
+PAGE_SIZE = 50
+FOLDER_NAMES = {"processed": "Processed", "quarantine": "Quarantine", "review": "Review"}
+# A named MAPI property on quarantined mail: why the bot set it aside, seen by admins' tools.
+REASON_PROPERTY = "String {6d1e5d3a-3c2b-4a8e-9f41-2b7c0c9a5e11} Name ContractConcernsQuarantine"
+
+
+def odata_quote(value: str) -> str:
+    return value.replace("'", "''")
+
+
+class GraphInbox:
+    """Finds new Inbox mail by delta query and moves handled mail to the bot's folders.
+
+    Ids fetched but not yet moved stay "pending" in the state, so a mail whose handling
+    failed is offered again by the next poll, also after a restart.
+    """
+
+    def __init__(self, client: GraphClient, address: str, state: MailboxState) -> None:
+        self.client = client
+        self.address = address
+        self.state = state
+        self._folders: dict[str, str] = dict(state.get("folders") or {})
+
+    # -- polling ------------------------------------------------------------------
+
+    def _pending(self) -> dict[str, dict[str, str]]:
+        return dict(self.state.get("pending") or {})
+
+    def _delta_changes(self, pending: dict[str, dict[str, str]]) -> str:
+        """Apply every page of the delta to `pending`; return the next delta link."""
+        first = user_path(self.address, "mailFolders", "inbox", "messages", "delta")
+        url: str = self.state.get("delta_link") or first
+        params: dict[str, str] | None = None if url != first else {"$select": DELTA_SELECT}
+        headers = {"Prefer": f"odata.maxpagesize={PAGE_SIZE}"}
+        while True:
+            response = self.client.call("GET", url, params=params, headers=headers, accept={410})
+            if response.status_code == 410:
+                # The delta link expired: sync again from scratch (pending dedupes).
+                log.info("Graph delta link expired; starting a full Inbox sync")
+                url, params = first, {"$select": DELTA_SELECT}
+                continue
+            page: dict[str, Any] = response.json()
+            for item in page.get("value", []):
+                if "@removed" in item:
+                    pending.pop(item["id"], None)  # moved or deleted by someone
+                elif not item.get("isDraft"):
+                    pending[item["id"]] = {
+                        "received": item.get("receivedDateTime", ""),
+                        "conversation_id": item.get("conversationId") or "",
+                        "internet_message_id": item.get("internetMessageId") or "",
+                    }
+            if "@odata.nextLink" in page:
+                url, params = page["@odata.nextLink"], None
+                continue
+            return str(page["@odata.deltaLink"])
+
+    def fetch_new(self, since: datetime) -> list[IncomingMail]:
+        pending = self._pending()
+        delta_link = self._delta_changes(pending)
+        found: list[IncomingMail] = []
+        for graph_id, meta in sorted(pending.items(), key=lambda kv: (kv[1]["received"], kv[0])):
+            received = datetime.fromisoformat(meta["received"])
+            if received < since:
+                del pending[graph_id]  # before the bot's start date: never touched
+                continue
+            response = self.client.call(
+                "GET", user_path(self.address, "messages", graph_id, "$value"), accept={404}
+            )
+            if response.status_code == 404:
+                del pending[graph_id]  # moved out of the Inbox since: nothing to do
+                continue
+            found.append(IncomingMail(graph_id, received, response.content, meta=dict(meta)))
+        self.state.set("pending", pending)
+        self.state.set("delta_link", delta_link)
+        log.info("Graph inbox: %d new or pending message(s)", len(found))
+        return found
+
+    # -- folders and moves ----------------------------------------------------------
+
+    def folder_id(self, key: str, *, create: bool = True) -> str | None:
+        """The id of one of the bot's folders under the mailbox root, made on first use
+        (None when it does not exist and `create` is false)."""
+        if key in self._folders:
+            return self._folders[key]
+        name = FOLDER_NAMES[key]
+        children = user_path(self.address, "mailFolders", "msgfolderroot", "childFolders")
+        lookup = {"$filter": f"displayName eq '{odata_quote(name)}'", "$select": "id,displayName"}
+        found = self.client.call("GET", children, params=lookup).json().get("value", [])
+        if not found and not create:
+            return None
+        if not found:
+            made = self.client.call("POST", children, data={"displayName": name}, accept={409})
+            if made.status_code == 409:  # made by someone else meanwhile
+                found = self.client.call("GET", children, params=lookup).json().get("value", [])
+            else:
+                found = [made.json()]
+                log.info("created the %s folder in the shared mailbox", name)
+        self._folders[key] = str(found[0]["id"])
+        self.state.set("folders", dict(self._folders))
+        return self._folders[key]
+
+    def move(self, graph_id: str, key: str) -> None:
+        """Move a message out of the Inbox; one already moved (404) is fine."""
+        destination = self.folder_id(key)
+        assert destination is not None  # made when missing
+        self.client.call(
+            "POST",
+            user_path(self.address, "messages", graph_id, "move"),
+            data={"destinationId": destination},
+            accept={404},
+        )
+        self._forget(graph_id)
+
+    def _forget(self, graph_id: str) -> None:
+        pending = self._pending()
+        if pending.pop(graph_id, None) is not None:
+            self.state.set("pending", pending)
+
+    def quarantine(self, graph_id: str, reason: str) -> None:
+        """Record the reason on the message, then move it, whole, to Quarantine."""
+        note = {"singleValueExtendedProperties": [{"id": REASON_PROPERTY, "value": reason[:1000]}]}
+        path = user_path(self.address, "messages", graph_id)
+        if self.client.call("PATCH", path, data=note, accept={404}).status_code == 404:
+            self._forget(graph_id)  # moved already (a repeated step after a crash)
+            return
+        self.move(graph_id, "quarantine")

@@ -1,0 +1,115 @@
+"""Reads an outgoing RFC 5322 message into the JSON pieces Graph's draft API takes."""
+
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass, field
+from email import policy
+from email.message import EmailMessage
+from email.parser import BytesParser
+from email.utils import getaddresses
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Attachment:
+    name: str
+    content_type: str
+    content: bytes
+    content_id: str | None = None
+
+    def as_graph(self) -> dict[str, Any]:
+        """A fileAttachment for POST …/attachments (under 3 MB)."""
+        item: dict[str, Any] = {
+            "@odata.type": "#microsoft.graph.fileAttachment",
+            "name": self.name,
+            "contentType": self.content_type,
+            "contentBytes": base64.b64encode(self.content).decode("ascii"),
+        }
+        if self.content_id:
+            item |= {"contentId": self.content_id, "isInline": True}
+        return item
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """What a draft needs: recipients, subject, one body, the attachments, the thread."""
+
+    message_id: str
+    subject: str
+    to: list[str]
+    cc: list[str]
+    bcc: list[str]
+    body_type: str  # "text" or "html"
+    body: str
+    in_reply_to: str | None
+    unlisted: list[str] = field(default_factory=list)  # recipients named in no header
+    attachments: list[Attachment] = field(default_factory=list)
+
+    def draft_fields(self) -> dict[str, Any]:
+        return {
+            "subject": self.subject,
+            "body": {"contentType": self.body_type, "content": self.body},
+            "toRecipients": _recipients(self.to),
+            "ccRecipients": _recipients(self.cc),
+            "bccRecipients": _recipients(self.bcc),
+            "internetMessageId": self.message_id,
+        }
+
+
+def with_bcc(raw: bytes, addresses: list[str]) -> bytes:
+    """`raw` with a Bcc header first: Graph sends MIME to the addresses its headers name."""
+    if not addresses:
+        return raw
+    newline = b"\r\n" if b"\r\n" in raw.split(b"\n", 1)[0] + b"\n" else b"\n"
+    return b"Bcc: " + ", ".join(addresses).encode("ascii") + newline + raw
+
+
+def angle(message_id: str) -> str:
+    return f"<{message_id.strip().strip('<>')}>"
+
+
+def _recipients(addresses: list[str]) -> list[dict[str, Any]]:
+    return [{"emailAddress": {"address": a}} for a in addresses]
+
+
+def _addresses(mail: EmailMessage, header: str) -> list[str]:
+    return [addr for _, addr in getaddresses([str(v) for v in mail.get_all(header, [])]) if addr]
+
+
+def parse_outgoing(raw: bytes, recipients: list[str], message_id: str) -> Outgoing:
+    """The parts of `raw`; anyone in `recipients` but not in To or Cc goes in Bcc."""
+    mail = BytesParser(policy=policy.default).parsebytes(raw)
+    assert isinstance(mail, EmailMessage)
+    to, cc, listed_bcc = _addresses(mail, "To"), _addresses(mail, "Cc"), _addresses(mail, "Bcc")
+    listed = {a.lower() for a in to + cc + listed_bcc}
+    unlisted = [a for a in recipients if a.lower() not in listed]
+    body_part = mail.get_body(preferencelist=("html", "plain"))
+    if body_part is None:
+        body_type, body = "text", ""
+    else:
+        body_type = "html" if body_part.get_content_subtype() == "html" else "text"
+        body = str(body_part.get_content())
+    attachments = []
+    for part in mail.iter_attachments():
+        if not isinstance(part, EmailMessage) or part.is_multipart():
+            continue
+        content = part.get_payload(decode=True)
+        if not isinstance(content, bytes):
+            continue
+        content_id = str(part["Content-ID"]).strip("<>") if part["Content-ID"] else None
+        name = part.get_filename() or (content_id or "attachment")
+        attachments.append(Attachment(name, part.get_content_type(), content, content_id))
+    in_reply_to = str(mail["In-Reply-To"]).split()[0] if mail["In-Reply-To"] else None
+    return Outgoing(
+        message_id=angle(message_id),
+        subject=str(mail["Subject"] or ""),
+        to=to,
+        cc=cc,
+        bcc=listed_bcc + unlisted,
+        unlisted=unlisted,
+        body_type=body_type,
+        body=body,
+        in_reply_to=in_reply_to,
+        attachments=attachments,
+    )
