@@ -22,6 +22,7 @@ from bot.letters.render import Renderer
 from bot.mailbox.base import Mailbox
 from bot.mailbox.factory import MailboxFactory, open_mailbox
 from bot.mailbox.state import StoreState
+from bot.monitor import TOKEN_EXPIRES
 from bot.poll import Poller, PollReport
 from bot.procedure.deadlines import Times
 from bot.procedure.engine import Engine
@@ -138,6 +139,11 @@ class App:
     def poll(self) -> PollReport:
         now = self.clock.now()
         report = self.poller.poll(now)
+        expiry = getattr(self.mailbox, "token_expires_at", None)
+        expires = expiry() if expiry is not None else None
+        if expires is not None:
+            # For `status`; committed with the tick that follows every poll.
+            self.store.set_meta(TOKEN_EXPIRES, expires.isoformat())
         report.delivered, report.failed = self._deliver(now)
         return report
 

@@ -23,6 +23,7 @@ from bot.workdays import WorkCalendar
 log = logging.getLogger(__name__)
 
 POLL_FAILING_SINCE = "poll_failing_since"  # store meta: first failed poll since the last success
+TOKEN_EXPIRES = "token_expires_at"  # store meta: when the mail system's access token runs out
 LOGIN_FAILURE = "login_failure"  # store meta: {problem, since} while the mail system refuses us
 ALERTS_SENT = "admin_alerts_sent"  # store meta: alert kind -> the day its email was queued
 TEMPLATE = "admin_alert"

@@ -14,11 +14,9 @@ from bot.clock import LONDON, Clock
 from bot.config import Config
 from bot.mailbox.base import Mailbox
 from bot.mailbox.factory import local_mailbox
-from bot.monitor import POLL_FAILING_SINCE, Alert, check_health, moment
+from bot.monitor import POLL_FAILING_SINCE, TOKEN_EXPIRES, Alert, check_health, moment
 from bot.procedure.engine import Engine
 from bot.store import Store
-
-TOKEN_EXPIRES = "token_expires_at"  # store meta, set by backends whose login expires
 
 
 @dataclass
