@@ -68,7 +68,7 @@ class GraphMailbox(BaseModel):
 
 
 class EwsMailbox(BaseModel):
-    """On-premises Exchange through EWS: NTLM with a service account, or OAuth2 client credentials."""
+    """On-premises Exchange through EWS: NTLM (a service account) or OAuth2 client credentials."""
 
     model_config = STRICT
     service_endpoint: str = Field(
