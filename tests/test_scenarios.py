@@ -420,8 +420,9 @@ def test_the_directory_names_a_manager_the_config_does_not(tmp_path: Path) -> No
                                  "contract.management@council.example", tmp_path / "drive")
     graph = ("  graph: {tenant_id: t-1, client_id: c-1, client_secret_env: CCBOT_UNUSED,\n"
              "          manager_from_directory: true}\n")
+    marker = "  # Microsoft 365, on-premises"
     ws = Workspace(tmp_path / "ws", at("2026-11-30T09:00"), server=LocalServer(directory),
-                   replace={"  # Microsoft 365, on-premises": graph + "  # Microsoft 365, on-premises"})
+                   replace={marker: graph + marker})
     try:
         bot = Driver(ws)
         test_referrer_reminder_copies_the_referrers_manager(
