@@ -49,6 +49,8 @@ POINTS = [
      "/processed/"),
     ("before", "bot.mailbox.maildir:LocalMailbox.quarantine", "committed, bad mail in inbox",
      "/quarantine/"),
+    ("before", "bot.mailbox.maildir:LocalMailbox.send", "try recorded, letter not sent",
+     "/sent/"),
     ("after", "bot.mailbox.maildir:LocalMailbox.send", "letter sent, not recorded", "/sent/"),
     ("before", "bot.app:App.tick", "poll done, deadlines not looked at", "open.json"),
     ("after", "bot.app:send_digests", "deadlines and digests staged, not committed",

@@ -14,6 +14,8 @@ from bot.store import Store
 
 log = logging.getLogger(__name__)
 
+ATTEMPTED = "delivery_attempted"  # store meta: outbox messages that have been tried at least once
+
 
 @dataclass
 class Delivery:
@@ -52,7 +54,9 @@ def deliver(
     the automated-mail checks."""
     result = Delivery()
     counts = DailyCounts(store, now.date().isoformat())
-    for item in store.outbox_pending():
+    pending = store.outbox_pending()
+    tried = _record_attempts(store, [item["message_id"] for item in pending])
+    for item in pending:
         message_id = item["message_id"]
         addresses = [*item.get("to", []), *item.get("cc", [])] if item["kind"] == "mail" else []
         over = counts.over(addresses, daily_cap)
@@ -60,7 +64,7 @@ def deliver(
             result.held.append((message_id, over))
             continue
         try:
-            where = _deliver_one(item, mailbox, shadow)
+            where = _deliver_one(item, mailbox, shadow, maybe_sent=message_id in tried)
         except Exception as err:  # one stuck item must not hold up the rest
             result.failed += 1
             log.warning(
@@ -75,14 +79,34 @@ def deliver(
             message_id, {"at": now.isoformat(), "where": where, "shadow": shadow}
         )
         result.delivered += 1
+    if result.delivered:
+        still = {item["message_id"] for item in store.outbox_pending()}
+        store.set_meta(ATTEMPTED, sorted(m for m in store.get_meta(ATTEMPTED) or [] if m in still))
     return result
 
 
-def _deliver_one(item: Mapping[str, Any], mailbox: Mailbox, shadow: bool) -> str:
+def _record_attempts(store: Store, message_ids: list[str]) -> set[str]:
+    """Durably note which messages are about to be tried; return those tried before.
+
+    Only a message tried before can already be in Sent (a crash between sending and the
+    commit that marks it sent), so only those are looked for there: on a mail server that
+    look costs requests, and most letters go out on their first try.
+    """
+    before = set(store.get_meta(ATTEMPTED) or [])
+    fresh = [m for m in message_ids if m not in before]
+    if fresh:
+        store.set_meta(ATTEMPTED, sorted(before | set(fresh)))
+        store.commit()  # before anything is sent, or a crash could hide a sent letter
+    return before
+
+
+def _deliver_one(
+    item: Mapping[str, Any], mailbox: Mailbox, shadow: bool, *, maybe_sent: bool
+) -> str:
     kind = item["kind"]
     message_id = item["message_id"]
     if kind == "mail":
-        if mailbox.already_sent(message_id):
+        if maybe_sent and mailbox.already_sent(message_id):
             return "already in Sent"
         raw = base64.b64decode(item["raw"])
         if shadow:
