@@ -45,6 +45,13 @@ class GraphMailbox(BaseModel):
     request_timeout_seconds: float = Field(
         default=30.0, gt=0, le=300, description="Longest wait for any one Graph request"
     )
+    requests_per_10_minutes: int = Field(
+        default=6000,
+        ge=100,
+        le=10000,
+        description="Most Graph requests in any 10 minutes (Graph's limit per mailbox is "
+        "10,000); a backlog beyond it waits instead of being throttled",
+    )
     drive_id: str | None = Field(
         default=None,
         description="SharePoint/OneDrive drive for closure reports; None: the mailbox's own",

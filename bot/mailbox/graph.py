@@ -19,6 +19,7 @@ from bot.mailbox.base import (
     SentRecord,
 )
 from bot.mailbox.graph_auth import MsalTokenSource, TokenSource
+from bot.mailbox.graph_budget import DEFAULT_LIMIT, RequestBudget
 from bot.mailbox.graph_calendar import GraphCalendar
 from bot.mailbox.graph_client import GRAPH_URL, GraphClient, graph_connection
 from bot.mailbox.graph_files import GraphFiles
@@ -51,13 +52,18 @@ class GraphMailbox:
         timeout: float = 30.0,
         drive_id: str | None = None,
         drive_folder: str = "Contract concerns",
+        requests_per_10_minutes: int = DEFAULT_LIMIT,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.address = address
         # The transport never signs in itself: bearer tokens come from `tokens`.
         connection, service_url = graph_connection(
             base_url, ("app-only", "unused"), "organizations", timeout
         )
-        self.client = GraphClient(connection, service_url, tokens, clock, sleep=sleep)
+        budget = RequestBudget(requests_per_10_minutes, monotonic=monotonic, sleep=sleep)
+        self.client = GraphClient(
+            connection, service_url, tokens, clock, sleep=sleep, budget=budget
+        )
         self.inbox = GraphInbox(self.client, address, state)
         self.sender = GraphSender(self.client, address, self.inbox)
         self.calendar = GraphCalendar(self.client, address)
@@ -95,6 +101,7 @@ class GraphMailbox:
             timeout=timeout,
             drive_id=settings.drive_id,
             drive_folder=settings.drive_folder,
+            requests_per_10_minutes=settings.requests_per_10_minutes,
         )
 
     def token_expires_at(self) -> datetime | None:

@@ -19,6 +19,7 @@ from O365.utils.token import MemoryTokenBackend
 from bot.clock import Clock
 from bot.mailbox.base import MailboxAuthError, MailboxError, MailboxUnavailable
 from bot.mailbox.graph_auth import AccessToken, TokenSource
+from bot.mailbox.graph_budget import RequestBudget
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +84,7 @@ class GraphClient:
         sleep: Callable[[float], None] = time.sleep,
         max_attempts: int = 5,
         max_wait: float = 300.0,
+        budget: RequestBudget | None = None,
     ) -> None:
         self.connection = connection
         self.service_url = service_url
@@ -92,6 +94,7 @@ class GraphClient:
         self.sleep = sleep
         self.max_attempts = max_attempts
         self.max_wait = max_wait
+        self.budget = budget or RequestBudget(sleep=sleep)
         self._token: AccessToken | None = None
         self._lock = threading.RLock()  # a `settled` check asks Graph from inside a request
 
@@ -149,6 +152,7 @@ class GraphClient:
             headers = dict(kwargs.get("headers") or {})
             if auth:
                 headers["Authorization"] = f"Bearer {self._bearer(refreshed)}"
+            self.budget.spend()
             try:
                 response: requests.Response = self.connection.naive_request(
                     url, method.lower(), **{**kwargs, "headers": headers}
