@@ -1,0 +1,1 @@
+"""Benchmarks: intake throughput, store cost, memory, Graph economy, latency (`python -m bench`)."""

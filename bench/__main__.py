@@ -1,0 +1,86 @@
+"""`python -m bench [--quick] [--repeat N] [--seed S] [--out FILE]`: run, print, write JSON."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shlex
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.economy import economy
+from bench.intake import intake
+from bench.latency import latency
+from bench.machine import machine
+from bench.memory import memory
+from bench.plan import FULL, QUICK, TINY, Plan
+from bench.report import table
+from bench.scale import grid
+from bench.site import Seeds
+from bench.targets import judge
+
+
+def run(plan: Plan, repeat: int, seed: int, work: Path, command: str) -> dict[str, Any]:
+    started = time.perf_counter()
+    seeds = Seeds(work / "seeds", seed)
+    seeds.root.mkdir(parents=True)
+    open_cases, closed_cases = plan.intake_cases
+    rows = [
+        intake(seeds, work, n, open_cases, closed_cases, repeat, seed) for n in plan.backlogs
+    ]
+    rows.append(
+        intake(seeds, work, plan.graph_backlog, open_cases, closed_cases, repeat, seed, graph=True)
+    )
+    results: dict[str, Any] = {
+        "command": command,
+        "machine": machine(work),
+        "plan": plan.name,
+        "repeat": repeat,
+        "seed": seed,
+        "intake": rows,
+        "store_cost": grid(seeds, work, list(plan.grid), plan.batch, repeat, seed),
+        "memory": memory(seeds, work, list(plan.grid), repeat, seed),
+        "graph_economy": economy(
+            seeds, work / "economy", plan.economy_emails, *plan.economy_cases, seed,
+            poll_interval=60,
+        ),
+        "latency": latency(seeds, work / "latency", open_cases, closed_cases, repeat, seed),
+    }
+    results["targets"] = judge(results)
+    results["seeding_seconds"] = seeds.seconds
+    results["elapsed_seconds"] = time.perf_counter() - started
+    return results
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench", description=__doc__)
+    size = parser.add_mutually_exclusive_group()
+    size.add_argument("--quick", action="store_true", help="a small subset of the sizes")
+    size.add_argument("--tiny", action="store_true", help="a few emails and cases (the test)")
+    parser.add_argument("--repeat", type=int, default=3, help="runs per figure (median, min, max)")
+    parser.add_argument("--seed", type=int, default=2026, help="the workload's random seed")
+    parser.add_argument("--out", type=Path, default=Path("bench-results.json"))
+    parser.add_argument("--keep", action="store_true", help="keep the temp folder and say where")
+    args = parser.parse_args(argv)
+    plan = TINY if args.tiny else QUICK if args.quick else FULL
+    command = shlex.join(["python", "-m", "bench", *(sys.argv[1:] if argv is None else argv)])
+    folder = Path(tempfile.mkdtemp(prefix="ccbot-bench-"))
+    try:
+        results = run(plan, max(args.repeat, 1), args.seed, folder, command)
+    finally:
+        if args.keep:
+            print(f"workspaces kept in {folder}")
+        else:
+            shutil.rmtree(folder, ignore_errors=True)
+    print(table(results))
+    args.out.write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    print(f"\nwritten to {args.out} in {results['elapsed_seconds']:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,50 @@
+"""The benchmark harness runs end to end on a tiny workload and writes every section."""
+
+from __future__ import annotations
+
+import json
+import random
+from pathlib import Path
+
+import pytest
+
+from bench.__main__ import main
+from bench.workload import MIX, kinds_for
+
+
+def test_the_mix_has_the_proportions_a_shared_mailbox_sees() -> None:
+    kinds = kinds_for(1000, random.Random(1))
+    assert len(kinds) == 1000
+    for kind, share in MIX:
+        assert kinds.count(kind) == round(share * 1000)
+
+
+def test_the_harness_runs_on_a_tiny_workload_and_writes_json(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    out = tmp_path / "results.json"
+    assert main(["--tiny", "--repeat", "1", "--seed", "7", "--out", str(out)]) == 0
+    results = json.loads(out.read_text())
+    for section in ("machine", "command", "intake", "store_cost", "memory", "graph_economy",
+                    "latency", "targets"):
+        assert section in results, section
+    assert {row["backend"] for row in results["intake"]} == {"local", "graph"}
+    for row in results["intake"]:
+        run = row["last_run"]
+        assert run["fetched"] == row["backlog"] == sum(run["kinds"].values())
+        assert run["handled"] + run["retrying"] <= run["fetched"]
+        assert run["handled"] > 0 and run["letters"] > 0
+        assert row["emails_per_second"]["median"] > 0
+        assert row["parse_only_emails_per_second"]["median"] > 0
+    for cell in results["store_cost"]:
+        assert cell["seconds_per_email"]["median"] > 0
+        assert cell["idle_tick_seconds"]["runs"] == 1
+    assert all(row["peak_rss_mb"]["median"] > 0 for row in results["memory"])
+    graph = results["graph_economy"]
+    assert graph["emails"] == 20 and graph["idle_poll_requests"] >= 1
+    assert graph["max_concurrent_requests"] >= 1
+    latency = results["latency"]
+    assert latency["acknowledged_in_same_poll"] == latency["referrals"]
+    assert all(t["pass"] in (True, False) for t in results["targets"])
+    printed = capsys.readouterr().out
+    assert "targets (from issue 5)" in printed and "PASS" in printed
