@@ -115,6 +115,9 @@ class Renderer:
             lstrip_blocks=True,
         )
         self._env.filters.update(longdate=longdate, shortdate=shortdate, quote=quote)
+        # Whether each loaded template extends a layout, so its source is parsed once, not per
+        # letter; keyed by the Template object, which jinja replaces when the file changes.
+        self._extends_cache: dict[str, tuple[Template, bool]] = {}
 
     def names(self) -> set[str]:
         """Message template names: every `<name>.txt.j2` not starting with '_'."""
@@ -150,8 +153,14 @@ class Renderer:
             self._env.handle_exception()
 
     def _extends(self, template: Template) -> bool:
-        source, _, _ = self._loader.get_source(self._env, template.name or "")
-        return self._env.parse(source).find(nodes.Extends) is not None
+        name = template.name or ""
+        cached = self._extends_cache.get(name)
+        if cached is not None and cached[0] is template:
+            return cached[1]
+        source, _, _ = self._loader.get_source(self._env, name)
+        extends = self._env.parse(source).find(nodes.Extends) is not None
+        self._extends_cache[name] = (template, extends)
+        return extends
 
     def lint(self, context: Mapping[str, Any] | None = None) -> list[Problem]:
         """Syntax errors, missing blocks and render failures, each with file and line.
