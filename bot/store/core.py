@@ -13,14 +13,14 @@ from tinydb import TinyDB
 from bot.clock import Clock, SystemClock
 from bot.store.archive import ClosedArchive
 from bot.store.errors import StoreError, read_only_error, write_failed
-from bot.store.files import DIR_MODE, ensure_dir
+from bot.store.files import DIR_MODE, ensure_dir, fsync_dir, fsync_file
 from bot.store.indexed import KeyedTable, MetaTable
 from bot.store.journal import (
     SEEN_FILE,
     SENT_FILE,
+    KeySet,
     Record,
     checked_records,
-    load_field,
     make_record,
     unwritten,
     write_records,
@@ -55,6 +55,8 @@ class StoreCore:
             raise
 
     def _open(self) -> None:
+        # Raw mail written since the last commit, fsynced (with its folders) by the next one.
+        self._unsynced_raw: set[Path] = set()
         if self.read_only:
             if not self.directory.is_dir():
                 raise StoreError(f"there is no store at {self.directory}; check the path")
@@ -75,8 +77,8 @@ class StoreCore:
         self._unconfirmed: list[Record] = unwritten(self.directory, journal)
         if not self.read_only:
             self._recover()
-        self._seen = load_field(self.directory, SEEN_FILE, "key", self._unconfirmed)
-        self._sent = load_field(self.directory, SENT_FILE, "message_id", self._unconfirmed)
+        self._seen = KeySet(self.directory, SEEN_FILE, "key", self._unconfirmed)
+        self._sent = KeySet(self.directory, SENT_FILE, "message_id", self._unconfirmed)
 
     @property
     def _path(self) -> Path:
@@ -189,10 +191,11 @@ class StoreCore:
     def commit(self) -> None:
         """One durable write of everything staged: archive files, then one replace of open.json."""
         self._writable("commit")
-        if not self._dirty and not self._unconfirmed:
+        if not self._dirty and not self._unconfirmed and not self._unsynced_raw:
             return
         records = self._unconfirmed + self._staged_records
         try:
+            self._sync_raw()
             # Archive copies go first: if the replace then fails, the open copy still wins.
             for case in self._staged_closed.values():
                 self._archive.write(case)
@@ -201,13 +204,21 @@ class StoreCore:
         except OSError as exc:
             raise write_failed(self.directory, exc) from exc
         reopened = self._maybe_archived
-        self._seen |= self._staged_seen
-        self._sent |= self._staged_sent
+        self._seen.update(self._staged_seen)
+        self._sent.update(self._staged_sent)
         self._staged_seen, self._staged_sent, self._maybe_archived = set(), set(), set()
         self._staged_closed, self._staged_records = {}, []
         self._dirty = False
         log.debug("store: committed %d journal lines", len(records))
         self._finish_commit(records, reopened)
+
+    def _sync_raw(self) -> None:
+        """Make the raw mail kept since the last commit durable, before anything refers to it."""
+        for path in sorted(self._unsynced_raw):
+            fsync_file(path)
+        for folder in sorted({path.parent for path in self._unsynced_raw}):
+            fsync_dir(folder)
+        self._unsynced_raw.clear()
 
     def _finish_commit(self, records: list[Record], reopened: set[str]) -> None:
         """After the commit point nothing can be lost; failures here are retried later."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -55,13 +55,29 @@ def _write_all(fd: int, data: bytes) -> None:
         view = view[written:]
 
 
-def atomic_write(path: Path, data: bytes) -> None:
-    """Replace `path` with `data` so a crash leaves either the old or the new file, never half."""
+def _write_chunks(fd: int, chunks: Iterable[bytes]) -> None:
+    buffer = bytearray()
+    for chunk in chunks:
+        buffer += chunk
+        if len(buffer) >= 1 << 20:
+            _write_all(fd, bytes(buffer))
+            buffer.clear()
+    _write_all(fd, bytes(buffer))
+
+
+def atomic_write(path: Path, data: bytes | list[bytes], *, sync: bool = True) -> None:
+    """Replace `path` with `data` so a crash leaves either the old or the new file, never half.
+
+    With `sync=False` the caller owes an `fsync_file` and an `fsync_dir` before relying on it
+    surviving a power cut (the store batches those into its commit).
+    """
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, FILE_MODE)
-        _write_all(fd, data)
-        os.fsync(fd)
+        # A list of pieces is written as it is, never joined: open.json can be tens of MB.
+        _write_chunks(fd, data) if isinstance(data, list) else _write_all(fd, data)
+        if sync:
+            os.fsync(fd)
     except BaseException:
         os.close(fd)
         os.unlink(tmp)
@@ -72,7 +88,17 @@ def atomic_write(path: Path, data: bytes) -> None:
     except BaseException:
         os.unlink(tmp)
         raise
-    fsync_dir(path.parent)
+    if sync:
+        fsync_dir(path.parent)
+
+
+def fsync_file(path: Path) -> None:
+    """Persist a file's contents written earlier without fsync."""
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        os.fsync(fd)
+    finally:
+        os.close(fd)
 
 
 def append_bytes(path: Path, data: bytes) -> None:
@@ -171,7 +197,12 @@ def dump_json(value: Any) -> bytes:
 
 def json_copy(value: Any, what: str) -> Any:
     """A deep copy that also proves `value` is plain JSON, so bad data fails at the call site."""
+    return json.loads(json_bytes(value, what))
+
+
+def json_bytes(value: Any, what: str) -> bytes:
+    """`value` encoded, proving it is plain JSON, so bad data fails at the call site."""
     try:
-        return json.loads(dump_json(value))
+        return dump_json(value)
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{what} must be plain JSON data (str, int, list, dict...): {exc}") from exc

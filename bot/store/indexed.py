@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -13,14 +14,17 @@ from bot.store.errors import StoreError
 
 
 class KeyedTable:
-    """One tinydb table (doc id -> document) indexed by a unique string field."""
+    """One tinydb table (doc id -> document) indexed by a unique string field.
+
+    A document is a dict, or its encoded JSON (bytes) in the storage's encoded tables.
+    """
 
     def __init__(self, raw: dict[str, Any], key_field: str, source: Path) -> None:
         self._raw = raw
         self._key_field = key_field
         self._doc_ids: dict[str, str] = {}
         for doc_id, doc in raw.items():
-            key = doc.get(key_field)
+            key = (json.loads(doc) if isinstance(doc, bytes) else doc).get(key_field)
             if not isinstance(key, str) or key in self._doc_ids:
                 raise StoreError(
                     f"{source}: document {doc_id} has a missing or repeated {key_field!r}; "
@@ -38,12 +42,12 @@ class KeyedTable:
     def keys(self) -> Iterator[str]:
         return iter(self._doc_ids)
 
-    def get(self, key: str) -> dict[str, Any] | None:
+    def get(self, key: str) -> Any:
         # The stored document itself: the store copies at its boundary, not here.
         doc_id = self._doc_ids.get(key)
         return None if doc_id is None else self._raw[doc_id]
 
-    def put(self, key: str, doc: dict[str, Any]) -> None:
+    def put(self, key: str, doc: Any) -> None:
         doc_id = self._doc_ids.get(key)
         if doc_id is None:
             doc_id = str(self._next_id)
@@ -51,11 +55,11 @@ class KeyedTable:
             self._doc_ids[key] = doc_id
         self._raw[doc_id] = doc
 
-    def remove(self, key: str) -> dict[str, Any] | None:
+    def remove(self, key: str) -> Any:
         doc_id = self._doc_ids.pop(key, None)
         return None if doc_id is None else self._raw.pop(doc_id)
 
-    def documents(self) -> list[dict[str, Any]]:
+    def documents(self) -> list[Any]:
         """Every document, oldest first (dicts keep insertion order)."""
         return [self._raw[doc_id] for doc_id in self._doc_ids.values()]
 

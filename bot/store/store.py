@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import hashlib
+import json
 import re
 from collections.abc import Iterator
 from datetime import datetime
@@ -14,7 +15,7 @@ from typing import Any
 from bot.store.archive import check_reference
 from bot.store.core import StoreCore
 from bot.store.errors import StoreError, write_failed
-from bot.store.files import atomic_write, ensure_dir, json_copy, remove_durably
+from bot.store.files import atomic_write, ensure_dir, json_bytes, json_copy, remove_durably
 from bot.store.journal import SEEN_FILE, SENT_FILE, TRIAGE_FILE, audit_file, audit_lines
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -30,12 +31,24 @@ class Store(StoreCore):
     # -- cases -----------------------------------------------------------------------------------
 
     def open_cases(self) -> list[dict[str, Any]]:
-        return [copy.deepcopy(case) for case in self._cases.documents()]
+        return [json.loads(doc) for doc in self._cases.documents()]
+
+    def open_case_documents(self) -> Iterator[bytes]:
+        """Each open case as its stored JSON, oldest first: parsed only by whoever needs it."""
+        return iter(self._cases.documents())
+
+    def open_case_document(self, reference: str) -> bytes | None:
+        """An open case's stored JSON (immutable, so no copy), or None if it is not open."""
+        encoded: bytes | None = self._cases.get(reference)
+        return encoded
 
     def get_case(self, reference: str) -> dict[str, Any] | None:
-        case = self._cases.get(reference) or self._staged_closed.get(reference)
-        if case is not None:
-            return copy.deepcopy(case)
+        encoded = self._cases.get(reference)
+        if encoded is not None:
+            return dict(json.loads(encoded))
+        staged = self._staged_closed.get(reference)
+        if staged is not None:
+            return copy.deepcopy(staged)
         try:
             return self._archive.read(reference)
         except ValueError:
@@ -46,17 +59,17 @@ class Store(StoreCore):
         if case.get("status") not in ("open", "closed"):
             raise ValueError(f"case {reference}: status must be 'open' or 'closed'")
         self._stage("save a case")
-        doc = json_copy(case, f"case {reference}")
-        if doc["status"] == "closed":
+        encoded = json_bytes(case, f"case {reference}")
+        if case["status"] == "closed":
             self._cases.remove(reference)
             self._maybe_archived.discard(reference)
-            self._staged_closed[reference] = doc
+            self._staged_closed[reference] = json.loads(encoded)
         else:
             if reference not in self._cases:
                 # Possibly a reopened case: its archive copy goes once open.json holds it.
                 self._maybe_archived.add(reference)
             self._staged_closed.pop(reference, None)
-            self._cases.put(reference, doc)
+            self._cases.put(reference, encoded)
 
     def closed_references(self) -> list[str]:
         closed = self._archive.references() | set(self._staged_closed)
@@ -81,17 +94,22 @@ class Store(StoreCore):
     # -- raw mail --------------------------------------------------------------------------------
 
     def keep_raw(self, raw: bytes) -> str:
-        """Keep an email's bytes under their sha256; durable on return, not staged."""
+        """Keep an email's bytes under their sha256, not staged: readable on return, and made
+        durable by the next commit, before its commit point (one batch of fsyncs per poll)."""
         self._writable("keep raw mail")
         sha = hashlib.sha256(raw).hexdigest()
         path = self.raw_path(sha)
-        if path.exists():
+        if path in self._unsynced_raw:
             return sha
         try:
-            ensure_dir(path.parent)
-            atomic_write(path, raw)
+            # A copy left by a process that died before its commit may be incomplete after a
+            # power cut; it is trusted only if it holds these bytes.
+            if not (path.exists() and path.read_bytes() == raw):
+                ensure_dir(path.parent)
+                atomic_write(path, raw, sync=False)
         except OSError as exc:
             raise write_failed(self.directory, exc) from exc
+        self._unsynced_raw.add(path)
         return sha
 
     def raw_path(self, sha: str) -> Path:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+import re
 from pathlib import Path
 from typing import Any
 
@@ -11,6 +13,11 @@ from bot.store.errors import StoreError
 from bot.store.files import atomic_write, dump_json, read_json
 
 Tables = dict[str, dict[str, Any]]
+# Tables whose documents are kept as their encoded JSON (bytes), not as parsed dicts: open
+# cases are the bulk of open.json, and bytes take a third of the memory, are written out
+# without encoding them again, and are parsed only when a case is used.
+ENCODED = frozenset({"cases"})
+_SPACE = re.compile(r"[ \t\n\r]*")
 
 
 class CachedAtomicStorage(Storage):
@@ -19,7 +26,7 @@ class CachedAtomicStorage(Storage):
     def __init__(self, path: str | Path, *, read_only: bool = False) -> None:
         self.path = Path(path)
         self.read_only = read_only
-        self._data: Tables = load_tables(self.path)
+        self._data: Tables = load_tables(self.path, ENCODED)
 
     def read(self) -> Tables:
         # The cache itself, not a copy: the store's indexes edit these tables in place.
@@ -32,28 +39,112 @@ class CachedAtomicStorage(Storage):
         """The commit point: one atomic replace of the whole file."""
         if self.read_only:
             raise StoreError(f"{self.path} was opened read-only")
-        atomic_write(self.path, dump_json(self._data))
+        atomic_write(self.path, dump_tables(self._data))
 
     def reload(self) -> None:
         """Drop everything staged and read the last committed state back."""
-        self._data = load_tables(self.path)
+        self._data = load_tables(self.path, ENCODED)
 
     def close(self) -> None:
         pass
 
 
-def load_tables(path: Path) -> Tables:
-    """Read open.json, refusing anything that is not tinydb's table layout."""
+def dump_tables(data: Tables) -> list[bytes]:
+    """tinydb's layout as pieces to write in order; documents already encoded as bytes are
+    written out as they are, so an unchanged case costs a copy, not an encoding."""
+    pieces = [b"{"]
+    for number, (name, table) in enumerate(data.items()):
+        pieces += [b"," if number else b"", dump_json(name), b":{"]
+        for index, (doc_id, doc) in enumerate(table.items()):
+            pieces += [b"," if index else b"", dump_json(doc_id), b":"]
+            pieces.append(doc if isinstance(doc, bytes) else dump_json(doc))
+        pieces.append(b"}")
+    pieces.append(b"}")
+    return pieces
+
+
+def load_tables(path: Path, encoded: frozenset[str] = frozenset()) -> Tables:
+    """Read open.json, refusing anything that is not tinydb's table layout; the documents of
+    `encoded` tables stay as their JSON bytes (each is parsed once, to check it)."""
     if not path.exists():
         return {}
-    data = read_json(path)
+    if not encoded:
+        return _checked(path, read_json(path))
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise StoreError(f"could not read {path}: {exc.strerror or exc}") from exc
+    try:
+        text = raw.decode("utf-8")
+        del raw
+        data = _scan(text, encoded)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise StoreError(
+            f"{path} is not valid JSON ({exc}); it was left untouched: {_FIX}"
+        ) from exc
+    return _checked(path, data)
+
+
+def _checked(path: Path, data: Any) -> Tables:
     if not isinstance(data, dict):
         raise StoreError(f"{path} does not hold tinydb tables; it was left untouched: {_FIX}")
     for name, table in data.items():
         if not isinstance(table, dict) or not all(
-            isinstance(doc, dict) and doc_id.isdigit() for doc_id, doc in table.items()
+            isinstance(doc, (dict, bytes)) and doc_id.isdigit() for doc_id, doc in table.items()
         ):
             raise StoreError(f"{path}: table {name!r} is damaged; it was left untouched: {_FIX}")
+    return data
+
+
+def _scan(text: str, encoded: frozenset[str]) -> Any:
+    """Parse the top level by hand so an encoded table's documents are sliced out one at a
+    time, never all held as dicts at once (peak memory at start-up)."""
+    decoder = json.JSONDecoder()
+
+    def skip(i: int) -> int:
+        match = _SPACE.match(text, i)
+        assert match is not None
+        return match.end()
+
+    def expect(i: int, char: str) -> int:
+        i = skip(i)
+        if text[i : i + 1] != char:
+            raise ValueError(f"expected {char!r} at character {i}")
+        return i + 1
+
+    def members(i: int, value: Any) -> tuple[dict[str, Any], int]:
+        """An object's members from after its "{", each value read by `value`."""
+        found: dict[str, Any] = {}
+        i = skip(i)
+        if text[i : i + 1] == "}":
+            return found, i + 1
+        while True:
+            key, i = decoder.raw_decode(text, skip(i))
+            if not isinstance(key, str):
+                raise ValueError(f"object key expected at character {i}")
+            found[key], i = value(key, expect(i, ":"))
+            i = skip(i)
+            if text[i : i + 1] == "}":
+                return found, i + 1
+            i = expect(i, ",")
+
+    def document(_: str, i: int) -> tuple[Any, int]:
+        start = skip(i)
+        doc, end = decoder.raw_decode(text, start)
+        return (text[start:end].encode("utf-8") if isinstance(doc, dict) else doc), end
+
+    def table(name: str, i: int) -> tuple[Any, int]:
+        i = skip(i)
+        if name in encoded and text[i : i + 1] == "{":
+            return members(i + 1, document)
+        return decoder.raw_decode(text, i)
+
+    i = skip(0)
+    if text[i : i + 1] != "{":
+        return decoder.raw_decode(text, i)[0]  # not tables: refused by the caller
+    data, i = members(i + 1, table)
+    if skip(i) != len(text):
+        raise ValueError(f"extra data at character {skip(i)}")
     return data
 
 
