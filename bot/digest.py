@@ -43,7 +43,7 @@ def send_digests(
     lists: dict[str, dict[str, list[dict[str, Any]]]] = {
         pid: {"due_today": [], "overdue": [], "upcoming": []} for pid in people
     }
-    for case in cases.open():
+    for case in cases.views():
         provider = config.provider(case.provider_id) if case.provider_id else None
         for deadline in case.deadlines:
             if deadline.status not in ("pending", "fired"):

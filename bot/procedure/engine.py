@@ -5,9 +5,9 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Any, Literal, Protocol
 
-from bot.procedure.case import Case, Deadline
+from bot.procedure.case import Case
 from bot.procedure.deadlines import Times, set_deadline
 from bot.procedure.model import DeadlineSpec, Procedure, TransitionSpec
 from bot.workdays import WorkCalendar
@@ -48,6 +48,17 @@ class Outcome:
     applied: bool
     reason: str = ""
     actions: list[Action] = field(default_factory=list)
+
+
+class DeadlineState(Protocol):
+    """What overdue-ness depends on: a Deadline, or the case index's slim view of one."""
+
+    @property
+    def status(self) -> str: ...
+    @property
+    def event(self) -> str | None: ...
+    @property
+    def due(self) -> date: ...
 
 
 class Engine:
@@ -163,7 +174,7 @@ class Engine:
             outcome.actions.extend(result.actions)
         return outcome
 
-    def is_overdue(self, deadline: Deadline, now: datetime) -> bool:
+    def is_overdue(self, deadline: DeadlineState, now: datetime) -> bool:
         if deadline.status not in ("pending", "fired"):
             return False
         if deadline.status == "fired" and deadline.event:
