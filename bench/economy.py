@@ -12,7 +12,9 @@ from typing import Any
 
 from bench.site import NOW, Seeds, graph_server, site
 from bench.workload import Workload
+from bot.mailbox.graph_budget import DEFAULT_LIMIT
 
+BUDGET = DEFAULT_LIMIT  # mailbox.graph.requests_per_10_minutes, by default
 LIMIT_PER_10_MIN = 10_000  # Graph's documented limit per app per mailbox
 LIMIT_CONCURRENT = 4
 MAILBOX_SIDE = ("delta", "$value", "/move")  # reading new mail and moving it out of the inbox
@@ -94,7 +96,12 @@ def economy(
             "poll_interval_seconds": poll_interval,
             "idle_requests_per_10_min": idle * 600 / poll_interval,
             "busiest_10_min_requests": window,
-            "projected_10_min_after_10000_emails": per_email_all * 10_000,
+            # Unpaced, a 10,000-email backlog would ask for this much in one poll; the
+            # request budget holds any 10 minutes to BUDGET and spreads the rest out.
+            "unpaced_requests_for_10000_emails": per_email_all * 10_000,
+            "request_budget_per_10_min": BUDGET,
+            "busiest_10_min_after_10000_emails": min(per_email_all * 10_000, BUDGET),
+            "minutes_to_clear_10000_emails": 10 * per_email_all * 10_000 / BUDGET,
             "wall_rate_per_10_min": total / seconds * 600,  # at loopback speed: an upper bound
             "limit_per_10_min": LIMIT_PER_10_MIN,
             "max_concurrent_requests": flight.peak,

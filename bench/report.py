@@ -57,8 +57,11 @@ def table(results: dict[str, Any]) -> str:
         f"{g['requests_per_letter']:.2f} requests per letter")
     add(f"  per 10 min: idle {g['idle_requests_per_10_min']:.0f} at a "
         f"{g['poll_interval_seconds']} s poll; busiest window {g['busiest_10_min_requests']:.0f}; "
-        f"after a 10,000-email backlog {g['projected_10_min_after_10000_emails']:.0f} (projected); "
         f"limit {g['limit_per_10_min']}")
+    add(f"  a 10,000-email backlog: {g['unpaced_requests_for_10000_emails']:.0f} requests; the "
+        f"budget of {g['request_budget_per_10_min']} per 10 min holds the busiest window to "
+        f"{g['busiest_10_min_after_10000_emails']:.0f} and clears it in "
+        f"{g['minutes_to_clear_10000_emails']:.0f} min")
     add(f"  wall-clock rate at loopback speed {g['wall_rate_per_10_min']:.0f} / 10 min (an upper "
         f"bound); max concurrent {g['max_concurrent_requests']} (limit {g['limit_concurrent']})")
     add("")
