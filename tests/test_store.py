@@ -508,3 +508,45 @@ def test_is_queued_answers_for_the_outbox_only(tmp_path: Path) -> None:
         assert store.is_queued("a@x")
         store.outbox_mark_sent("a@x", {"at": "2026-12-01T09:00:00+00:00"})
         assert not store.is_queued("a@x") and store.was_sent("a@x")
+
+
+def test_open_cases_are_one_a_line_at_the_end_of_open_json(root: Path) -> None:
+    with make_store(root) as store:
+        for n in (1, 2, 3):
+            store.put_case(case(f"CC-2026-000{n}", note="line one\nline two"))
+        store.set_meta("delta_link", "https://example.invalid/d1")
+        store.commit()
+    lines = (root / "open.json").read_bytes().split(b"\n")
+    assert lines[0].endswith(b'"cases":{')
+    assert [json.loads(line.rstrip(b",").partition(b":")[2])["reference"]
+            for line in lines[1:-1]] == ["CC-2026-0001", "CC-2026-0002", "CC-2026-0003"]
+    assert lines[-1] == b"}}"
+    with make_store(root) as store:
+        assert store.get_case("CC-2026-0002") == case("CC-2026-0002", note="line one\nline two")
+        assert store.get_meta("delta_link") == "https://example.invalid/d1"
+
+
+def test_open_json_in_the_older_one_line_layout_still_opens(root: Path) -> None:
+    with make_store(root) as store:
+        store.put_case(case("CC-2026-0001"))
+        store.commit()
+    path = root / "open.json"
+    path.write_text(json.dumps(json.loads(path.read_text())))  # as written before: one line
+    with make_store(root) as store:
+        assert store.get_case("CC-2026-0001") == case("CC-2026-0001")
+        store.put_case(case("CC-2026-0002"))
+        store.commit()
+    assert path.read_bytes().count(b"\n") == 3  # rewritten in the new layout
+
+
+def test_an_open_json_cut_short_is_refused_and_left_as_it_is(root: Path) -> None:
+    with make_store(root) as store:
+        store.put_case(case("CC-2026-0001"))
+        store.put_case(case("CC-2026-0002"))
+        store.commit()
+    path = root / "open.json"
+    cut = path.read_bytes().rsplit(b"\n", 2)[0]  # the last case and the closing lines lost
+    path.write_bytes(cut)
+    with pytest.raises(StoreError, match="left untouched"):
+        make_store(root)
+    assert path.read_bytes() == cut

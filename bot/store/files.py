@@ -65,7 +65,7 @@ def _write_chunks(fd: int, chunks: Iterable[bytes]) -> None:
     _write_all(fd, bytes(buffer))
 
 
-def atomic_write(path: Path, data: bytes | list[bytes], *, sync: bool = True) -> None:
+def atomic_write(path: Path, data: bytes | Iterable[bytes], *, sync: bool = True) -> None:
     """Replace `path` with `data` so a crash leaves either the old or the new file, never half.
 
     With `sync=False` the caller owes an `fsync_file` and an `fsync_dir` before relying on it
@@ -74,8 +74,11 @@ def atomic_write(path: Path, data: bytes | list[bytes], *, sync: bool = True) ->
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
         os.fchmod(fd, FILE_MODE)
-        # A list of pieces is written as it is, never joined: open.json can be tens of MB.
-        _write_chunks(fd, data) if isinstance(data, list) else _write_all(fd, data)
+        # Pieces are written as they come, never joined: open.json can be a hundred MB.
+        if isinstance(data, bytes):
+            _write_all(fd, data)
+        else:
+            _write_chunks(fd, data)
         if sync:
             os.fsync(fd)
     except BaseException:

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.store.errors import StoreError
+from bot.store.tinystorage import Packed
 
 # tinydb's Table re-reads and rewrites a whole table on every update, which would make each
 # email cost O(open cases); these indexes edit the storage's cached tables in place instead.
@@ -16,7 +17,7 @@ from bot.store.errors import StoreError
 class KeyedTable:
     """One tinydb table (doc id -> document) indexed by a unique string field.
 
-    A document is a dict, or its encoded JSON (bytes) in the storage's encoded tables.
+    A document is a dict, or its packed JSON in the storage's encoded tables.
     """
 
     def __init__(self, raw: dict[str, Any], key_field: str, source: Path) -> None:
@@ -24,7 +25,7 @@ class KeyedTable:
         self._key_field = key_field
         self._doc_ids: dict[str, str] = {}
         for doc_id, doc in raw.items():
-            key = (json.loads(doc) if isinstance(doc, bytes) else doc).get(key_field)
+            key = (json.loads(doc.json()) if isinstance(doc, Packed) else doc).get(key_field)
             if not isinstance(key, str) or key in self._doc_ids:
                 raise StoreError(
                     f"{source}: document {doc_id} has a missing or repeated {key_field!r}; "

@@ -17,6 +17,7 @@ from bot.store.core import StoreCore
 from bot.store.errors import StoreError, write_failed
 from bot.store.files import atomic_write, ensure_dir, json_bytes, json_copy, remove_durably
 from bot.store.journal import SEEN_FILE, SENT_FILE, TRIAGE_FILE, audit_file, audit_lines
+from bot.store.tinystorage import Packed
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _RESERVED_META = frozenset({"schema_version", "counters"})
@@ -31,19 +32,19 @@ class Store(StoreCore):
     # -- cases -----------------------------------------------------------------------------------
 
     def open_cases(self) -> list[dict[str, Any]]:
-        return [json.loads(doc) for doc in self._cases.documents()]
+        return [json.loads(doc) for doc in self.open_case_documents()]
 
     def open_case_documents(self) -> Iterator[bytes]:
         """Each open case as its stored JSON, oldest first: parsed only by whoever needs it."""
-        return iter(self._cases.documents())
+        return (packed.json() for packed in self._cases.documents())
 
     def open_case_document(self, reference: str) -> bytes | None:
-        """An open case's stored JSON (immutable, so no copy), or None if it is not open."""
-        encoded: bytes | None = self._cases.get(reference)
-        return encoded
+        """An open case's stored JSON, or None if it is not open."""
+        packed: Packed | None = self._cases.get(reference)
+        return None if packed is None else packed.json()
 
     def get_case(self, reference: str) -> dict[str, Any] | None:
-        encoded = self._cases.get(reference)
+        encoded = self.open_case_document(reference)
         if encoded is not None:
             return dict(json.loads(encoded))
         staged = self._staged_closed.get(reference)
@@ -69,7 +70,7 @@ class Store(StoreCore):
                 # Possibly a reopened case: its archive copy goes once open.json holds it.
                 self._maybe_archived.add(reference)
             self._staged_closed.pop(reference, None)
-            self._cases.put(reference, encoded)
+            self._cases.put(reference, Packed(encoded))
 
     def closed_references(self) -> list[str]:
         closed = self._archive.references() | set(self._staged_closed)
