@@ -203,6 +203,7 @@ class App:
             shadow=self.config.shadow_mode,
             now=now,
             daily_cap=self.config.limits.daily_cap_per_recipient,
+            untried=self.outbox.untried,
         )
         for message_id, address in result.held:
             self._cap_alert(message_id, address, now)

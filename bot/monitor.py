@@ -273,6 +273,7 @@ def _through_outbox(now: datetime, due: Sequence[Alert], outbox: Outbox, mailbox
         shadow=config.shadow_mode,
         now=now,
         daily_cap=config.limits.daily_cap_per_recipient,
+        untried=outbox.untried,
     )
     store.commit()
     return queued

@@ -49,7 +49,7 @@ POINTS = [
      "/processed/"),
     ("before", "bot.mailbox.maildir:LocalMailbox.quarantine", "committed, bad mail in inbox",
      "/quarantine/"),
-    ("before", "bot.mailbox.maildir:LocalMailbox.send", "try recorded, letter not sent",
+    ("before", "bot.mailbox.maildir:LocalMailbox.send", "letter committed, not sent",
      "/sent/"),
     ("after", "bot.mailbox.maildir:LocalMailbox.send", "letter sent, not recorded", "/sent/"),
     ("before", "bot.app:App.tick", "poll done, deadlines not looked at", "open.json"),

@@ -14,8 +14,6 @@ from bot.store import Store
 
 log = logging.getLogger(__name__)
 
-ATTEMPTED = "delivery_attempted"  # store meta: outbox messages that have been tried at least once
-
 
 @dataclass
 class Delivery:
@@ -47,24 +45,38 @@ class DailyCounts:
 
 
 def deliver(
-    store: Store, mailbox: Mailbox, *, shadow: bool, now: datetime, daily_cap: int
+    store: Store,
+    mailbox: Mailbox,
+    *,
+    shadow: bool,
+    now: datetime,
+    daily_cap: int,
+    untried: set[str] | None = None,
 ) -> Delivery:
     """Send everything pending. Failures stay queued for the next cycle; so do messages to an
     address that has had `daily_cap` messages today, which stops a mail loop that slipped past
-    the automated-mail checks."""
+    the automated-mail checks.
+
+    `untried` holds the messages this process queued, committed and has not tried yet: only
+    those cannot already be in Sent, so only they go without a look there first (on a mail
+    server the look costs requests, and most letters go out on their first try). After a
+    restart the set is empty and every pending message is looked for. Tried messages are
+    taken out of the set.
+    """
     result = Delivery()
     counts = DailyCounts(store, now.date().isoformat())
-    pending = store.outbox_pending()
-    tried = _record_attempts(store, [item["message_id"] for item in pending])
-    for item in pending:
+    fresh = untried if untried is not None else set()
+    for item in store.outbox_pending():
         message_id = item["message_id"]
         addresses = [*item.get("to", []), *item.get("cc", [])] if item["kind"] == "mail" else []
         over = counts.over(addresses, daily_cap)
         if over is not None:
             result.held.append((message_id, over))
             continue
+        first_try = message_id in fresh
+        fresh.discard(message_id)  # from here on it may have gone, whatever happens
         try:
-            where = _deliver_one(item, mailbox, shadow, maybe_sent=message_id in tried)
+            where = _deliver_one(item, mailbox, shadow, maybe_sent=not first_try)
         except Exception as err:  # one stuck item must not hold up the rest
             result.failed += 1
             log.warning(
@@ -79,25 +91,7 @@ def deliver(
             message_id, {"at": now.isoformat(), "where": where, "shadow": shadow}
         )
         result.delivered += 1
-    if result.delivered:
-        still = {item["message_id"] for item in store.outbox_pending()}
-        store.set_meta(ATTEMPTED, sorted(m for m in store.get_meta(ATTEMPTED) or [] if m in still))
     return result
-
-
-def _record_attempts(store: Store, message_ids: list[str]) -> set[str]:
-    """Durably note which messages are about to be tried; return those tried before.
-
-    Only a message tried before can already be in Sent (a crash between sending and the
-    commit that marks it sent), so only those are looked for there: on a mail server that
-    look costs requests, and most letters go out on their first try.
-    """
-    before = set(store.get_meta(ATTEMPTED) or [])
-    fresh = [m for m in message_ids if m not in before]
-    if fresh:
-        store.set_meta(ATTEMPTED, sorted(before | set(fresh)))
-        store.commit()  # before anything is sent, or a crash could hide a sent letter
-    return before
 
 
 def _deliver_one(

@@ -51,10 +51,16 @@ class Outbox:
         # Items wait here until the message that caused them has been handled without error,
         # so a failure half-way never leaves a letter queued for a change that was not stored.
         self.staged: list[dict[str, Any]] = []
+        # Queued by this process and not tried yet: delivery need not look for these in Sent.
+        self.untried: set[str] = set()
 
     def stage(self) -> int:
         """Move the staged items into the store's outbox (it commits with the case change)."""
-        added = sum(1 for item in self.staged if self.store.outbox_add(item))
+        added = 0
+        for item in self.staged:
+            if self.store.outbox_add(item):
+                added += 1
+                self.untried.add(item["message_id"])
         self.staged.clear()
         return added
 
