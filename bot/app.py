@@ -141,7 +141,7 @@ class App:
         report = self.poller.poll(now)
         expiry = getattr(self.mailbox, "token_expires_at", None)
         expires = expiry() if expiry is not None else None
-        if expires is not None:
+        if expires is not None and self.store.get_meta(TOKEN_EXPIRES) != expires.isoformat():
             # For `status`; committed with the tick that follows every poll.
             self.store.set_meta(TOKEN_EXPIRES, expires.isoformat())
         report.delivered, report.failed = self._deliver(now)
