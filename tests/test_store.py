@@ -550,3 +550,19 @@ def test_an_open_json_cut_short_is_refused_and_left_as_it_is(root: Path) -> None
     with pytest.raises(StoreError, match="left untouched"):
         make_store(root)
     assert path.read_bytes() == cut
+
+
+@pytest.mark.parametrize("bad", [b"[1, 2]", b'{"reference": "CC-2026-0002"'])
+def test_an_open_case_line_that_is_not_an_object_is_refused(root: Path, bad: bytes) -> None:
+    with make_store(root) as store:
+        store.put_case(case("CC-2026-0001"))
+        store.put_case(case("CC-2026-0002"))
+        store.commit()
+    path = root / "open.json"
+    lines = path.read_bytes().split(b"\n")
+    lines[2] = lines[2].partition(b":")[0] + b":" + bad
+    path.write_bytes(b"\n".join(lines))
+    before = path.read_bytes()
+    with pytest.raises(StoreError, match="not a JSON object"):
+        make_store(root)
+    assert path.read_bytes() == before

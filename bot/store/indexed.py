@@ -25,11 +25,15 @@ class KeyedTable:
         self._key_field = key_field
         self._doc_ids: dict[str, str] = {}
         for doc_id, doc in raw.items():
-            key = (json.loads(doc.json()) if isinstance(doc, Packed) else doc).get(key_field)
+            try:
+                body = json.loads(doc.json()) if isinstance(doc, Packed) else doc
+            except ValueError:
+                body = None
+            key = body.get(key_field) if isinstance(body, dict) else None
             if not isinstance(key, str) or key in self._doc_ids:
                 raise StoreError(
-                    f"{source}: document {doc_id} has a missing or repeated {key_field!r}; "
-                    "it was left untouched: restore it from a backup"
+                    f"{source}: document {doc_id} is not a JSON object with a unique "
+                    f"{key_field!r}; it was left untouched: restore it from a backup"
                 )
             self._doc_ids[key] = doc_id
         self._next_id = max((int(doc_id) for doc_id in raw), default=0) + 1
