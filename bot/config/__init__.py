@@ -1,5 +1,6 @@
 """The bot's configuration: validated models, lookups, and a loader naming file and line."""
 
+from bot.config.dashboard_settings import DashboardSettings, SignInSettings
 from bot.config.directory import ROLES, Person, Provider, Role, Teams
 from bot.config.loader import config_from_doc, load_config
 from bot.config.mailbox_settings import (
@@ -19,6 +20,7 @@ __all__ = [
     "ClosureDay",
     "Config",
     "Council",
+    "DashboardSettings",
     "EwsMailbox",
     "GraphMailbox",
     "ImapMailbox",
@@ -34,6 +36,7 @@ __all__ = [
     "Role",
     "RulesFiles",
     "SecuritySettings",
+    "SignInSettings",
     "StoreSettings",
     "Teams",
     "TimeSettings",

@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 from collections.abc import Hashable, Iterable
 
+from bot.config.dashboard_checks import dashboard_problems
 from bot.config.directory import Role
 from bot.config.model import Config
 from bot.config.safeguard_checks import safeguard_problems
@@ -34,6 +35,7 @@ def cross_check(config: Config, doc: YamlDoc) -> list[Problem]:
     problems += _check_backend(config, doc)
     problems += _check_plain_imap(config, doc)
     problems += safeguard_problems(config, doc)
+    problems += dashboard_problems(config.dashboard, doc)
     return problems
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field, PrivateAttr
 
+from bot.config.dashboard_settings import DashboardSettings
 from bot.config.directory import Person, Provider, Role, Teams
 from bot.config.fields import ConfigPath, Domain, Email, Identifier, as_written
 from bot.config.lookups import DirectoryIndex, domain_of
@@ -62,6 +63,9 @@ class Config(BaseModel):
         default=as_written({}), description="How long personal data is kept"
     )
     providers: list[Provider] = Field(default=[], description="Contracted providers")
+    dashboard: DashboardSettings = Field(
+        default=as_written({}), description="The web dashboard and how staff sign in to it"
+    )
 
     _index: DirectoryIndex = PrivateAttr()
 
