@@ -1,0 +1,1 @@
+"""Read-only answers for people: case lists, timelines, status, lint; never sends mail."""
