@@ -11,7 +11,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-import bot.app
+import bot.handling.send
 from bench.library import Library, build_library
 from bench.seed import OpenCase, link_copy, seed_closed, seed_open
 from bot.clock import LONDON
@@ -108,7 +108,7 @@ def graph_server(root: Path) -> Iterator[Any]:
 
 @dataclass
 class Split:
-    """Seconds spent delivering letters inside the timed calls (bot.app.deliver)."""
+    """Seconds spent delivering letters inside the timed calls (bot.handling.send.deliver)."""
 
     seconds: float = 0.0
     calls: int = 0
@@ -116,11 +116,11 @@ class Split:
 
 @contextmanager
 def delivery_timer() -> Iterator[Split]:
-    """Time bot.app.deliver, so a poll's letters can be reported apart from its intake."""
+    """Time bot.handling.send.deliver, so a poll's letters can be reported apart from its intake."""
     import time
 
     split = Split()
-    real: Callable[..., Any] = getattr(bot.app, "deliver")  # noqa: B009 (not exported)
+    real: Callable[..., Any] = getattr(bot.handling.send, "deliver")  # noqa: B009 (not exported)
 
     def timed(*args: Any, **kwargs: Any) -> Any:
         started = time.perf_counter()
@@ -130,8 +130,8 @@ def delivery_timer() -> Iterator[Split]:
             split.seconds += time.perf_counter() - started
             split.calls += 1
 
-    setattr(bot.app, "deliver", timed)  # noqa: B010
+    setattr(bot.handling.send, "deliver", timed)  # noqa: B010
     try:
         yield split
     finally:
-        setattr(bot.app, "deliver", real)  # noqa: B010
+        setattr(bot.handling.send, "deliver", real)  # noqa: B010

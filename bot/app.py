@@ -1,64 +1,31 @@
-"""The composition root: wires config, mailbox, store, rules, templates and clock; poll and tick."""
+"""The composition root: the one place that builds backends, store, rules, outbox and clock."""
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass, field
 from datetime import datetime, time
 from pathlib import Path
 
-from bot.actions.delivery import deliver
 from bot.actions.outbox import Outbox
-from bot.actions.recipients import ManagerLookup, Recipient
-from bot.cases import CaseIndex
-from bot.classify import ClassificationRules, load_classification
-from bot.clock import Clock
-from bot.commands import CommandPolicy, load_command_policy
-from bot.config import Config, load_config
-from bot.digest import send_digests
-from bot.handle import Handler
-from bot.intake.reading import Reading, read_mail
-from bot.letters.render import Renderer
+from bot.actions.recipients import ManagerLookup
+from bot.classify.reading import Reading, read_mail
+from bot.clock import LONDON, Clock
+from bot.config import Config
+from bot.handling.handle import Handler
+from bot.handling.poll import Poller, PollReport, note_token_expiry
+from bot.handling.send import send_due
 from bot.mailbox.base import Mailbox
-from bot.mailbox.factory import MailboxFactory, open_mailbox
-from bot.mailbox.state import StoreState
-from bot.monitor import TOKEN_EXPIRES
-from bot.poll import Poller, PollReport
-from bot.procedure.deadlines import Times
-from bot.procedure.engine import Engine
-from bot.procedure.model import Procedure, load_procedure
+from bot.mailbox.factory import MailboxFactory, local_mailbox, open_mailbox
+from bot.rules import Rules
 from bot.store import Store
-from bot.workdays import WorkCalendar
+from bot.store.case_index import CaseIndex
+from bot.store.mailbox_state import StoreState
+from bot.upkeep.tick import TickReport, tick
+from bot.views.reader import Reader
 
 log = logging.getLogger(__name__)
 
-
-@dataclass
-class Rules:
-    """Everything a council may edit, loaded and checked together."""
-
-    config: Config
-    procedure: Procedure
-    classification: ClassificationRules
-    policy: CommandPolicy
-    renderer: Renderer
-
-    @classmethod
-    def load(cls, config_path: Path) -> Rules:
-        config = load_config(config_path)
-        renderer = Renderer(config.templates)
-        procedure = load_procedure(config.rules.procedure, renderer.names())
-        classification = load_classification(
-            config.rules.classification, stages=set(procedure.stages)
-        )
-        policy = load_command_policy(config.rules.commands)
-        return cls(config, procedure, classification, policy, renderer)
-
-    def engine(self) -> Engine:
-        config = self.config
-        calendar = WorkCalendar(config.closure_days_map(), config.close_of_business_time())
-        reminders = time.fromisoformat(self.procedure.settings.internal_reminder_time)
-        return Engine(self.procedure, calendar, Times(config.letters_time(), reminders))
+__all__ = ["App", "Reader", "Rules", "build_app", "open_reader"]
 
 
 def directory_lookup(config: Config, mailbox: Mailbox) -> ManagerLookup | None:
@@ -82,14 +49,6 @@ def directory_lookup(config: Config, mailbox: Mailbox) -> ManagerLookup | None:
     return manager_of
 
 
-@dataclass
-class TickReport:
-    cases_changed: list[str] = field(default_factory=list)
-    digests: int = 0
-    delivered: int = 0
-    failed: int = 0
-
-
 class App:
     """One bot over one mailbox and one store; every `now` comes from the injected clock."""
 
@@ -108,7 +67,6 @@ class App:
             store,
             directory_lookup(self.config, mailbox),
         )
-        self.poller = Poller(self)
         self.handler = Handler(
             config=self.config,
             engine=self.engine,
@@ -117,6 +75,16 @@ class App:
             cases=self.cases,
             policy=rules.policy,
             reread=self.read,
+        )
+        self.poller = Poller(
+            mailbox=mailbox,
+            store=store,
+            cases=self.cases,
+            outbox=self.outbox,
+            handler=self.handler,
+            read=self.read,
+            limits=self.config.limits,
+            start=self.start(),
         )
 
     def start(self) -> datetime:
@@ -139,98 +107,28 @@ class App:
     def poll(self) -> PollReport:
         now = self.clock.now()
         report = self.poller.poll(now)
-        expiry = getattr(self.mailbox, "token_expires_at", None)
-        expires = expiry() if expiry is not None else None
-        if expires is not None and self.store.get_meta(TOKEN_EXPIRES) != expires.isoformat():
-            # For `status`; committed with the tick that follows every poll.
-            self.store.set_meta(TOKEN_EXPIRES, expires.isoformat())
-        report.delivered, report.failed = self._deliver(now)
+        note_token_expiry(self.mailbox, self.store)
+        report.delivered, report.failed = self._send(now)
         return report
 
     def tick(self) -> TickReport:
         now = self.clock.now()
-        report = TickReport()
-        # Only cases with a deadline firing by now are parsed: a tick is not O(open cases) work.
-        for reference in self.cases.due(now):
-            case = self.cases.get(reference)
-            if case is None:
-                continue
-            try:
-                outcome = self.engine.fire_due(case, now)
-                if not outcome.applied:
-                    continue
-                self.handler.queue_outcome(outcome, now, None)
-                self.outbox.stage()
-                self.cases.put(outcome.case)
-                report.cases_changed.append(case.reference)
-                self.store.audit(
-                    {
-                        "at": now.isoformat(),
-                        "event": "tick",
-                        "reference": case.reference,
-                        "stage": outcome.case.stage,
-                    }
-                )
-            except Exception as err:  # one broken case must not stop the others' deadlines
-                self.outbox.discard()
-                log.exception("deadline tick failed for %s", case.reference)
-                self.store.audit(
-                    {
-                        "at": now.isoformat(),
-                        "event": "tick-error",
-                        "reference": case.reference,
-                        "error": type(err).__name__,
-                    }
-                )
-        report.digests = send_digests(
-            now=now,
+        report = tick(
+            now,
             config=self.config,
             engine=self.engine,
             cases=self.cases,
             store=self.store,
             outbox=self.outbox,
+            handler=self.handler,
         )
-        self.outbox.stage()
-        self.store.set_meta("last_tick", now.isoformat())
-        self.store.commit()
-        report.delivered, report.failed = self._deliver(now)
+        report.delivered, report.failed = self._send(now)
         return report
 
-    def _deliver(self, now: datetime) -> tuple[int, int]:
-        result = deliver(
-            self.store,
-            self.mailbox,
-            shadow=self.config.shadow_mode,
-            now=now,
-            daily_cap=self.config.limits.daily_cap_per_recipient,
-            untried=self.outbox.untried,
+    def _send(self, now: datetime) -> tuple[int, int]:
+        return send_due(
+            now, config=self.config, store=self.store, mailbox=self.mailbox, outbox=self.outbox
         )
-        for message_id, address in result.held:
-            self._cap_alert(message_id, address, now)
-        if result.delivered or result.held:
-            self.store.commit()
-        return result.delivered, result.failed
-
-    def _cap_alert(self, message_id: str, address: str, now: datetime) -> None:
-        """Tell the admins, once a day per address, that mail to it is being held."""
-        admins = [Recipient("", a) for a in self.config.admin_contacts]
-        if not admins:
-            log.error("daily cap reached for %s; no admin_contacts to tell", message_id)
-            return
-        self.outbox.queue_message(
-            template="admin_alert",
-            to=admins,
-            case=None,
-            key=f"cap.{address}.{now.date().isoformat()}",
-            now=now,
-            extra={
-                "problem": f"{self.config.limits.daily_cap_per_recipient} messages went to "
-                f"{address} today, the daily cap; more for it are held until "
-                "tomorrow (a mail loop?)",
-                "since": now,
-            },
-        )
-        self.outbox.stage()
 
     def once(self) -> tuple[PollReport, TickReport]:
         return self.poll(), self.tick()
@@ -254,3 +152,30 @@ def build_app(
     except BaseException:
         store.close()
         raise
+
+
+def open_reader(config_path: Path) -> Reader:
+    """The rules and a read-only store: works beside a running daemon and never writes."""
+    rules = Rules.load(config_path)
+    directory = rules.config.store.directory
+    if not directory.exists():
+        return Reader(rules, None, None)
+    store = Store(directory, read_only=True)
+    return Reader(rules, store, CaseIndex(store))
+
+
+def inbox_backlog(config: Config, clock: Clock) -> int | None:
+    """How many emails wait in the local mailbox's inbox; None for other backends (not asked
+    from here) or when the folders do not exist yet."""
+    settings = config.mailbox.local
+    if config.mailbox.backend != "local" or settings is None:
+        return None
+    if not settings.directory.is_dir():
+        return None
+    start = datetime.combine(config.start_date, time(0), LONDON)
+    try:
+        return len(local_mailbox(config, clock).fetch_new(start))
+    except Exception:  # unreadable: shown as n/a; the poll figures tell the rest
+        return None
+
+

@@ -9,7 +9,7 @@ from datetime import datetime
 from pathlib import Path
 
 from bot.clock import LONDON, Clock, FixedClock, SystemClock
-from bot.yamlsource import ProblemsError
+from bot.config.yamlsource import ProblemsError
 
 
 def _parse_now(value: str) -> datetime:
@@ -81,28 +81,11 @@ def _dispatch(args: argparse.Namespace) -> int:
 
             return run_demo(workspace=args.workspace, quiet=args.quiet)
         if args.command == "lint":
-            from bot.lint import lint
+            from bot.views.lint import lint
 
             return lint(args.config)
-        if args.command == "inspect":
-            from bot.views import inspect_file
-
-            return inspect_file(args.config, args.file)
-        if args.command == "cases":
-            from bot.views import show_case, show_cases
-
-            clock: Clock = FixedClock(args.now) if args.now else SystemClock()
-            if args.action == "show":
-                if not args.reference:
-                    print("usage: cases show REF", file=sys.stderr)
-                    return 2
-                return show_case(args.config, args.reference, clock)
-            return show_cases(args.config, clock)
-        if args.command == "status":
-            from bot.status import show_status
-
-            clock = FixedClock(args.now) if args.now else SystemClock()
-            return show_status(args.config, clock, as_json=args.json)
+        if args.command in ("inspect", "cases", "status"):
+            return _read(args)
         if args.command == "once":
             from bot.app import build_app
 
@@ -120,10 +103,39 @@ def _dispatch(args: argparse.Namespace) -> int:
             )
             return 0
         if args.command == "run":
-            from bot.daemon import run_daemon
+            from bot.app import build_app
+            from bot.upkeep.daemon import run_daemon
 
-            return run_daemon(args.config)
+            return run_daemon(build_app(args.config, SystemClock(LONDON)))
     except StoreError as err:
         print(f"error: {err}", file=sys.stderr)
         return 3
     raise AssertionError(args.command)
+
+
+def _read(args: argparse.Namespace) -> int:
+    """The read-only commands: they open the store read-only, beside a running daemon."""
+    from bot.app import inbox_backlog, open_reader
+
+    clock: Clock = FixedClock(args.now) if getattr(args, "now", None) else SystemClock()
+    reader = open_reader(args.config)
+    try:
+        if args.command == "inspect":
+            from bot.views.inspect import inspect_file
+
+            return inspect_file(reader, args.file)
+        if args.command == "status":
+            from bot.views.status import show_status
+
+            backlog = inbox_backlog(reader.rules.config, clock)
+            return show_status(reader, clock, backlog, as_json=args.json)
+        from bot.views.cases import show_case, show_cases
+
+        if args.action == "show":
+            if not args.reference:
+                print("usage: cases show REF", file=sys.stderr)
+                return 2
+            return show_case(reader, args.reference, clock)
+        return show_cases(reader, clock)
+    finally:
+        reader.close()

@@ -53,7 +53,7 @@ POINTS = [
      "/sent/"),
     ("after", "bot.mailbox.maildir:LocalMailbox.send", "letter sent, not recorded", "/sent/"),
     ("before", "bot.app:App.tick", "poll done, deadlines not looked at", "open.json"),
-    ("after", "bot.app:send_digests", "deadlines and digests staged, not committed",
+    ("after", "bot.upkeep.tick:send_digests", "deadlines and digests staged, not committed",
      "open.json"),
 ]
 # Runs the bot as `python -m bot` would, with one callable of POINTS made to SIGKILL the process.

@@ -18,8 +18,8 @@ from bot.classify import (
     classify,
     load_classification,
 )
+from bot.config.yamlsource import ProblemsError
 from bot.intake.message import Attachment, ParsedMail
-from bot.yamlsource import ProblemsError
 
 RULES_FILE = Path(__file__).resolve().parent.parent / "rules" / "classification.yaml"
 SENT = datetime(2026, 11, 3, 10, 15, tzinfo=ZoneInfo("Europe/London"))

@@ -16,7 +16,7 @@ from bot.commands import (
     parse_commands,
     parse_date,
 )
-from bot.yamlsource import ProblemsError
+from bot.config.yamlsource import ProblemsError
 
 ROOT = Path(__file__).resolve().parent.parent
 TODAY = date(2026, 12, 1)

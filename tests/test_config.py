@@ -12,7 +12,7 @@ from pydantic import BaseModel
 
 from bot.config import Config, Problem, ProblemsError, load_config
 from bot.config.secret_keys import looks_like_secret
-from bot.yamlsource import YamlDoc, load_yaml
+from bot.config.yamlsource import YamlDoc, load_yaml
 
 REPO = Path(__file__).resolve().parent.parent
 

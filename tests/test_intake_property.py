@@ -23,8 +23,8 @@ from strategies import hostile_email, well_formed
 from bot.app import build_app
 from bot.clock import LONDON, FixedClock
 from bot.demo.harness import Workspace
+from bot.handling.poll import PollReport
 from bot.mailbox.maildir import LocalMailbox
-from bot.poll import PollReport
 
 START = datetime(2026, 12, 1, 9, 0, tzinfo=LONDON)  # a Tuesday, after the config's start_date
 POLL_AT = START + timedelta(hours=1)

@@ -8,18 +8,13 @@ from email.message import EmailMessage
 import pytest
 
 from bot.clock import LONDON
-from bot.daemon import Cycle
 from bot.demo.harness import Workspace
 from bot.mailbox.base import MailboxAuthError, SentRecord
-from bot.monitor import (
-    LOGIN_FAILURE,
-    POLL_FAILING_SINCE,
-    Alert,
-    AlertMemory,
-    check_health,
-    send_alerts,
-)
 from bot.store import StoreError
+from bot.store.meta_keys import LOGIN_FAILURE, POLL_FAILING_SINCE
+from bot.upkeep.daemon import Cycle
+from bot.upkeep.health import Alert, check_health
+from bot.upkeep.monitor import AlertMemory, send_alerts
 
 ADMIN = "ict.servicedesk@council.example"  # config.yaml's admin_contacts
 SAM = "sam.ward@council.example"

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
+from bot.classify.reading import Reading
 from bot.clock import LONDON
 from bot.demo.harness import Workspace
-from bot.handle import Handled, Handler
-from bot.intake.reading import Reading
+from bot.handling.handle import Handled, Handler
 
 START = datetime(2026, 12, 1, 9, 0, tzinfo=LONDON)
 

@@ -8,13 +8,14 @@ from pathlib import Path
 import pytest
 
 from bot.clock import LONDON
+from bot.config.yamlsource import ProblemsError
 from bot.procedure.case import Case
 from bot.procedure.checks import SEED_STEPS
 from bot.procedure.deadlines import Times
 from bot.procedure.engine import Engine, Event
-from bot.procedure.model import Procedure, load_procedure
-from bot.workdays import WorkCalendar
-from bot.yamlsource import ProblemsError
+from bot.procedure.loader import load_procedure
+from bot.procedure.model import Procedure
+from bot.procedure.workdays import WorkCalendar
 
 RULES = Path(__file__).resolve().parents[1] / "rules" / "procedure.yaml"
 TEMPLATES = {

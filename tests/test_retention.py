@@ -9,7 +9,7 @@ import pytest
 
 from bot.clock import LONDON
 from bot.demo.harness import Workspace
-from bot.retention import purge_raw_mail
+from bot.upkeep.retention import purge_raw_mail
 
 SAM = "sam.ward@council.example"
 JSMITH = "jane.smith@council.example"

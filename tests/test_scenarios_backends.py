@@ -23,7 +23,7 @@ from test_scenarios import (  # noqa: F401  (collected here with this module's w
 )
 
 from bot.demo.harness import Workspace
-from bot.monitor import TOKEN_EXPIRES
+from bot.store.meta_keys import TOKEN_EXPIRES
 
 
 @pytest.fixture(params=["graph", "ews", "imap"])

@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from bot.clock import LONDON
-from bot.workdays import Rule, WorkCalendar
+from bot.procedure.workdays import Rule, WorkCalendar
 
 SHUTDOWN = {date(2026, 12, 29): "Christmas shutdown"}
 

@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.classify.checks import CHECKS, Check, ParamError
 from bot.classify.model import KINDS
-from bot.yamlsource import Loc, Problem, ProblemsError, YamlDoc, load_yaml
+from bot.config.yamlsource import Loc, Problem, ProblemsError, YamlDoc, load_yaml
 
 _RULE_KEYS = ("name", "kind", "when")
 _NAME = re.compile(r"^[a-z][a-z0-9_]*$")

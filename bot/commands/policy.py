@@ -11,7 +11,7 @@ from typing import Any
 
 from bot.commands.grammar import COMMAND_NAMES
 from bot.commands.parser import parse_commands
-from bot.yamlsource import Problem, ProblemsError, YamlDoc, load_yaml
+from bot.config.yamlsource import Problem, ProblemsError, YamlDoc, load_yaml
 
 _ENTRY_KEYS = ("roles", "example", "help")
 _ROLE = re.compile(r"^[a-z][a-z0-9_]*$")

@@ -13,7 +13,7 @@ from bot.config.mailbox_settings import (
 from bot.config.model import Config
 from bot.config.safeguards import MonitoringSettings, RetentionSettings, SecuritySettings
 from bot.config.settings import ClosureDay, Council, Limits, RulesFiles, StoreSettings, TimeSettings
-from bot.yamlsource import Problem, ProblemsError
+from bot.config.yamlsource import Problem, ProblemsError
 
 __all__ = [
     "ROLES",

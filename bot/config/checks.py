@@ -8,9 +8,9 @@ from collections.abc import Hashable, Iterable
 from bot.config.dashboard_checks import dashboard_problems
 from bot.config.directory import Role
 from bot.config.model import Config
+from bot.config.network import is_loopback
 from bot.config.safeguard_checks import safeguard_problems
-from bot.mailbox.imap_transport import is_loopback  # the backend enforces the same rule
-from bot.yamlsource import Problem, YamlDoc
+from bot.config.yamlsource import Problem, YamlDoc
 
 Loc = tuple[str | int, ...]
 

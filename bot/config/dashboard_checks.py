@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.config.dashboard_settings import DashboardSettings, is_loopback_host
-from bot.yamlsource import Problem, YamlDoc
+from bot.config.dashboard_settings import DashboardSettings
+from bot.config.network import is_loopback
+from bot.config.yamlsource import Problem, YamlDoc
 
 
 @dataclass(frozen=True)
@@ -21,7 +22,7 @@ class BindRefusal:
 
 def bind_refusal(host: str, dashboard: DashboardSettings) -> BindRefusal | None:
     """Why the dashboard must not listen on `host` with these settings, or None when it may."""
-    if is_loopback_host(host):
+    if is_loopback(host):
         return None
     sign_in = dashboard.sign_in
     if sign_in is None:

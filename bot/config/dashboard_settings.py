@@ -11,22 +11,13 @@ from pydantic import AfterValidator, BaseModel, Field
 
 from bot.config.fields import ConfigPath, EnvName, problem
 from bot.config.mailbox_settings import STRICT
+from bot.config.network import is_loopback
 
 CALLBACK_PATH = "/auth/callback"
 _GUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$")
 _TENANT_DOMAIN = re.compile(r"^([a-z0-9]([a-z0-9-]*[a-z0-9])?\.)+[a-z]{2,}$")
 # Multi-tenant aliases: any organisation's users could sign in, and the issuer is not fixed.
 _SHARED_TENANTS = frozenset({"common", "organizations", "consumers"})
-
-
-def is_loopback_host(host: str) -> bool:
-    """Whether `host` can only mean this machine (localhost, 127.0.0.0/8, ::1)."""
-    if host.lower().rstrip(".") == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def _check_tenant(value: str) -> str:
@@ -78,7 +69,7 @@ def _check_redirect_url(value: str) -> str:
             f"https://dashboard.council.example{CALLBACK_PATH}",
             value=value,
         )
-    if parts.scheme == "http" and not is_loopback_host(parts.hostname or ""):
+    if parts.scheme == "http" and not is_loopback(parts.hostname or ""):
         # The session cookie and the authorization code would cross the network in clear.
         raise problem(
             "'{value}' is plain http on another machine",

@@ -9,7 +9,13 @@ import pydantic
 from bot.config.checks import cross_check
 from bot.config.model import Config
 from bot.config.secret_keys import secret_literal_problems
-from bot.yamlsource import Problem, ProblemsError, YamlDoc, load_yaml, problems_from_validation
+from bot.config.yamlsource import (
+    Problem,
+    ProblemsError,
+    YamlDoc,
+    load_yaml,
+    problems_from_validation,
+)
 
 
 def load_config(path: Path) -> Config:

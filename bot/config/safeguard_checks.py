@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from bot.config.model import Config
-from bot.yamlsource import Problem, YamlDoc
+from bot.config.yamlsource import Problem, YamlDoc
 
 
 def safeguard_problems(config: Config, doc: YamlDoc) -> list[Problem]:

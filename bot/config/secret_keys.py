@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from bot.yamlsource import Problem, YamlDoc
+from bot.config.yamlsource import Problem, YamlDoc
 
 _SECRET_WORDS = frozenset(
     {

@@ -12,7 +12,7 @@ from pathlib import Path
 from bot.demo.harness import Workspace
 from bot.demo.script import END, SCENES, START, Story
 from bot.procedure.case import Case
-from bot.views import render_case
+from bot.views.timeline import render_case
 
 
 def export_letters(ws: Workspace, folder: Path) -> int:

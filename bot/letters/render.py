@@ -24,8 +24,8 @@ from jinja2 import (
 )
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 
+from bot.config.yamlsource import Problem
 from bot.letters.sample import sample_context
-from bot.yamlsource import Problem
 
 MESSAGE_SUFFIX = ".txt.j2"
 LAYOUT = "_layout.html.j2"

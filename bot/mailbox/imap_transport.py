@@ -4,29 +4,19 @@ from __future__ import annotations
 
 import contextlib
 import imaplib
-import ipaddress
 import logging
 import ssl
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Literal, TypeVar
 
+from bot.config.network import is_loopback
 from bot.mailbox.base import MailboxAuthError, MailboxError, MailboxUnavailable
 
 log = logging.getLogger(__name__)
 
 Security = Literal["ssl", "starttls", "none"]
 T = TypeVar("T")
-
-
-def is_loopback(host: str) -> bool:
-    """Whether `host` can only mean this machine, so a plain (unencrypted) link never leaves it."""
-    if host.lower().rstrip(".") == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
 
 
 def refuse_plain_off_loopback(what: str, host: str, security: Security) -> None:

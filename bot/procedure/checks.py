@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections import deque
 from collections.abc import Iterator
 
+from bot.config.yamlsource import Problem, YamlDoc
 from bot.procedure.model import ATTACHMENTS, ROLES, DeadlineSpec, Procedure, TransitionSpec
-from bot.yamlsource import Problem, YamlDoc
 
 # The seed procedure's numbered steps; every one must be carried by the rules.
 SEED_STEPS = (

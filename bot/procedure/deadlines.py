@@ -7,7 +7,7 @@ from datetime import date, datetime, time
 
 from bot.procedure.case import Case, Deadline
 from bot.procedure.model import DeadlineSpec
-from bot.workdays import WorkCalendar
+from bot.procedure.workdays import WorkCalendar
 
 
 @dataclass(frozen=True)

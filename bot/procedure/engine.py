@@ -10,7 +10,7 @@ from typing import Any, Literal, Protocol
 from bot.procedure.case import Case
 from bot.procedure.deadlines import Times, set_deadline
 from bot.procedure.model import DeadlineSpec, Procedure, TransitionSpec
-from bot.workdays import WorkCalendar
+from bot.procedure.workdays import WorkCalendar
 
 # Bounds a chain of deadlines all due at once (a bot back after a long outage).
 MAX_CHAINED_TIMERS = 50

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
-from bot.workdays import Rule
-from bot.yamlsource import ProblemsError, load_yaml, problems_from_validation
+from bot.procedure.workdays import Rule
 
 # Who a letter can be addressed to; the composition root turns these into addresses.
 ROLES = frozenset(
@@ -203,18 +201,3 @@ class Procedure(_Strict):
         for stage in self.stages.values():
             names |= set(stage.events)
         return names
-
-
-def load_procedure(path: Path, template_names: set[str] | None = None) -> Procedure:
-    """Load and check the procedure; mistakes raise ProblemsError naming file, line and fix."""
-    doc = load_yaml(path)
-    try:
-        procedure = Procedure.model_validate(doc.data)
-    except ValidationError as err:
-        raise ProblemsError(problems_from_validation(err, doc)) from None
-    from bot.procedure.checks import check_procedure  # checks import this module
-
-    problems = check_procedure(procedure, doc, template_names)
-    if problems:
-        raise ProblemsError(problems)
-    return procedure

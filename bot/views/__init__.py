@@ -1,1 +1,1 @@
-"""What the bot shows people: case lists, timelines, status and the web dashboard."""
+"""Read-only answers for people: case lists, timelines, status, lint; never sends mail."""

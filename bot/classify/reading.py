@@ -1,4 +1,4 @@
-"""How the bot reads one email (sender role, case, automated, kind); used by poll and inspect."""
+"""How the bot reads one email: parsed, robot or not, sender role, case, and classified."""
 
 from __future__ import annotations
 
@@ -7,7 +7,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from bot.classify import Classification, ClassificationRules, SenderInfo, classify
+from bot.classify.engine import classify
+from bot.classify.model import Classification, SenderInfo
+from bot.classify.rules import ClassificationRules
 from bot.config import Config
 from bot.intake.automated import detect_automated
 from bot.intake.message import AutomatedVerdict, ParsedMail

@@ -7,16 +7,16 @@ from datetime import datetime
 
 from bot.actions.outbox import Outbox
 from bot.actions.recipients import Recipient, resolve
-from bot.cases import CaseIndex
+from bot.classify.reading import Reading
 from bot.commands import CommandPolicy, parse_commands
 from bot.config import Config
-from bot.handled import Handled
+from bot.handling.handled import Handled
 from bot.intake.authenticity import commands_trusted
-from bot.intake.reading import Reading
 from bot.intake.threading import normalise
 from bot.procedure.case import Case
 from bot.procedure.engine import Engine, Event, Outcome
 from bot.store import Store
+from bot.store.case_index import CaseIndex
 
 # Commands that only record facts: applied before any command that moves the case on.
 FACTS_FIRST = {
@@ -33,7 +33,7 @@ FACTS_FIRST = {
 
 
 class Instructions:
-    """The command half of the Handler (bot.handle), kept apart to keep each readable."""
+    """The command half of the Handler (bot.handling.handle), kept apart to keep each readable."""
 
     config: Config
     engine: Engine

@@ -4,19 +4,17 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, time
-from pathlib import Path
+from datetime import datetime
 from typing import Any
 
-from bot.app import Rules
-from bot.cases import CaseIndex
 from bot.clock import LONDON, Clock
 from bot.config import Config
-from bot.mailbox.base import Mailbox
-from bot.mailbox.factory import local_mailbox
-from bot.monitor import POLL_FAILING_SINCE, TOKEN_EXPIRES, Alert, check_health, moment
 from bot.procedure.engine import Engine
 from bot.store import Store
+from bot.store.case_index import CaseIndex
+from bot.store.meta_keys import POLL_FAILING_SINCE, TOKEN_EXPIRES
+from bot.upkeep.health import Alert, check_health, moment
+from bot.views.reader import Reader
 
 
 @dataclass
@@ -124,16 +122,11 @@ def collect(
     config: Config,
     engine: Engine,
     store: Store | None,
-    mailbox: Mailbox | None,
+    backlog: int | None,
 ) -> Status:
-    """The figures at `now`, changing nothing; `store` None means the bot has never run."""
-    status = Status(now=now)
-    if mailbox is not None:
-        start = datetime.combine(config.start_date, time(0), LONDON)
-        try:
-            status.backlog = len(mailbox.fetch_new(start))
-        except Exception:  # unreachable: shown as n/a; the poll figures tell the rest
-            status.backlog = None
+    """The figures at `now`, changing nothing; `store` None means the bot has never run;
+    `backlog` is what waits in the inbox, None where it was not looked at."""
+    status = Status(now=now, backlog=backlog)
     status.alerts = check_health(now, store, config)
     if store is None:
         return status
@@ -169,27 +162,9 @@ def collect(
     return status
 
 
-def _mailbox(config: Config, clock: Clock) -> Mailbox | None:
-    """The local mailbox if it exists; other backends are not looked at from here yet."""
-    settings = config.mailbox.local
-    if config.mailbox.backend != "local" or settings is None:
-        return None
-    if not settings.directory.is_dir():
-        return None
-    return local_mailbox(config, clock)
-
-
-def show_status(config_path: Path, clock: Clock, *, as_json: bool = False) -> int:
+def show_status(reader: Reader, clock: Clock, backlog: int | None, *, as_json: bool = False) -> int:
     """Print the status; 0 when healthy, 1 when any alert condition holds."""
-    rules = Rules.load(config_path)
-    config = rules.config
-    directory = config.store.directory
-    # Read-only, like `cases`: works beside a running daemon, and before the bot ever ran.
-    store = Store(directory, read_only=True) if directory.exists() else None
-    try:
-        status = collect(clock.now(), config, rules.engine(), store, _mailbox(config, clock))
-    finally:
-        if store is not None:
-            store.close()
+    rules = reader.rules
+    status = collect(clock.now(), rules.config, rules.engine(), reader.store, backlog)
     print(json.dumps(status.to_json(), indent=2) if as_json else status.render())
     return 0 if status.healthy else 1

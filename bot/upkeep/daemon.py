@@ -5,33 +5,46 @@ from __future__ import annotations
 import logging
 import signal
 from datetime import datetime
-from pathlib import Path
 from types import FrameType
+from typing import Protocol
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
-from bot.app import App, build_app
-from bot.clock import LONDON, SystemClock
-from bot.mailbox.base import MailboxAuthError
-from bot.monitor import (
-    LOGIN_FAILURE,
-    POLL_FAILING_SINCE,
-    AlertMemory,
-    check_health,
-    send_alerts,
-)
-from bot.retention import purge_raw_mail
-from bot.store import StoreError
+from bot.actions.outbox import Outbox
+from bot.clock import LONDON, Clock
+from bot.config import Config
+from bot.handling.poll import PollReport
+from bot.mailbox.base import Mailbox, MailboxAuthError
+from bot.store import Store, StoreError
+from bot.store.case_index import CaseIndex
+from bot.store.meta_keys import LOGIN_FAILURE, POLL_FAILING_SINCE, RETENTION_DAY
+from bot.upkeep.health import check_health
+from bot.upkeep.monitor import AlertMemory, send_alerts
+from bot.upkeep.retention import purge_raw_mail
+from bot.upkeep.tick import TickReport
 
 log = logging.getLogger(__name__)
 
-RETENTION_DAY = "retention_day"  # store meta: the day raw mail retention last ran
+
+class Bot(Protocol):
+    """What the daemon drives: one bot over one mailbox and one store, built by the caller."""
+
+    config: Config
+    clock: Clock
+    mailbox: Mailbox
+    store: Store
+    cases: CaseIndex
+    outbox: Outbox
+
+    def poll(self) -> PollReport: ...
+
+    def tick(self) -> TickReport: ...
 
 
 class Cycle:
     """One scheduled run: poll, tick, daily retention, then alerts; it never raises."""
 
-    def __init__(self, app: App, memory: AlertMemory | None = None) -> None:
+    def __init__(self, app: Bot, memory: AlertMemory | None = None) -> None:
         self.app = app
         self.memory = memory or AlertMemory()
 
@@ -152,8 +165,8 @@ class Cycle:
             self.reset()
 
 
-def run_daemon(config_path: Path) -> int:
-    app = build_app(config_path, SystemClock(LONDON))
+def run_daemon(app: Bot) -> int:
+    """Run `app` every poll interval until SIGTERM or Ctrl-C; closes its store on the way out."""
     scheduler = BlockingScheduler(timezone=LONDON)
     cycle = Cycle(app)
 

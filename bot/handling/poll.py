@@ -4,20 +4,24 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING
 
+from bot.actions.outbox import Outbox
+from bot.classify.reading import Reading
+from bot.config.settings import Limits
+from bot.handling.handle import Handler
 from bot.intake.parse import MailParseError
-from bot.mailbox.base import IncomingMail
-
-if TYPE_CHECKING:
-    from bot.app import App
+from bot.mailbox.base import IncomingMail, Mailbox
+from bot.store import Store
+from bot.store.case_index import CaseIndex
+from bot.store.meta_keys import INBOX_LEFT, MOVES_OWED, TOKEN_EXPIRES
 
 log = logging.getLogger(__name__)
 
-MOVES_OWED = "moves_owed"  # store meta: inbox moves the last commit owes the mailbox
-INBOX_LEFT = "inbox_left"  # store meta: when each email the last poll left in the inbox arrived
+# Reads raw mail received at a moment into what intake makes of it.
+Read = Callable[[bytes, datetime], Reading]
 
 
 class _MessageFailed(Exception):
@@ -41,15 +45,33 @@ class PollReport:
 
 
 class Poller:
-    """Takes new mail through intake and handling for an App; nothing here knows the backend."""
+    """Takes new mail through intake and handling; nothing here knows the backend."""
 
-    def __init__(self, app: App) -> None:
-        self.app = app
+    def __init__(
+        self,
+        *,
+        mailbox: Mailbox,
+        store: Store,
+        cases: CaseIndex,
+        outbox: Outbox,
+        handler: Handler,
+        read: Read,
+        limits: Limits,
+        start: datetime,
+    ) -> None:
+        self.mailbox = mailbox
+        self.store = store
+        self.cases = cases
+        self.outbox = outbox
+        self.handler = handler
+        self.read = read
+        self.limits = limits
+        self.start = start  # mail received before it is never touched
 
     def poll(self, now: datetime) -> PollReport:
         """Read new mail, handle each email, commit once, then move it out of the inbox."""
         self._finish_moves()
-        incoming = self.app.mailbox.fetch_new(self.app.start())
+        incoming = self.mailbox.fetch_new(self.start)
         failed: dict[str, _MessageFailed] = {}
         while True:
             report = PollReport(fetched=len(incoming))
@@ -59,18 +81,18 @@ class Poller:
             except _MessageFailed as err:
                 # Undo everything staged by this batch, then replay it without that email:
                 # handling is deterministic, so the good emails end exactly as before.
-                self.app.store.rollback()
-                self.app.cases.reload()
-                self.app.outbox.discard()
+                self.store.rollback()
+                self.cases.reload()
+                self.outbox.discard()
                 failed[err.item.backend_id] = err
         # Failed attempts per email still in the inbox (by content, which no backend changes).
         waiting = {hashlib.sha256(item.raw).hexdigest() for item in incoming}
-        saved = self.app.store.get_meta("attempts") or {}
+        saved = self.store.get_meta("attempts") or {}
         attempts: dict[str, int] = {k: v for k, v in saved.items() if k in waiting}
         for failure in failed.values():
             key = hashlib.sha256(failure.item.raw).hexdigest()
             attempts[key] = attempts.get(key, 0) + 1
-            if failure.permanent or attempts[key] >= self.app.config.limits.max_attempts:
+            if failure.permanent or attempts[key] >= self.limits.max_attempts:
                 log.warning("quarantining %s: %s", failure.item.backend_id, failure.kind)
                 self._quarantine_record(failure.item, failure.reason, now)
                 report.quarantined.append((failure.item.backend_id, failure.reason))
@@ -84,31 +106,31 @@ class Poller:
                     failure.kind,
                 )
                 report.retrying.append(failure.item.backend_id)
-        self.app.store.set_meta("attempts", attempts)
-        self.app.store.set_meta("last_poll", now.isoformat())
+        self.store.set_meta("attempts", attempts)
+        self.store.set_meta("last_poll", now.isoformat())
         # The moves out of the inbox are owed from the moment the changes are stored: written
         # in the same commit, so a crash before they are done cannot leave them undone.
         owed = [{"id": i, "to": "processed"} for i in processed]
         owed += [{"id": i, "to": "quarantine", "reason": r} for i, r in report.quarantined]
-        self.app.store.set_meta(MOVES_OWED, owed)
+        self.store.set_meta(MOVES_OWED, owed)
         moved = {move["id"] for move in owed}
         left = [item.received_at.isoformat() for item in incoming if item.backend_id not in moved]
-        self.app.store.set_meta(INBOX_LEFT, sorted(left))
-        self.app.store.commit()
+        self.store.set_meta(INBOX_LEFT, sorted(left))
+        self.store.commit()
         self._finish_moves()
         return report
 
     def _finish_moves(self) -> None:
         """Move handled mail out of the inbox as the last commit recorded (idempotent)."""
-        owed = self.app.store.get_meta(MOVES_OWED) or []
+        owed = self.store.get_meta(MOVES_OWED) or []
         if not owed:
             return
         for move in owed:
             if move["to"] == "quarantine":
-                self.app.mailbox.quarantine(move["id"], move["reason"])
+                self.mailbox.quarantine(move["id"], move["reason"])
             else:
-                self.app.mailbox.mark_processed(move["id"])
-        self.app.store.set_meta(MOVES_OWED, [])  # committed with the next write
+                self.mailbox.mark_processed(move["id"])
+        self.store.set_meta(MOVES_OWED, [])  # committed with the next write
 
     def _handle_batch(
         self,
@@ -118,12 +140,12 @@ class Poller:
         now: datetime,
     ) -> list[str]:
         processed: list[str] = []
-        limit = self.app.config.limits.max_attachment_mb * 1024 * 1024
+        limit = self.limits.max_attachment_mb * 1024 * 1024
         for item in incoming:
             if item.backend_id in skip:
                 continue
             if len(item.raw) > limit:
-                megabytes = self.app.config.limits.max_attachment_mb
+                megabytes = self.limits.max_attachment_mb
                 reason = (
                     f"too large: {len(item.raw) / 1048576:.1f} MB is over the "
                     f"{megabytes} MB limit (limits.max_attachment_mb)"
@@ -147,16 +169,16 @@ class Poller:
     def _handle_one(self, item: IncomingMail, report: PollReport, now: datetime) -> bool:
         """Handle one email, staging every change; True when it may leave the inbox as
         processed (False: it goes to quarantine)."""
-        reading = self.app.read(item.raw, item.received_at)
+        reading = self.read(item.raw, item.received_at)
         key = reading.mail.dedupe_key
-        if self.app.store.seen(key):
+        if self.store.seen(key):
             report.duplicates += 1
-            self.app.store.audit({"at": now.isoformat(), "event": "duplicate", "key": key})
+            self.store.audit({"at": now.isoformat(), "event": "duplicate", "key": key})
             return True
-        handled = self.app.handler.handle(reading, item.raw, now)
-        self.app.outbox.stage()
-        self.app.store.mark_seen(key)
-        self.app.store.audit(
+        handled = self.handler.handle(reading, item.raw, now)
+        self.outbox.stage()
+        self.store.mark_seen(key)
+        self.store.audit(
             {
                 "at": now.isoformat(),
                 "event": "mail",
@@ -174,7 +196,7 @@ class Poller:
         return True
 
     def _quarantine_record(self, item: IncomingMail, reason: str, now: datetime) -> None:
-        self.app.store.triage_add(
+        self.store.triage_add(
             {
                 "received": item.received_at.isoformat(),
                 "sender": "",
@@ -182,11 +204,11 @@ class Poller:
                 "reason": f"quarantined, {reason}",
                 "reference": None,
                 "message_id": "",
-                "sha": self.app.store.keep_raw(item.raw),
+                "sha": self.store.keep_raw(item.raw),
                 "kind": "quarantined",
             }
         )
-        self.app.store.audit(
+        self.store.audit(
             {
                 "at": now.isoformat(),
                 "event": "quarantine",
@@ -194,3 +216,12 @@ class Poller:
                 "reason": reason,
             }
         )
+
+
+def note_token_expiry(mailbox: Mailbox, store: Store) -> None:
+    """Stage when the mail system's access token runs out, for `status`, when it changed."""
+    expiry = getattr(mailbox, "token_expires_at", None)
+    expires = expiry() if expiry is not None else None
+    if expires is not None and store.get_meta(TOKEN_EXPIRES) != expires.isoformat():
+        # Committed with the tick that follows every poll.
+        store.set_meta(TOKEN_EXPIRES, expires.isoformat())

@@ -7,9 +7,9 @@ from pathlib import Path
 from bot.classify import load_classification
 from bot.commands import load_command_policy
 from bot.config import load_config
+from bot.config.yamlsource import Problem, ProblemsError
 from bot.letters.render import Renderer
-from bot.procedure.model import load_procedure
-from bot.yamlsource import Problem, ProblemsError
+from bot.procedure.loader import load_procedure
 
 
 def lint(config_path: Path) -> int:

@@ -7,10 +7,10 @@ from typing import Any
 
 from bot.actions.outbox import Outbox
 from bot.actions.recipients import Recipient
-from bot.cases import CaseIndex
 from bot.config import Config
 from bot.procedure.engine import Engine
 from bot.store import Store
+from bot.store.case_index import CaseIndex
 
 UPCOMING_WORKING_DAYS = 5
 

@@ -7,17 +7,17 @@ from collections.abc import Callable
 from datetime import datetime
 
 from bot.actions.outbox import Outbox
-from bot.cases import CaseIndex
+from bot.classify.reading import Reading
 from bot.commands import CommandPolicy
 from bot.config import Config
-from bot.handled import Handled
+from bot.handling.handled import Handled
+from bot.handling.obey import Instructions
 from bot.intake.quoting import strip_quoted
-from bot.intake.reading import Reading
 from bot.intake.screening import propose
-from bot.obey import Instructions
 from bot.procedure.case import Case
 from bot.procedure.engine import Engine, Event, Outcome
 from bot.store import Store
+from bot.store.case_index import CaseIndex
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,1 @@
+"""One poll of the mailbox, from fetch to commit: read, handle, obey, then send."""

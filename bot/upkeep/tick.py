@@ -1,0 +1,78 @@
+"""The deadline tick: fire what has fallen due, queue its letters and the digests, commit."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from bot.actions.outbox import Outbox
+from bot.config import Config
+from bot.handling.handle import Handler
+from bot.procedure.engine import Engine
+from bot.store import Store
+from bot.store.case_index import CaseIndex
+from bot.upkeep.digest import send_digests
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class TickReport:
+    cases_changed: list[str] = field(default_factory=list)
+    digests: int = 0
+    delivered: int = 0
+    failed: int = 0
+
+
+def tick(
+    now: datetime,
+    *,
+    config: Config,
+    engine: Engine,
+    cases: CaseIndex,
+    store: Store,
+    outbox: Outbox,
+    handler: Handler,
+) -> TickReport:
+    """Fire every deadline due by `now` and queue the digests, then commit once (sends nothing)."""
+    report = TickReport()
+    # Only cases with a deadline firing by now are parsed: a tick is not O(open cases) work.
+    for reference in cases.due(now):
+        case = cases.get(reference)
+        if case is None:
+            continue
+        try:
+            outcome = engine.fire_due(case, now)
+            if not outcome.applied:
+                continue
+            handler.queue_outcome(outcome, now, None)
+            outbox.stage()
+            cases.put(outcome.case)
+            report.cases_changed.append(case.reference)
+            store.audit(
+                {
+                    "at": now.isoformat(),
+                    "event": "tick",
+                    "reference": case.reference,
+                    "stage": outcome.case.stage,
+                }
+            )
+        except Exception as err:  # one broken case must not stop the others' deadlines
+            outbox.discard()
+            log.exception("deadline tick failed for %s", case.reference)
+            store.audit(
+                {
+                    "at": now.isoformat(),
+                    "event": "tick-error",
+                    "reference": case.reference,
+                    "error": type(err).__name__,
+                }
+            )
+    report.digests = send_digests(
+        now=now, config=config, engine=engine, cases=cases, store=store, outbox=outbox
+    )
+    outbox.stage()
+    store.set_meta("last_tick", now.isoformat())
+    store.commit()
+    return report
