@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-import httpx
+import httpx2
 import pytest
 from backends.idp_fake import FakeIdentityProvider, FakeUser
 from backends.web_app import (
@@ -142,7 +142,9 @@ def test_a_guest_whose_unverified_email_matches_staff_is_refused(
 def test_a_member_whose_sign_in_name_differs_is_found_by_their_email(
     idp: FakeIdentityProvider, clock: FixedClock
 ) -> None:
-    idp.user = FakeUser("jsmith@council.onmicrosoft.example", "Jane", email="Jane.Smith@council.example")
+    idp.user = FakeUser(
+        "jsmith@council.onmicrosoft.example", "Jane", email="Jane.Smith@council.example"
+    )
     web = client(make_app(settings_for(idp), clock))
     assert sign_in(web, idp.tls.ca_file).status_code == 303
     assert web.get("/").text.startswith("<p>Jane Smith|")
@@ -335,7 +337,7 @@ def test_a_real_http_round_trip_through_uvicorn_and_the_fake(
     settings = settings_for(fake, redirect_url=f"{base}/auth/callback")
     trust = ssl.create_default_context(cafile=str(fake.tls.ca_file))
     try:
-        with running(make_app(settings, clock), sock), httpx.Client(
+        with running(make_app(settings, clock), sock), httpx2.Client(
             verify=trust, follow_redirects=True, timeout=10
         ) as browser:
             page = browser.get(f"{base}/cases/CC-2026-0001")

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import jwt
+
 from backends.idp_tokens import KeyPair, id_token
 from backends.tls_cert import TestTls, make_test_tls
 
@@ -124,7 +125,10 @@ class FakeIdentityProvider:
             self.server.socket, server_side=True, do_handshake_on_connect=False
         )
         self.port = self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        # A short poll so stop() returns at once (shutdown waits for the next poll).
+        self.thread = threading.Thread(
+            target=self.server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         self.thread.start()
         return self
 

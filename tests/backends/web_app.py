@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
-import httpx
+import httpx2
 import requests
 from starlette.applications import Starlette
 from starlette.requests import Request
@@ -92,7 +92,7 @@ def through_idp(location: str, ca_file: Path) -> str:
     return answer.headers["Location"]
 
 
-def sign_in(web: TestClient, ca_file: Path, start: str = "/") -> httpx.Response:
+def sign_in(web: TestClient, ca_file: Path, start: str = "/") -> httpx2.Response:
     """From a page, through /sign-in and the identity provider, to the callback's answer."""
     first = web.get(start)
     if first.headers.get("location") == "/sign-in":
