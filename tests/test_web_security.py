@@ -18,7 +18,12 @@ from backends.web_app import (
 from bot.clock import LONDON, FixedClock
 from bot.config import ProblemsError, load_config
 from bot.views.web.csrf import CSRF_FIELD
-from bot.views.web.security import CONTENT_SECURITY_POLICY, BindRefused, check_bind
+from bot.views.web.security import (
+    CONTENT_SECURITY_POLICY,
+    BindRefused,
+    check_bind,
+    server_options,
+)
 from bot.views.web.staff import OPERATOR_ROLES
 
 NOW = datetime(2026, 11, 2, 9, 30, tzinfo=LONDON)
@@ -76,6 +81,15 @@ def test_with_sign_in_over_https_the_dashboard_may_listen_on_the_network() -> No
     check_bind("0.0.0.0", dashboard(HTTPS_SIGN_IN))
     with pytest.raises(BindRefused, match="plain http"):
         check_bind("0.0.0.0", dashboard({}))  # sign-in, but its return address is http
+
+
+def test_the_server_options_check_the_address_and_keep_no_access_log() -> None:
+    options = server_options("127.0.0.1", 8080, dashboard())
+    assert options == {
+        "host": "127.0.0.1", "port": 8080, "access_log": False, "server_header": False
+    }
+    with pytest.raises(BindRefused):
+        server_options("0.0.0.0", 8080, dashboard())
 
 
 def write_config(tmp_path: Path, section: str) -> Path:

@@ -10,40 +10,16 @@ import ssl
 import threading
 from collections import Counter
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
-import jwt
-
-from backends.idp_tokens import KeyPair, id_token
+from backends.idp_tokens import FakeUser, Grant, KeyPair, Signer, id_token_for
 from backends.tls_cert import TestTls, make_test_tls
 
 Reply = tuple[int, dict[str, str], bytes]
-
-
-@dataclass
-class FakeUser:
-    """Who the fake signs in: a tenant member, or a guest when `home_issuer` is set."""
-
-    upn: str
-    name: str
-    email: str | None = None
-    oid: str = field(default_factory=lambda: secrets.token_hex(16))
-    home_issuer: str | None = None
-
-
-@dataclass
-class Grant:
-    client_id: str
-    redirect_uri: str
-    challenge: str
-    nonce: str
-    user: FakeUser
-    used: bool = False
 
 
 class FakeIdentityProvider:
@@ -140,6 +116,9 @@ class FakeIdentityProvider:
             self.thread.join(timeout=5)
             self.server = self.thread = None
 
+    def signer(self) -> Signer:
+        return Signer(self.foreign if self.signing == "foreign" else self.keys, self.signing)
+
     # -- dispatch ------------------------------------------------------------------------
 
     def handle(self, method: str, target: str, body: bytes) -> Reply:
@@ -222,45 +201,11 @@ class FakeIdentityProvider:
                 "scope": "openid profile email",
                 "expires_in": 3600,
                 "access_token": secrets.token_urlsafe(24),
-                "id_token": self._id_token(grant),
+                "id_token": id_token_for(
+                    grant, self.issuer, self.tenant, self.clock(), self.claims, self.signer()
+                ),
             },
         )
-
-    def _id_token(self, grant: Grant) -> str:
-        now = self.clock()
-        user = grant.user
-        claims: dict[str, Any] = {
-            "ver": "2.0",
-            "iss": self.issuer,
-            "aud": self.client_id,
-            "sub": hashlib.sha256(user.oid.encode()).hexdigest()[:43],
-            "oid": user.oid,
-            "tid": self.tenant,
-            "iat": int(now.timestamp()),
-            "nbf": int(now.timestamp()),
-            "exp": int((now + timedelta(hours=1)).timestamp()),
-            "nonce": grant.nonce,
-            "name": user.name,
-            "preferred_username": user.upn,
-        }
-        if user.email is not None:
-            claims["email"] = user.email
-        if user.home_issuer is not None:
-            claims["idp"] = user.home_issuer
-        claims.update(self.claims)
-        claims = {k: v for k, v in claims.items() if v is not None}
-        if self.signing == "none":
-            return jwt.encode(claims, None, algorithm="none", headers={"kid": self.keys.kid})
-        keys = self.foreign if self.signing == "foreign" else self.keys
-        token = id_token(claims, keys)
-        if self.signing == "tampered":  # change the payload after signing it
-            head, payload, signature = token.split(".")
-            changed = dict(jwt.decode(token, options={"verify_signature": False}))
-            changed["preferred_username"] = "someone.else@council.example"
-            raw = json.dumps(changed, separators=(",", ":")).encode()
-            payload = base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
-            token = f"{head}.{payload}.{signature}"
-        return token
 
 
 def _json(status: int, data: dict[str, Any]) -> Reply:

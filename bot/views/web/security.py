@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.datastructures import MutableHeaders
@@ -51,6 +52,13 @@ def check_bind(host: str, settings: DashboardSettings) -> None:
     refusal = bind_refusal(host, settings)
     if refusal is not None:
         raise BindRefused(str(refusal))
+
+
+def server_options(host: str, port: int, settings: DashboardSettings) -> dict[str, Any]:
+    """Keyword arguments for uvicorn.run, once check_bind allows `host`. No access log: it
+    would record each client's address and the one-time sign-in codes in URLs."""
+    check_bind(host, settings)
+    return {"host": host, "port": port, "access_log": False, "server_header": False}
 
 
 def allowed_hosts(settings: DashboardSettings) -> list[str]:
