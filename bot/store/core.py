@@ -1,4 +1,4 @@
-"""Opening, recovery and the commit of one store directory; `Store` adds the case API."""
+"""Opening, recovery, migration and the commit of one store directory; `Store` adds the API."""
 
 from __future__ import annotations
 
@@ -14,7 +14,6 @@ from bot.clock import Clock, SystemClock
 from bot.store.archive import ClosedArchive
 from bot.store.errors import StoreError, read_only_error, write_failed
 from bot.store.files import DIR_MODE, ensure_dir, fsync_dir, fsync_file
-from bot.store.indexed import KeyedTable, MetaTable
 from bot.store.journal import (
     SEEN_FILE,
     SENT_FILE,
@@ -26,18 +25,23 @@ from bot.store.journal import (
     write_records,
 )
 from bot.store.lock import DirectoryLock
-from bot.store.tinystorage import CachedAtomicStorage
+from bot.store.storage import ChangesStorage
+from bot.store.tables import Meta
 
 log = logging.getLogger(__name__)
 
 OPEN_FILE = "open.json"
-TABLES = frozenset({"cases", "outbox", "triage", "meta", "journal"})
 
 
 class StoreCore:
-    """The directory's lock, its open tables and indexes, and what is staged for the commit."""
+    """The directory's lock, its tables, and what is staged for the next commit.
 
-    SCHEMA_VERSION = 1
+    Schema 2 (issue 12): open.json is a checkpoint and each commit appends what it changed to
+    the changes file open.json names. Schema 1 (open.json rewritten whole at each commit) is
+    migrated when a writer first opens it; a newer schema is refused, untouched.
+    """
+
+    SCHEMA_VERSION = 2
 
     def __init__(
         self, directory: Path, *, read_only: bool = False, clock: Clock | None = None
@@ -67,59 +71,49 @@ class StoreCore:
             except OSError as exc:
                 raise write_failed(self.directory, exc) from exc
             self._lock = DirectoryLock(self.directory / "bot.lock")
-        self._db = TinyDB(
-            self.directory / OPEN_FILE, storage=CachedAtomicStorage, read_only=self.read_only
-        )
+        self._db = TinyDB(self._path, storage=ChangesStorage, read_only=self.read_only)
         self._archive = ClosedArchive(self.directory / "closed")
-        self._load()
-        journal = checked_records(self._tables()["journal"], self._path)
-        # Committed history that may not have reached its files yet (a crash after the replace).
-        self._unconfirmed: list[Record] = unwritten(self.directory, journal)
+        self._bind_tables()
+        # The version is checked first: a newer bot's layout may look like damage to this one.
+        found = self._check_schema(any(len(t) for t in self._storage.tables.values()))
+        self._reset_staged()
         if not self.read_only:
             self._recover()
-        self._seen = KeySet(self.directory, SEEN_FILE, "key", self._unconfirmed)
-        self._sent = KeySet(self.directory, SENT_FILE, "message_id", self._unconfirmed)
+            if found < self.SCHEMA_VERSION:
+                self._upgrade(found)
+
+    def _bind_tables(self) -> None:
+        tables = self._storage.tables
+        self._meta = Meta(tables["meta"])
+        self._cases, self._summaries = tables["cases"], tables["summaries"]
+        self._outbox, self._triage = tables["outbox"], tables["triage"]
+        self._journal = tables["journal"]
+        journal = checked_records(self._journal.docs, self._path)
+        # Committed history that may not have reached its files yet (a crash after the commit).
+        self._unconfirmed: list[Record] = unwritten(self.directory, journal)
+        self._seen_keys: KeySet | None = None
+        self._sent_ids: KeySet | None = None
 
     @property
     def _path(self) -> Path:
         return self.directory / OPEN_FILE
 
     @property
-    def _storage(self) -> CachedAtomicStorage:
-        assert self._db is not None
+    def _storage(self) -> ChangesStorage:
+        assert self._db is not None, f"the store at {self.directory} is closed"
         storage = self._db.storage
-        assert isinstance(storage, CachedAtomicStorage)
+        assert isinstance(storage, ChangesStorage)
         return storage
 
-    def _tables(self) -> dict[str, dict[str, Any]]:
-        return self._storage.read()
-
-    def _load(self) -> None:
-        """Index the committed tables and start with nothing staged."""
-        tables = self._tables()
-        non_empty = any(tables.values())
-        # The version is checked first: a newer bot's layout may look like damage to this one.
-        self._meta = MetaTable(tables.setdefault("meta", {}), self._path)
-        self._dirty = self._check_schema(non_empty)
-        unknown = set(tables) - TABLES
-        if unknown:
-            raise StoreError(
-                f"{self._path} has unknown tables {sorted(unknown)}; it was left untouched: "
-                "is this directory another program's data?"
-            )
-        for name in TABLES:
-            tables.setdefault(name, {})
-        self._cases = KeyedTable(tables["cases"], "reference", self._path)
-        self._outbox = KeyedTable(tables["outbox"], "message_id", self._path)
-        self._triage = KeyedTable(tables["triage"], "id", self._path)
+    def _reset_staged(self) -> None:
         self._staged_closed: dict[str, dict[str, Any]] = {}
         self._maybe_archived: set[str] = set()
         self._staged_records: list[Record] = []
         self._staged_seen: set[str] = set()
         self._staged_sent: set[str] = set()
 
-    def _check_schema(self, non_empty: bool) -> bool:
-        """Refuse what this bot cannot read; True if a new store's version is now staged."""
+    def _check_schema(self, non_empty: bool) -> int:
+        """Refuse what this bot cannot read; the version found (a new store's is staged)."""
         version = self._meta.get("schema_version")
         if version is None and non_empty:
             raise StoreError(
@@ -127,8 +121,7 @@ class StoreCore:
                 "damaged; it was left untouched: restore it from a backup or move it aside"
             )
         if version is None:
-            self._meta.set("schema_version", self.SCHEMA_VERSION)
-            return True
+            return 0
         if not isinstance(version, int) or version < 1:
             raise StoreError(f"{self._path} has an unknown schema version {version!r}")
         if version > self.SCHEMA_VERSION:
@@ -136,17 +129,12 @@ class StoreCore:
                 f"{self._path} was written by a newer version of the bot (schema {version}; "
                 f"this one understands up to {self.SCHEMA_VERSION}); upgrade the bot to use it"
             )
-        return False
+        return version
 
     def _recover(self) -> None:
-        """Finish what a crash interrupted: stale temp files, stray archive copies, appends."""
+        """Finish what a crash interrupted: stray files of a compaction, history appends."""
         try:
-            for tmp in self.directory.glob(f".{OPEN_FILE}.*.tmp"):
-                tmp.unlink()
-            for reference in list(self._cases.keys()):
-                # open.json is the commit point, so an open case there beats an archived copy.
-                if self._archive.remove(reference):
-                    log.info("store: removed stray archive copy of open case %s", reference)
+            self._storage.remove_strays()
             write_records(self.directory, self._unconfirmed)
             self._unconfirmed = []
         except OSError as exc:
@@ -154,12 +142,25 @@ class StoreCore:
                 "store %s: recovery incomplete (%s); retried at commit", self.directory, exc
             )
 
+    def _upgrade(self, found: int) -> None:
+        """A new store's first checkpoint, or schema 1 -> 2: the same tables, written as a
+        checkpoint with its (empty) changes file."""
+        self._meta.set("schema_version", self.SCHEMA_VERSION)
+        try:
+            self._compact()
+        except OSError as exc:
+            raise write_failed(self.directory, exc) from exc
+        if found:
+            log.info("store %s: upgraded to schema %d", self.directory, self.SCHEMA_VERSION)
+
     # -- lifecycle -----------------------------------------------------------------------------
 
     def close(self) -> None:
         """Release the lock; anything staged and not committed is dropped."""
-        if self._db is not None and self._dirty and not self.read_only:
-            log.warning("store %s: closing with uncommitted changes; discarded", self.directory)
+        if self._db is not None:
+            if self._dirty and not self.read_only:
+                log.warning("store %s: closing with uncommitted changes; discarded", self.directory)
+            self._db.close()
         self._db = None
         if self._lock is not None:
             self._lock.release()
@@ -186,31 +187,60 @@ class StoreCore:
     def _stage_line(self, file: str, line: dict[str, Any], counter: str) -> None:
         self._staged_records.append(make_record(file, line, self._meta.next_number(counter)))
 
+    @property
+    def _seen(self) -> KeySet:
+        """Seen keys, read from their file when first asked (readers seldom ask)."""
+        if self._seen_keys is None:
+            self._seen_keys = KeySet(self.directory, SEEN_FILE, "key", self._unconfirmed)
+        return self._seen_keys
+
+    @property
+    def _sent(self) -> KeySet:
+        if self._sent_ids is None:
+            self._sent_ids = KeySet(self.directory, SENT_FILE, "message_id", self._unconfirmed)
+        return self._sent_ids
+
     # -- the commit point ------------------------------------------------------------------------
 
     def commit(self) -> None:
-        """One durable write of everything staged: archive files, then one replace of open.json."""
+        """One durable write of what is staged: archive files, then one append of the changes
+        (the commit point), then the history files; a compaction now and then."""
         self._writable("commit")
         if not self._dirty and not self._unconfirmed and not self._unsynced_raw:
             return
         records = self._unconfirmed + self._staged_records
         try:
             self._sync_raw()
-            # Archive copies go first: if the replace then fails, the open copy still wins.
+            # Archive copies go first: if the commit then fails, the open copy still wins.
             for case in self._staged_closed.values():
                 self._archive.write(case)
-            self._tables()["journal"] = {str(n): r for n, r in enumerate(records, start=1)}
-            self._storage.flush()
+            self._set_journal(records)
+            self._storage.commit()
         except OSError as exc:
             raise write_failed(self.directory, exc) from exc
         reopened = self._maybe_archived
-        self._seen.update(self._staged_seen)
-        self._sent.update(self._staged_sent)
-        self._staged_seen, self._staged_sent, self._maybe_archived = set(), set(), set()
-        self._staged_closed, self._staged_records = {}, []
+        if self._seen_keys is not None:
+            self._seen_keys.update(self._staged_seen)
+        if self._sent_ids is not None:
+            self._sent_ids.update(self._staged_sent)
+        self._reset_staged()
         self._dirty = False
         log.debug("store: committed %d journal lines", len(records))
         self._finish_commit(records, reopened)
+        if self._storage.should_compact():
+            try:
+                self._compact()
+            except OSError as exc:
+                log.warning("store %s: compaction failed (%s); retried later", self.directory, exc)
+
+    def _set_journal(self, records: list[Record]) -> None:
+        """The commit's history records, in the journal table until they are in their files."""
+        journal = self._journal
+        for key in [k for k in journal if int(k) > len(records)]:
+            journal.remove(key)
+        for number, record in enumerate(records, start=1):
+            if journal.get(str(number)) is not record:
+                journal.put(str(number), record)
 
     def _sync_raw(self) -> None:
         """Make the raw mail kept since the last commit durable, before anything refers to it."""
@@ -236,12 +266,39 @@ class StoreCore:
                 exc.strerror or exc,
             )
 
+    def _compact(self) -> None:
+        """A new checkpoint. Archive copies a crash left of cases still open go first: reads
+        prefer the open copy anyway, so they are only cleared here, not at every start."""
+        for reference in list(self._cases):
+            if self._archive.remove(reference):
+                log.info("store: removed stray archive copy of open case %s", reference)
+        self._storage.compact()
+
+    def compact(self) -> None:
+        """Write a checkpoint now (commits normally decide this themselves)."""
+        self._writable("compact")
+        if self._dirty:
+            raise StoreError("commit or roll back the staged changes before compacting")
+        try:
+            self._compact()
+        except OSError as exc:
+            raise write_failed(self.directory, exc) from exc
+
     def rollback(self) -> None:
         """Drop everything staged since the last commit (for an email whose handling failed)."""
         if self._db is None:
             raise StoreError(f"cannot roll back: the store at {self.directory} is closed")
-        try:
-            self._storage.reload()
-        except OSError as exc:
-            raise StoreError(f"could not read {self._path}: {exc.strerror or exc}") from exc
-        self._load()
+        self._storage.rollback()
+        self._reset_staged()
+        self._dirty = False
+
+    def refresh(self) -> bool:
+        """A read-only store (a snapshot) moved on to the last commit; True if it changed."""
+        if not self.read_only:
+            raise StoreError("refresh is for read-only stores; the writer is always current")
+        if self._db is None:
+            raise StoreError(f"cannot refresh: the store at {self.directory} is closed")
+        if not self._storage.refresh():
+            return False
+        self._bind_tables()
+        return True

@@ -5,80 +5,51 @@ from __future__ import annotations
 import contextlib
 import copy
 import hashlib
-import json
 import re
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot.store.archive import check_reference
-from bot.store.core import StoreCore
+from bot.clock import Clock
+from bot.store.case_docs import CaseDocs
 from bot.store.errors import StoreError, write_failed
-from bot.store.files import atomic_write, ensure_dir, json_bytes, json_copy, remove_durably
+from bot.store.files import atomic_write, ensure_dir, json_copy, remove_durably
 from bot.store.journal import SEEN_FILE, SENT_FILE, TRIAGE_FILE, audit_file, audit_lines
-from bot.store.tinystorage import Packed
+from bot.store.storage import GENERATION
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_RESERVED_META = frozenset({"schema_version", "counters"})
+_RESERVED_META = frozenset({"schema_version", "counters", GENERATION})
 
 
-class Store(StoreCore):
+class Store(CaseDocs):
     """Everything the bot remembers; changes are staged in memory until `commit()`.
 
     Dicts go in and come out as copies, so a caller's later edits never leak into the store.
+    One process writes (it holds the directory's lock); any number read snapshots beside it
+    (`open_snapshot`).
     """
 
-    # -- cases -----------------------------------------------------------------------------------
+    @classmethod
+    def open_snapshot(cls, directory: Path, clock: Clock | None = None) -> Store:
+        """A consistent, read-only view of the store at its last commit, for readers beside
+        the running bot (`cases`, `status`, the case timeline, the dashboard, reports).
 
-    def open_cases(self) -> list[dict[str, Any]]:
-        return [json.loads(doc) for doc in self.open_case_documents()]
+        It takes no lock and writes nothing, so it never blocks or waits for the writer, and
+        it never sees half a commit: the changes file is read up to its last whole, checked
+        commit. It stays at that commit until `refresh()` brings it to the latest (reading
+        only the commits since). What it answers, all as of that commit:
 
-    def open_case_documents(self) -> Iterator[bytes]:
-        """Each open case as its stored JSON, oldest first: parsed only by whoever needs it."""
-        return (packed.json() for packed in self._cases.documents())
+        - cases: `open_references()`, `open_cases()`, `open_case_document(ref)`,
+          `case_summaries()`, `get_case(ref)` (open or closed), `closed_references()`;
+        - `triage_items()`, `outbox_pending()`, `get_meta(key)`;
+        - `audit_entries(reference=None)`: the audit trail up to that commit;
+        - `load_raw(sha)`: the kept mail a case points to.
 
-    def open_case_document(self, reference: str) -> bytes | None:
-        """An open case's stored JSON, or None if it is not open."""
-        packed: Packed | None = self._cases.get(reference)
-        return None if packed is None else packed.json()
-
-    def get_case(self, reference: str) -> dict[str, Any] | None:
-        encoded = self.open_case_document(reference)
-        if encoded is not None:
-            return dict(json.loads(encoded))
-        staged = self._staged_closed.get(reference)
-        if staged is not None:
-            return copy.deepcopy(staged)
-        try:
-            return self._archive.read(reference)
-        except ValueError:
-            return None
-
-    def put_case(self, case: dict[str, Any]) -> None:
-        reference = check_reference(case.get("reference"))
-        if case.get("status") not in ("open", "closed"):
-            raise ValueError(f"case {reference}: status must be 'open' or 'closed'")
-        self._stage("save a case")
-        encoded = json_bytes(case, f"case {reference}")
-        if case["status"] == "closed":
-            self._cases.remove(reference)
-            self._maybe_archived.discard(reference)
-            self._staged_closed[reference] = json.loads(encoded)
-        else:
-            if reference not in self._cases:
-                # Possibly a reopened case: its archive copy goes once open.json holds it.
-                self._maybe_archived.add(reference)
-            self._staged_closed.pop(reference, None)
-            self._cases.put(reference, Packed(encoded))
-
-    def closed_references(self) -> list[str]:
-        closed = self._archive.references() | set(self._staged_closed)
-        return sorted(ref for ref in closed if ref not in self._cases)
-
-    def next_reference(self, year: int) -> str:
-        self._stage("allocate a case reference")
-        return f"CC-{year:04d}-{self._meta.next_number(f'reference-{year:04d}'):04d}"
+        Writes raise StoreError. Close it (or use `with`) to release its open files. A closed
+        case reopened after the snapshot was taken may read as None from `get_case`.
+        """
+        return cls(directory, read_only=True, clock=clock)
 
     # -- dedupe of incoming mail -----------------------------------------------------------------
 
@@ -149,9 +120,13 @@ class Store(StoreCore):
         return f"{when.year:04d}-{when.month:02d}"
 
     def audit_entries(self, reference: str | None = None) -> Iterator[dict[str, Any]]:
-        """Entries in seq order, staged ones last; filtered on their "reference" if given."""
+        """Entries in seq order, staged ones last; filtered on their "reference" if given.
+        Entries appended after this store's last commit (a snapshot's) are left out."""
         pending = self._unconfirmed + self._staged_records
+        last = int(self._meta.get("counters", {}).get("audit", 0))
         for line in audit_lines(self.directory, pending):
+            if int(line.get("seq", 0)) > last:
+                return
             if reference is None or line.get("reference") == reference:
                 yield line
 
@@ -172,7 +147,7 @@ class Store(StoreCore):
         return message_id in self._outbox
 
     def outbox_pending(self) -> list[dict[str, Any]]:
-        return [copy.deepcopy(item) for item in self._outbox.documents()]
+        return [copy.deepcopy(item) for item in self._outbox.values()]
 
     def outbox_mark_sent(self, message_id: str, info: dict[str, Any]) -> None:
         """Sent letters leave open.json for outbox/sent.jsonl, so open.json does not grow."""
@@ -199,7 +174,7 @@ class Store(StoreCore):
         return item_id
 
     def triage_items(self) -> list[dict[str, Any]]:
-        return [copy.deepcopy(item) for item in self._triage.documents()]
+        return [copy.deepcopy(item) for item in self._triage.values()]
 
     def triage_resolve(self, item_id: str, note: str) -> None:
         """Resolved items move to triage/resolved.jsonl with the note."""
