@@ -17,13 +17,13 @@ from bot.store.files import DIR_MODE, ensure_dir, fsync_dir, fsync_file
 from bot.store.journal import (
     SEEN_FILE,
     SENT_FILE,
-    KeySet,
     Record,
     checked_records,
     make_record,
     unwritten,
     write_records,
 )
+from bot.store.keyset import KeySet
 from bot.store.lock import DirectoryLock
 from bot.store.storage import ChangesStorage
 from bot.store.tables import Meta
@@ -187,17 +187,21 @@ class StoreCore:
     def _stage_line(self, file: str, line: dict[str, Any], counter: str) -> None:
         self._staged_records.append(make_record(file, line, self._meta.next_number(counter)))
 
+    def _key_set(self, file: str, field: str) -> KeySet:
+        writable = not self.read_only
+        return KeySet(self.directory, file, field, self._unconfirmed, writable=writable)
+
     @property
     def _seen(self) -> KeySet:
         """Seen keys, read from their file when first asked (readers seldom ask)."""
         if self._seen_keys is None:
-            self._seen_keys = KeySet(self.directory, SEEN_FILE, "key", self._unconfirmed)
+            self._seen_keys = self._key_set(SEEN_FILE, "key")
         return self._seen_keys
 
     @property
     def _sent(self) -> KeySet:
         if self._sent_ids is None:
-            self._sent_ids = KeySet(self.directory, SENT_FILE, "message_id", self._unconfirmed)
+            self._sent_ids = self._key_set(SENT_FILE, "message_id")
         return self._sent_ids
 
     # -- the commit point ------------------------------------------------------------------------

@@ -53,8 +53,8 @@ class Table:
     def remove(self, key: str) -> Any:
         if key not in self.docs:
             return None
-        if self._order is None:
-            self._order = list(self.docs)
+        if self._order is None:  # the committed order: keys new since the commit left out
+            self._order = [k for k in self.docs if self._undo.get(k) is not _MISSING]
         if key not in self._undo:
             self._undo[key] = self.docs[key]
         self._removed.add(key)
