@@ -21,7 +21,7 @@ from bot.store import Store
 from bot.store.case_index import CaseIndex
 from bot.store.mailbox_state import StoreState
 from bot.upkeep.tick import TickReport, tick
-from bot.views.reader import Reader
+from bot.views.reader import Reader, open_reader
 
 log = logging.getLogger(__name__)
 
@@ -144,6 +144,7 @@ def build_app(
     """The bot on the configured backend (or on `mailbox`, or what `mailbox_factory` opens)."""
     rules = Rules.load(config_path)
     store = Store(rules.config.store.directory)
+    rules.keep(config_path)  # the store's folder exists now
     try:
         if mailbox is None:
             state = StoreState(store, f"mailbox.{rules.config.mailbox.backend}")
@@ -152,16 +153,6 @@ def build_app(
     except BaseException:
         store.close()
         raise
-
-
-def open_reader(config_path: Path) -> Reader:
-    """The rules and a read-only store: works beside a running daemon and never writes."""
-    rules = Rules.load(config_path)
-    directory = rules.config.store.directory
-    if not directory.exists():
-        return Reader(rules, None, None)
-    store = Store(directory, read_only=True)
-    return Reader(rules, store, CaseIndex(store))
 
 
 def inbox_backlog(config: Config, clock: Clock) -> int | None:

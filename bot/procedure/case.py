@@ -11,7 +11,7 @@ from pydantic import BaseModel, ConfigDict, Field
 class Deadline(BaseModel):
     """A dated obligation on the case, with the rule and arithmetic that produced it."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     name: str
     step: str
@@ -31,7 +31,7 @@ class Deadline(BaseModel):
 class TimelineEntry(BaseModel):
     """One line of a case's history, in the order things happened."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     at: datetime
     kind: str  # mail_in, stage, deadline, letter, reminder, command, note, automated, triage
@@ -44,7 +44,7 @@ class TimelineEntry(BaseModel):
 class Case(BaseModel):
     """Everything the bot knows about one concern."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", defer_build=True)
 
     reference: str
     status: Literal["open", "closed"] = "open"

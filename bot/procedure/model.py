@@ -28,7 +28,8 @@ ATTACHMENTS = frozenset({"concern", "mail"})
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: checked rules kept between runs are used without building validators.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class RuleSpec(_Strict):

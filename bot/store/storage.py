@@ -25,7 +25,7 @@ from bot.store.segments import DocRef, Segment, encoded
 from bot.store.tables import KEY_FIELDS, Table
 
 GENERATION = "generation"  # the meta entry in open.json naming its changes file
-COMPACT_AT_LEAST = 4 * 1024 * 1024  # changes smaller than this are never compacted
+COMPACT_AT_LEAST = 256 * 1024  # changes smaller than this are never compacted
 _OPEN_TRIES = 5  # a reader racing a compaction opens again
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from bot.clock import Clock
-from bot.intake.threading import normalise
 from bot.views.reader import Reader
 from bot.views.timeline import render_case
 
@@ -43,6 +42,8 @@ def show_cases(reader: Reader, clock: Clock) -> int:
 
 def show_case(reader: Reader, reference: str, clock: Clock) -> int:
     """Print one case's timeline and deadlines; 1 when there is no such case."""
+    from bot.intake.threading import normalise  # here: the list of cases never needs it
+
     case = reader.cases.get(normalise(reference)) if reader.cases else None
     if case is None:
         print(f"no case {reference}")
