@@ -191,6 +191,10 @@ class Store(CaseDocs):
             raise ValueError(f"meta key {key!r} is kept by the store itself")
         return copy.deepcopy(self._meta.get(key, default))
 
+    def counters(self) -> dict[str, int]:
+        """The store's own counters (references per year, audit entries, triage items...)."""
+        return dict(self._meta.get("counters", {}))
+
     def set_meta(self, key: str, value: Any) -> None:
         if key in _RESERVED_META:
             raise ValueError(f"meta key {key!r} is kept by the store itself")
