@@ -1,4 +1,4 @@
-"""The one place every Graph request is made: token, timeout, Retry-After, one request at a time."""
+"""The one place every Graph request is made: token, timeout, Retry-After, at most four at once."""
 
 from __future__ import annotations
 
@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 
 GRAPH_URL = "https://graph.microsoft.com/"
 THROTTLED = (429, 503, 504)
+# Graph serves at most four requests at once per app and mailbox; more are refused with 429.
+CONCURRENT = 4
 _IDEMPOTENT = frozenset({"GET", "PUT", "PATCH", "DELETE"})
 _TOKEN_MARGIN = timedelta(minutes=5)
 
@@ -71,8 +73,9 @@ def retry_after(response: requests.Response, clock: Clock) -> float | None:
 
 
 class GraphClient:
-    """Makes Graph requests for one mailbox through an O365 Connection, one at a time (Graph
-    allows four concurrent requests per mailbox; the bot never needs more than one)."""
+    """Makes Graph requests for one mailbox through an O365 Connection, from any thread, at
+    most CONCURRENT at a time (Graph's limit per mailbox). A Retry-After from Graph pauses
+    every thread's next request, not only the one that was told: throttling is per mailbox."""
 
     def __init__(
         self,
@@ -96,7 +99,14 @@ class GraphClient:
         self.max_wait = max_wait
         self.budget = budget or RequestBudget(sleep=sleep)
         self._token: AccessToken | None = None
-        self._lock = threading.RLock()  # a `settled` check asks Graph from inside a request
+        self._token_lock = threading.Lock()
+        self._slots = threading.BoundedSemaphore(CONCURRENT)
+        self._held = threading.local()  # a `settled` check asks Graph from inside a request
+        self._pause = threading.Lock()
+        self._paused_until = float("-inf")  # on the budget's monotonic clock
+        if getattr(connection, "naive_session", None) is None:
+            # Made now, not lazily by the first of several threads.
+            connection.naive_session = connection.get_naive_session()
 
     def url(self, path: str) -> str:
         return path if path.startswith(("http://", "https://")) else self.service_url + path
@@ -105,10 +115,11 @@ class GraphClient:
         return self._token.expires_at if self._token else None
 
     def _bearer(self, fresh: bool) -> str:
-        token = self._token
-        if fresh or token is None or self.clock.now() >= token.expires_at - _TOKEN_MARGIN:
-            token = self._token = self.tokens.acquire(fresh=fresh)
-        return token.value
+        with self._token_lock:
+            token = self._token
+            if fresh or token is None or self.clock.now() >= token.expires_at - _TOKEN_MARGIN:
+                token = self._token = self.tokens.acquire(fresh=fresh)
+            return token.value
 
     def request(
         self,
@@ -126,8 +137,33 @@ class GraphClient:
         repeated after an ambiguous failure (504, a read timeout) only when `settled` says the
         first one did not take effect; when it did, None is returned.
         """
-        with self._lock:
+        if getattr(self._held, "slot", False):  # nested in this thread's own request
             return self._request(method.upper(), self.url(path), accept, settled, auth, kwargs)
+        with self._slots:
+            self._held.slot = True
+            try:
+                return self._request(method.upper(), self.url(path), accept, settled, auth, kwargs)
+            finally:
+                self._held.slot = False
+
+    def _wait_for_pause(self) -> None:
+        """Sleep out a Retry-After that Graph gave another thread (throttling is per mailbox);
+        each thread sleeps out each pause once."""
+        with self._pause:
+            until = self._paused_until
+        wait = until - self.budget.monotonic()
+        if wait > 0 and until > getattr(self._held, "slept_until", float("-inf")):
+            self._held.slept_until = until
+            self.sleep(wait)
+
+    def _pause_all(self, seconds: float) -> None:
+        """Hold every thread's next request back for `seconds`; this thread sleeps them now."""
+        with self._pause:
+            until = self._paused_until = max(
+                self._paused_until, self.budget.monotonic() + seconds
+            )
+        self._held.slept_until = until
+        self.sleep(seconds)
 
     def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         """`request` for calls that cannot be settled early: always a response."""
@@ -152,6 +188,7 @@ class GraphClient:
             headers = dict(kwargs.get("headers") or {})
             if auth:
                 headers["Authorization"] = f"Bearer {self._bearer(refreshed)}"
+            self._wait_for_pause()
             self.budget.spend()
             try:
                 response: requests.Response = self.connection.naive_request(
@@ -186,7 +223,10 @@ class GraphClient:
             if delay > self.max_wait:
                 raise MailboxUnavailable(f"{what}: Graph asked to wait {delay:.0f} s; next poll")
             log.info("%s answered %s: waiting %.1f s (try %d)", what, status, delay, attempt)
-            self.sleep(delay)
+            if wait is not None:
+                self._pause_all(wait)  # the other threads wait too
+            else:
+                self.sleep(delay)
             if ambiguous and method not in _IDEMPOTENT and settled is not None and settled():
                 return None
 
