@@ -17,6 +17,7 @@ from bench.intake import intake
 from bench.latency import latency
 from bench.machine import machine
 from bench.memory import memory
+from bench.opening import cases_command, opening
 from bench.plan import FULL, QUICK, TINY, Plan
 from bench.report import table
 from bench.scale import grid
@@ -49,6 +50,8 @@ def run(plan: Plan, repeat: int, seed: int, work: Path, command: str) -> dict[st
             poll_interval=60,
         ),
         "latency": latency(seeds, work / "latency", open_cases, closed_cases, repeat, seed),
+        "opening": opening(seeds, work / "opening", list(plan.opening), repeat),
+        "cases_command": cases_command(work / "cases-command"),
     }
     results["targets"] = judge(results)
     results["seeding_seconds"] = seeds.seconds
