@@ -117,6 +117,10 @@ class GraphMailbox:
     def mark_processed(self, backend_id: str) -> None:
         self.inbox.move(backend_id, "processed")
 
+    def mark_processed_all(self, backend_ids: list[str]) -> None:
+        """`mark_processed` for a whole poll's mail, up to four moves at once."""
+        self.inbox.move_all(backend_ids, "processed")
+
     def quarantine(self, backend_id: str, reason: str) -> None:
         self.inbox.quarantine(backend_id, reason)
 

@@ -148,6 +148,27 @@ class GraphInbox:
         )
         self._forget(graph_id)
 
+    def move_all(self, graph_ids: list[str], key: str) -> None:
+        """Move many messages out of the Inbox, up to CONCURRENT at once; the pending list in
+        the state is written once, not once a message (a backlog's moves stay linear)."""
+        destination = self.folder_id(key)
+        assert destination is not None  # made when missing
+
+        def one(graph_id: str) -> None:
+            path = user_path(self.address, "messages", graph_id, "move")
+            self.client.call("POST", path, data={"destinationId": destination}, accept={404})
+
+        if len(graph_ids) > 1:
+            with ThreadPoolExecutor(CONCURRENT, thread_name_prefix="graph-move") as pool:
+                list(pool.map(one, graph_ids))
+        else:
+            for graph_id in graph_ids:
+                one(graph_id)
+        pending = self._pending()
+        forgotten = [graph_id for graph_id in graph_ids if pending.pop(graph_id, None)]
+        if forgotten:
+            self.state.set("pending", pending)
+
     def _forget(self, graph_id: str) -> None:
         pending = self._pending()
         if pending.pop(graph_id, None) is not None:

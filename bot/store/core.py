@@ -61,6 +61,7 @@ class StoreCore:
     def _open(self) -> None:
         # Raw mail written since the last commit, fsynced (with its folders) by the next one.
         self._unsynced_raw: set[Path] = set()
+        self._unsynced_folders: set[Path] = set()  # folders that gained a folder meanwhile
         if self.read_only:
             if not self.directory.is_dir():
                 raise StoreError(f"there is no store at {self.directory}; check the path")
@@ -250,9 +251,10 @@ class StoreCore:
         """Make the raw mail kept since the last commit durable, before anything refers to it."""
         for path in sorted(self._unsynced_raw):
             fsync_file(path)
-        for folder in sorted({path.parent for path in self._unsynced_raw}):
+        for folder in sorted({path.parent for path in self._unsynced_raw} | self._unsynced_folders):
             fsync_dir(folder)
         self._unsynced_raw.clear()
+        self._unsynced_folders.clear()
 
     def _finish_commit(self, records: list[Record], reopened: set[str]) -> None:
         """After the commit point nothing can be lost; failures here are retried later."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import copy
 import hashlib
+import os
 import re
 from collections.abc import Iterator
 from datetime import datetime
@@ -14,7 +15,7 @@ from typing import Any
 from bot.clock import Clock
 from bot.store.case_docs import CaseDocs
 from bot.store.errors import StoreError, write_failed
-from bot.store.files import atomic_write, ensure_dir, json_copy, remove_durably
+from bot.store.files import DIR_MODE, atomic_write, ensure_dir, json_copy, remove_durably
 from bot.store.journal import SEEN_FILE, SENT_FILE, TRIAGE_FILE, audit_file, audit_lines
 from bot.store.storage import GENERATION
 
@@ -77,12 +78,25 @@ class Store(CaseDocs):
             # A copy left by a process that died before its commit may be incomplete after a
             # power cut; it is trusted only if it holds these bytes.
             if not (path.exists() and path.read_bytes() == raw):
-                ensure_dir(path.parent)
+                self._raw_folder(path.parent)
                 atomic_write(path, raw, sync=False)
         except OSError as exc:
             raise write_failed(self.directory, exc) from exc
         self._unsynced_raw.add(path)
         return sha
+
+    def _raw_folder(self, folder: Path) -> None:
+        """Make raw/<xx> (owner-only); its entry in raw/ is made durable by the next commit
+        with the mail in it, not at once: a fresh store makes up to 256 of them."""
+        if folder.is_dir():
+            return
+        ensure_dir(folder.parent)
+        try:
+            os.mkdir(folder, DIR_MODE)
+        except FileExistsError:
+            return
+        os.chmod(folder, DIR_MODE)
+        self._unsynced_folders.add(folder.parent)
 
     def raw_path(self, sha: str) -> Path:
         """Where an email's bytes are kept, by their sha256."""
