@@ -96,13 +96,14 @@ def site(
 
 @contextmanager
 def graph_server(root: Path) -> Iterator[Any]:
-    """The tests' fake Microsoft Graph (tests/backends), on a loopback port."""
+    """The tests' fake Microsoft Graph (tests/backends) on a loopback port, in a process of
+    its own as the real one is: the bot's interpreter runs only the bot."""
     tests = str(PROJECT / "tests")
     if tests not in sys.path:
         sys.path.insert(0, tests)
-    from backends.graph import running
+    from bench.graph_remote import remote_graph
 
-    with running(root) as server:
+    with remote_graph(root) as server:
         yield server
 
 
