@@ -117,12 +117,12 @@ class TablesReader(Storage):
         try:
             info = os.stat(self.path)
         except FileNotFoundError:
-            return False
-        if (info.st_dev, info.st_ino) != self._base_id or self._changes is None:
+            return False  # no checkpoint yet: nothing was ever committed
+        if (info.st_dev, info.st_ino) != self._base_id:
             self.close()
             self._open()
             return True
-        return self._read_changes()
+        return self._changes is not None and self._read_changes()
 
     def read(self) -> dict[str, dict[str, Any]]:
         """Every table as tinydb sees one: doc id -> document (cases parsed)."""
