@@ -134,7 +134,7 @@ def _serve() -> None:
                 with lock:
                     flight["now"] -= 1
 
-        fake.handle = handle  # type: ignore[method-assign]
+        fake.handle = handle
         print(fake.port, flush=True)
         threading.Event().wait()  # until the parent ends the process
 
