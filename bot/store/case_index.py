@@ -7,10 +7,19 @@ import itertools
 from collections import OrderedDict
 from collections.abc import Iterator
 from datetime import datetime
+from typing import Any
 
 from bot.procedure.case import Case
 from bot.store import Store
-from bot.store.case_views import CaseView, DeadlineView, addresses_of, decode, encode, view_of
+from bot.store.case_views import (
+    SUMMARY_VERSION,
+    CaseView,
+    DeadlineView,
+    addresses_of,
+    decode,
+    encode,
+    view_of,
+)
 
 __all__ = ["CaseIndex", "CaseView", "DeadlineView", "view_of"]
 
@@ -27,16 +36,19 @@ class CaseIndex:
     store keeps beside each case (a case is read only when its summary is missing or old); a
     case is parsed from the store's copy when it is used. Each change is put to the store
     (which commits once per poll), so the cost of one email does not depend on how many cases
-    exist, and a tick looks only at the cases whose next deadline is due.
+    exist, and a tick looks only at the cases whose next deadline is due: the firing times
+    are kept sorted. A summary is decoded into a view when first asked for, and the index of
+    addresses is built when mail is first read: a reader listing cases needs neither.
     """
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._views: dict[str, CaseView] = {}
+        self._views: dict[str, CaseView | dict[str, Any]] = {}  # a view, or its summary
         self._cache: OrderedDict[str, Case] = OrderedDict()
-        self.participants: dict[str, set[str]] = {}
-        self._addresses: dict[str, set[str]] = {}  # each open case's entries in participants
-        self._fires: list[tuple[datetime, str]] = []  # (next firing, reference), sorted
+        self._addresses: dict[str, list[str] | set[str]] = {}  # each open case's addresses
+        self._participants: dict[str, set[str]] | None = None
+        self._fire_at: dict[str, float] = {}  # next firing, as a POSIX timestamp
+        self._fires: list[tuple[float, str]] = []  # (next firing, reference), sorted
         self._order: dict[str, int] = {}  # each view's place, as `views()` lists them
         self._counter = itertools.count()
         self.reload()
@@ -45,30 +57,38 @@ class CaseIndex:
         """Forget changes not yet committed: after the store has rolled back."""
         self._views.clear()
         self._cache.clear()
-        self.participants.clear()
         self._addresses.clear()
+        self._participants = None
+        self._fire_at.clear()
         self._order.clear()
-        fires: list[tuple[datetime, str]] = []
         for reference, summary in self.store.case_summaries():
-            found = decode(reference, summary)
-            if found is None:
+            if not _usable(summary):
                 case = self._parse(reference)
                 if case is None:
                     continue
-                found = view_of(case), addresses_of(case)
+                summary = encode(view_of(case), addresses_of(case))
                 if not self.store.read_only:  # kept for the next start
-                    self.store.put_case_summary(reference, encode(*found))
-            view, addresses = found
-            self._views[reference] = view
+                    self.store.put_case_summary(reference, summary)
+            self._views[reference] = summary
             self._order[reference] = next(self._counter)
-            self._index(reference, addresses)
-            if view.next_fire is not None:
-                fires.append((view.next_fire, reference))
-        fires.sort()
-        self._fires = fires
+            self._addresses[reference] = summary["addresses"]
+            if summary["fires"]:
+                self._fire_at[reference] = datetime.fromisoformat(summary["fires"]).timestamp()
+        self._fires = sorted((at, reference) for reference, at in self._fire_at.items())
 
     def __len__(self) -> int:
         return len(self._views)
+
+    @property
+    def participants(self) -> dict[str, set[str]]:
+        """Address -> the open cases it takes part in (built when first asked for)."""
+        if self._participants is None:
+            found: dict[str, set[str]] = {}
+            for reference, addresses in self._addresses.items():
+                for address in addresses:
+                    found.setdefault(address, set()).add(reference)
+            self._participants = found
+        return self._participants
 
     def open(self) -> Iterator[Case]:
         """Every open case, parsed one at a time (for the views and status, not per email)."""
@@ -78,14 +98,13 @@ class CaseIndex:
                 yield case
 
     def views(self) -> list[CaseView]:
-        return list(self._views.values())
+        return [self._view(reference) for reference in list(self._views)]
 
     def due(self, now: datetime) -> list[str]:
         """Open cases with a pending deadline firing by `now`, in the order `views()` gives:
-        found in the index of firing times, not by looking at every case."""
-        end = bisect.bisect_right(self._fires, (now, _LAST))
-        due = [reference for _, reference in self._fires[:end]]
-        return sorted(due, key=self._order.__getitem__)
+        found in the sorted firing times, not by looking at every case."""
+        end = bisect.bisect_right(self._fires, (now.timestamp(), _LAST))
+        return sorted((ref for _, ref in self._fires[:end]), key=self._order.__getitem__)
 
     def get(self, reference: str) -> Case | None:
         """The case (open or closed); callers copy it before changing it."""
@@ -103,9 +122,8 @@ class CaseIndex:
 
     def put(self, case: Case) -> None:
         reference = case.reference
-        old = self._views.pop(reference, None)
-        if old is not None:
-            self._unindex(reference, old)
+        if self._views.pop(reference, None) is not None:
+            self._unindex(reference)
         self._cache.pop(reference, None)
         if case.status != "open":
             self.store.put_case(case.model_dump(mode="json"))
@@ -116,12 +134,24 @@ class CaseIndex:
         self._order[reference] = next(self._counter)
         self._index(reference, addresses)
         if view.next_fire is not None:
-            bisect.insort(self._fires, (view.next_fire, reference))
+            self._fire_at[reference] = at = view.next_fire.timestamp()
+            bisect.insort(self._fires, (at, reference))
         self._remember(case)
 
     @staticmethod
     def addresses(case: Case) -> set[str]:
         return addresses_of(case)
+
+    def _view(self, reference: str) -> CaseView:
+        held = self._views[reference]
+        if isinstance(held, CaseView):
+            return held
+        view = decoded[0] if (decoded := decode(reference, held)) else None
+        if view is None:  # a summary that does not read: the case itself, then
+            case = self._parse(reference)
+            view = view_of(case) if case else CaseView(reference, None, None, None, ())
+        self._views[reference] = view
+        return view
 
     def _parse(self, reference: str) -> Case | None:
         doc = self.store.open_case_document(reference)
@@ -133,19 +163,33 @@ class CaseIndex:
             self._cache.popitem(last=False)
 
     def _index(self, reference: str, addresses: set[str]) -> None:
-        for address in addresses:
-            self.participants.setdefault(address, set()).add(reference)
         self._addresses[reference] = addresses
+        if self._participants is not None:
+            for address in addresses:
+                self._participants.setdefault(address, set()).add(reference)
 
-    def _unindex(self, reference: str, view: CaseView) -> None:
+    def _unindex(self, reference: str) -> None:
         self._order.pop(reference, None)
-        if view.next_fire is not None:
-            at = bisect.bisect_left(self._fires, (view.next_fire, reference))
-            if at < len(self._fires) and self._fires[at] == (view.next_fire, reference):
-                del self._fires[at]
-        for address in self._addresses.pop(reference, set()):
-            refs = self.participants.get(address)
-            if refs is not None:
-                refs.discard(reference)
-                if not refs:
-                    del self.participants[address]
+        at = self._fire_at.pop(reference, None)
+        if at is not None:
+            place = bisect.bisect_left(self._fires, (at, reference))
+            if place < len(self._fires) and self._fires[place] == (at, reference):
+                del self._fires[place]
+        addresses = self._addresses.pop(reference, ())
+        if self._participants is not None:
+            for address in addresses:
+                refs = self._participants.get(address)
+                if refs is not None:
+                    refs.discard(reference)
+                    if not refs:
+                        del self._participants[address]
+
+
+def _usable(summary: Any) -> bool:
+    """A summary of this version, with what the index reads at start in the right shape."""
+    return (
+        isinstance(summary, dict)
+        and summary.get("v") == SUMMARY_VERSION
+        and isinstance(summary.get("addresses"), list)
+        and isinstance(summary.get("fires"), str | None)
+    )

@@ -21,6 +21,8 @@ from bot.store.tables import KEY_FIELDS
 
 CASES = "cases"
 _FIX = "restore it from a backup or move it aside"
+PLACES = "_places"  # the checkpoint's index of where each open case's line is
+_END = b"\n}}"
 _ID = re.compile(rb'"(\d+)":')
 # An open case's line starts with its reference, as the store writes cases (else it is parsed).
 _REFERENCE = re.compile(rb'\{"reference":"([A-Za-z]+-\d{4}-\d+)"')
@@ -41,8 +43,11 @@ def load_checkpoint(path: Path, segment: Segment) -> Docs:
             if not head.rstrip(b"\r\n").endswith(b'"cases":{'):
                 handle.seek(0)
                 return _whole(path, handle.read())
-            tables = _tables(path, json.loads(head.rstrip(b"\r\n") + b"}}"))
-            tables[CASES] = _case_lines(path, segment, handle, len(head))
+            data = json.loads(head.rstrip(b"\r\n") + b"}}")
+            places = data.pop(PLACES, None) if isinstance(data, dict) else None
+            tables = _tables(path, data)
+            cases = _placed(path, segment, places, len(head.rstrip(b"\r\n")))
+            tables[CASES] = cases if cases is not None else _case_lines(path, segment, handle)
             return tables
     except OSError as exc:
         raise StoreError(f"could not read {path}: {exc.strerror or exc}") from exc
@@ -50,7 +55,30 @@ def load_checkpoint(path: Path, segment: Segment) -> Docs:
         raise damaged(path, f"is not valid JSON ({exc})") from exc
 
 
-def _case_lines(path: Path, segment: Segment, handle: Any, at: int) -> dict[str, Any]:
+def _placed(path: Path, segment: Segment, places: Any, base: int) -> dict[str, Any] | None:
+    """The open cases where the checkpoint's own index says they are, without reading them;
+    None when there is no index or it does not fit the file (then the lines are read)."""
+    if not isinstance(places, dict):
+        return None
+    cases: dict[str, Any] = {}
+    end = 0
+    for doc_id in sorted(places, key=lambda d: int(d) if d.isdigit() else 0):
+        place = places[doc_id]
+        reference, offset, length = (place.get(k) for k in ("reference", "offset", "length"))
+        if not (isinstance(reference, str) and isinstance(offset, int) and isinstance(length, int)):
+            return None
+        cases[reference] = DocRef(segment, base + offset, length)
+        end = offset + length
+    size = os.fstat(segment.fd or -1).st_size
+    tail = segment.read(size - len(_END), len(_END)) if size >= len(_END) else b""
+    if size != base + end + len(_END) or tail != _END or len(cases) != len(places):
+        return None
+    return cases
+
+
+def _case_lines(path: Path, segment: Segment, handle: Any) -> dict[str, Any]:
+    """The open cases found by reading every line: checkpoints of the first layout."""
+    at = handle.tell()
     cases: dict[str, Any] = {}
     for line in iter(handle.readline, b""):
         body = line.rstrip(b"\r\n")
@@ -136,19 +164,33 @@ def write_checkpoint(path: Path, tables: Docs) -> dict[str, tuple[int, int]]:
 
 
 def _pieces(tables: Docs, places: dict[str, tuple[int, int]]) -> Iterator[bytes]:
+    """The first line holds the small tables and an index of where each open case will be
+    (from the end of that line), so opening the store reads that line, not every case."""
+    cases: dict[str, Stored] = tables.get(CASES, {})
+    index: dict[str, Any] = {}
+    at = 0
+    for number, (reference, doc) in enumerate(cases.items(), start=1):
+        length = doc.length if isinstance(doc, DocRef) else len(doc)
+        at += len(_prefix(number))
+        index[str(number)] = {"reference": reference, "offset": at, "length": length}
+        at += length
     small = {name: docs for name, docs in tables.items() if name != CASES}
     head = b"{" + b",".join(dump_json(name) + b":" + _table(docs) for name, docs in small.items())
-    head += (b"," if small else b"") + b'"cases":{'
+    head += (b"," if small else b"") + dump_json(PLACES) + b":" + dump_json(index)
+    head += b',"cases":{'
     yield head
-    at = len(head)
-    cases: dict[str, Stored] = tables.get(CASES, {})
     for number, (reference, doc) in enumerate(cases.items(), start=1):
-        prefix = (b"," if number > 1 else b"") + b'\n"%d":' % number
+        place = index[str(number)]
         body = encoded(doc)
-        places[reference] = (at + len(prefix), len(body))
-        at += len(prefix) + len(body)
-        yield prefix + body
-    yield b"\n}}"
+        if len(body) != place["length"]:
+            raise StoreError(f"case {reference} changed length while the checkpoint was written")
+        places[reference] = (len(head) + place["offset"], len(body))
+        yield _prefix(number) + body
+    yield _END
+
+
+def _prefix(number: int) -> bytes:
+    return (b"," if number > 1 else b"") + b'\n"%d":' % number
 
 
 def _table(docs: dict[str, Any]) -> bytes:
