@@ -165,14 +165,15 @@ class RecordEffect(_Strict):
 
 class Settings(_Strict):
     internal_reminder_time: str = "14:00"
-    outcome_dispute_window: RuleSpec = RuleSpec(days=14)
+    # Defaults made when used, not at import: making one builds the model's validator.
+    outcome_dispute_window: RuleSpec = Field(default_factory=lambda: RuleSpec(days=14))
 
 
 class Procedure(_Strict):
     version: int
     start: str
-    opening: TransitionSpec = TransitionSpec()
-    settings: Settings = Settings()
+    opening: TransitionSpec = Field(default_factory=TransitionSpec)
+    settings: Settings = Field(default_factory=Settings)
     steps: dict[str, StepSpec]
     stages: dict[str, StageSpec]
     records: dict[str, RecordEffect] = Field(default_factory=dict)
