@@ -7,50 +7,34 @@ import re
 from collections.abc import Sequence
 from datetime import datetime
 from email import message_from_bytes
-from email.charset import QP, Charset
 from email.encoders import encode_base64
 from email.generator import BytesGenerator
-from email.header import Header
 from email.message import Message
 from email.mime.application import MIMEApplication
 from email.mime.base import MIMEBase
 from email.mime.message import MIMEMessage
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
-from email.policy import Compat32, compat32
-from email.utils import format_datetime, formataddr, getaddresses
+from email.policy import compat32
+from email.utils import format_datetime
 from io import BytesIO
-from typing import cast
 
+from bot.letters.headers import (
+    UTF8,
+    WIRE,
+    addresses,
+    angle,
+    bare,
+    header_value,
+    mailbox,
+    one_line,
+)
 from bot.letters.render import Rendered
 
 _REPLY_PREFIX = re.compile(r"^((?:\s*(?:re|fw|fwd)\s*:)*)\s*(.*)$", re.IGNORECASE | re.DOTALL)
 _UNSAFE_ID = re.compile(r"[^a-z0-9_-]+")
 _UNSAFE_DOMAIN = re.compile(r"[^a-z0-9.-]+")
 _BRACKETED = re.compile(r"\[([^\[\]]*)\]")
-
-
-class _Wire(Compat32):
-    """compat32 with CRLF line ends that writes a short, printable ASCII header as it is: the
-    bytes Header folding would give (it has nothing to fold or encode), without building a
-    Header for every line of every letter, which was a third of the cost of composing one."""
-
-    def _fold(self, name: str, value: object, sanitize: bool) -> str:
-        if (
-            isinstance(value, str)
-            and value.isascii()
-            and len(name) + 2 + len(value) <= 78
-            and value.replace("\t", "").isprintable()
-        ):
-            return f"{name}: {value}{self.linesep}"
-        folded: str = super()._fold(name, value, sanitize)  # type: ignore[misc]
-        return folded
-
-
-_WIRE = _Wire(linesep="\r\n")
-_UTF8 = Charset("utf-8")
-_UTF8.body_encoding = QP
-_MSG_ID = re.compile(r"^[!#$%&'*+/=?^_`{|}~a-zA-Z0-9.-]+@[a-zA-Z0-9.\[\]:-]+$")
 
 
 def subject_with_reference(subject: str, reference: str) -> str:
@@ -116,44 +100,37 @@ def compose(
             for name, kind, data in attachments
         ]
         body = MIMEMultipart("mixed", _subparts=parts)
-    body["From"] = _mailbox(_one_line(sender_name), _bare(sender))
+    body["From"] = mailbox(one_line(sender_name), bare(sender))
     if to:
-        body["To"] = _addresses(to)
+        body["To"] = addresses(to)
     if cc:
-        body["Cc"] = _addresses(cc)
-    body["Subject"] = _header(subject_with_reference(rendered.subject, reference))
+        body["Cc"] = addresses(cc)
+    body["Subject"] = header_value(subject_with_reference(rendered.subject, reference))
     body["Date"] = format_datetime(date)
-    body["Message-ID"] = _angle(message_id)
-    thread = [_angle(ref) for ref in references if ref.strip()]
+    body["Message-ID"] = angle(message_id)
+    thread = [angle(ref) for ref in references if ref.strip()]
     if in_reply_to:
-        body["In-Reply-To"] = _angle(in_reply_to)
+        body["In-Reply-To"] = angle(in_reply_to)
         # The parent belongs at the end of References (RFC 5322 3.6.4) even if the caller forgot it.
-        if _angle(in_reply_to) not in thread:
-            thread.append(_angle(in_reply_to))
+        if angle(in_reply_to) not in thread:
+            thread.append(angle(in_reply_to))
     if thread:
         body["References"] = " ".join(dict.fromkeys(thread))
     # Auto-Submitted and X-Auto-Response-Suppress stop auto-replies; the loop header lets our
     # own intake recognise mail we sent, even when relayed back to us.
     body["Auto-Submitted"] = auto_submitted
     body["X-Auto-Response-Suppress"] = "All"
-    body[loop_header] = _bare(sender)
+    body[loop_header] = bare(sender)
     _settle_parts(body, message_id, rendered, attachments)
     out = BytesIO()
-    BytesGenerator(out, mangle_from_=False, policy=_WIRE).flatten(body)
+    BytesGenerator(out, mangle_from_=False, policy=WIRE).flatten(body)
     return out.getvalue()
 
 
 def _text(content: str, subtype: str) -> MIMEText:
     # Plain ASCII goes as 7bit; anything else as quoted-printable UTF-8, still readable raw.
     # The stubs say str, but the email package takes a Charset here (it is what it uses inside).
-    return MIMEText(content, subtype, "us-ascii" if content.isascii() else _UTF8)  # type: ignore[arg-type]
-
-
-def _header(value: str) -> str:
-    if value.isascii():
-        return value
-    # compat32 takes a Header and folds its encoded words itself; the stubs say str only.
-    return cast(str, Header(value, _UTF8))
+    return MIMEText(content, subtype, "us-ascii" if content.isascii() else UTF8)  # type: ignore[arg-type]
 
 
 def _settle_parts(
@@ -191,7 +168,7 @@ def _attachment(filename: str, content_type: str, data: bytes) -> Message:
     if content_type == "message/rfc822":
         inner = message_from_bytes(data, policy=compat32)
         try:
-            BytesGenerator(BytesIO(), mangle_from_=False, policy=_WIRE).flatten(inner)
+            BytesGenerator(BytesIO(), mangle_from_=False, policy=WIRE).flatten(inner)
         except Exception:  # the email package raises several types on such mail
             # Real mail that cannot be written out again as a message part is sent as its
             # exact bytes instead, which any mail client opens.
@@ -215,45 +192,3 @@ def _safe_filename(filename: str) -> str:
     name = filename.replace("\\", "/").rsplit("/", 1)[-1]
     name = "".join(ch for ch in name if ch.isprintable()).strip()
     return name or "attachment"
-
-
-def _one_line(value: str) -> str:
-    return " ".join(value.split())
-
-
-# A bare address as the directory and the cases hold them: read as it is, without the parser.
-_PLAIN_ADDRESS = re.compile(r"[A-Za-z0-9._%+'-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*")
-
-
-def _parsed(value: str) -> list[tuple[str, str]]:
-    if _PLAIN_ADDRESS.fullmatch(value):
-        return [("", value)]
-    return getaddresses([value])
-
-
-def _bare(address: str) -> str:
-    found = _parsed(address)
-    if len(found) != 1 or "@" not in found[0][1]:
-        raise ValueError(f"not an email address: {address!r}")
-    return found[0][1]
-
-
-def _mailbox(name: str, address: str) -> str:
-    return formataddr((name, address), charset="utf-8") if name else address
-
-
-def _addresses(values: Sequence[str]) -> str:
-    result = []
-    for value in values:
-        for name, addr in _parsed(value):
-            if "@" not in addr:
-                raise ValueError(f"not an email address: {value!r}")
-            result.append(_mailbox(_one_line(name), addr))
-    return ", ".join(result)
-
-
-def _angle(message_id: str) -> str:
-    bare = message_id.strip().removeprefix("<").removesuffix(">").strip()
-    if not _MSG_ID.match(bare):
-        raise ValueError(f"not a usable Message-ID: {message_id!r}")
-    return f"<{bare}>"
