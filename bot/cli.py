@@ -7,6 +7,7 @@ import logging
 import sys
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 from bot.clock import LONDON, Clock, FixedClock, SystemClock
 from bot.config.yamlsource import ProblemsError
@@ -31,7 +32,23 @@ def _parser() -> argparse.ArgumentParser:
         help="the configuration file (default: ./config.yaml)",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log more")
-    sub = parser.add_subparsers(dest="command", required=True)
+    # The same options after the command (`once --config x.yaml`); given there, they win.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config", type=Path, default=argparse.SUPPRESS, help="the configuration file"
+    )
+    common.add_argument(
+        "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log more"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    class Sub:
+        @staticmethod
+        def add_parser(name: str, **kwargs: Any) -> argparse.ArgumentParser:
+            found: argparse.ArgumentParser = commands.add_parser(name, parents=[common], **kwargs)
+            return found
+
+    sub = Sub()
     demo = sub.add_parser("demo", help="play every path of the procedure on a simulated clock")
     demo.add_argument("--workspace", type=Path, help="keep the demo workspace here")
     demo.add_argument("--quiet", action="store_true", help="print only the summary")
@@ -73,6 +90,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    from bot.mailbox.base import MailboxError
     from bot.store import StoreError
 
     try:
@@ -107,7 +125,7 @@ def _dispatch(args: argparse.Namespace) -> int:
             from bot.upkeep.daemon import run_daemon
 
             return run_daemon(build_app(args.config, SystemClock(LONDON)))
-    except StoreError as err:
+    except (StoreError, MailboxError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 3
     raise AssertionError(args.command)

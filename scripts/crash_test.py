@@ -245,7 +245,7 @@ class Workspace:
     def make(cls, root: Path, code: Path) -> Workspace:
         source = project_files()
         root.mkdir(mode=0o700, parents=True)
-        for folder in ("rules", "templates"):
+        for folder in ("rules", "templates", "assets"):
             shutil.copytree(source / folder, root / folder)
         text = (source / "config.yaml").read_text(encoding="utf-8")
         # As a live council would: commands are obeyed only from authenticated staff mail.

@@ -16,7 +16,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
-    for folder in ("rules", "templates"):
+    for folder in ("rules", "templates", "assets"):
         shutil.copytree(PROJECT / folder, tmp_path / folder)
     shutil.copy(PROJECT / "config.yaml", tmp_path / "config.yaml")
     return tmp_path

@@ -10,12 +10,14 @@ from datetime import datetime
 from typing import Any
 
 from bot.actions.context import build_context
+from bot.actions.letters import DRAFT_LETTER, PDF, SENT_LETTER, ProviderLetters
 from bot.actions.recipients import ManagerLookup, Recipient, resolve
+from bot.commands import COPY_END, COPY_START
 from bot.config import Config
 from bot.intake.message import ParsedMail
 from bot.letters.compose import compose, message_id_for
 from bot.letters.render import Renderer
-from bot.procedure.case import Case
+from bot.procedure.case import Case, Deadline
 from bot.procedure.engine import Action
 from bot.procedure.model import Procedure
 from bot.store import Store
@@ -48,6 +50,7 @@ class Outbox:
         self.renderer = renderer
         self.store = store
         self.domain = config.mailbox.address.split("@", 1)[1]
+        self.letters = ProviderLetters(config, procedure, renderer, store)
         # Items wait here until the message that caused them has been handled without error,
         # so a failure half-way never leaves a letter queued for a change that was not stored.
         self.staged: list[dict[str, Any]] = []
@@ -97,7 +100,6 @@ class Outbox:
             self._queue_report(case, action, now, result)
             return result
         deadline = case.deadline(action.deadline) if action.deadline else None
-        attachments = self._attachments(case, action)
         cc = [
             r
             for role in action.cc
@@ -112,19 +114,26 @@ class Outbox:
                 result.missing_roles.append(role)
                 continue
             key = f"{action.key}.{role}" if len(action.to) > 1 else action.key
-            message_id = self.queue_message(
-                template=action.template,
-                to=recipients,
-                cc=cc,
-                case=case,
-                key=key,
-                now=now,
-                deadline_name=deadline.name if deadline else None,
-                mail=mail,
-                attachments=attachments,
-                overdue=overdue,
-                extra=extra,
-            )
+            if role == "provider":
+                # Whatever goes to a provider is a letter on letterhead, never a raw email.
+                message_id = self._queue_letter(
+                    case, action, recipients, cc, key, now, deadline, mail, overdue
+                )
+            else:
+                message_id = self.queue_message(
+                    template=action.template,
+                    to=recipients,
+                    cc=cc,
+                    case=case,
+                    key=key,
+                    now=now,
+                    deadline_name=deadline.name if deadline else None,
+                    mail=mail,
+                    attachments=self._attachments(case, action, now),
+                    overdue=overdue,
+                    extra={**extra, **self._draft_extra(action)},
+                    files=self.letters.context_files(case) if action.draft else None,
+                )
             if message_id:
                 result.message_ids.append(message_id)
         for role in action.cc:
@@ -147,8 +156,10 @@ class Outbox:
         attachments: Sequence[tuple[str, str, bytes]] = (),
         overdue: Mapping[str, bool] | None = None,
         in_reply_to: str | None = None,
+        files: Mapping[str, Any] | None = None,
     ) -> str | None:
-        """Render and queue one message; None when the same message is already queued or sent."""
+        """Render and queue one message; None when the same message is already queued or sent.
+        `files` names the concern's enclosures and the referral's attachments for the template."""
         reference = case.reference if case else "CC-BOT"
         message_id = message_id_for(reference, key, domain=self.domain)
         if self._known(message_id):
@@ -166,6 +177,7 @@ class Outbox:
             today=today,
             extra=extra,
             overdue=overdue,
+            **(files or {}),
         )
         rendered = self.renderer.render(template, context)
         to_cc = {r.email for r in to}
@@ -217,7 +229,66 @@ class Outbox:
                     case.participants.append(address)
         return message_id
 
-    def _attachments(self, case: Case, action: Action) -> list[tuple[str, str, bytes]]:
+    def _queue_letter(
+        self,
+        case: Case,
+        action: Action,
+        recipients: Sequence[Recipient],
+        cc: Sequence[Recipient],
+        key: str,
+        now: datetime,
+        deadline: Deadline | None,
+        mail: ParsedMail | None,
+        overdue: Mapping[str, bool] | None,
+    ) -> str | None:
+        """The letter as a PDF, in a short email with the kept enclosures; the PDF is stored
+        with the case. The letter is addressed to the provider's main contact."""
+        if self._known(message_id_for(case.reference, key, domain=self.domain)):
+            return None  # rendering a PDF costs; a letter already queued needs none
+        subject, pdf = self.letters.render(
+            case, action.template, recipients[0], now, deadline=deadline, mail=mail,
+            overdue=overdue,
+        )  # fmt: skip
+        enclosures = self.letters.enclosures(case) if action.attach == "concern" else []
+        if action.attach == "mail" and action.mail_sha:
+            enclosures = [("response.eml", "message/rfc822", self.store.load_raw(action.mail_sha))]
+        letter = {
+            "subject": subject,
+            "date": now.date(),
+            "filename": pdf.filename,
+            "enclosures": [name for name, _, _ in enclosures],
+        }
+        message_id = self.queue_message(
+            template="letter_email",
+            to=recipients,
+            cc=cc,
+            case=case,
+            key=key,
+            now=now,
+            deadline_name=deadline.name if deadline else None,
+            extra={"letter": letter},
+            attachments=[(pdf.filename, PDF, pdf.data), *enclosures],
+        )
+        if message_id:
+            self.letters.keep(case, pdf, message_id, action.template, SENT_LETTER)
+        return message_id
+
+    def _draft_extra(self, action: Action) -> dict[str, Any]:
+        """The marker lines an officer's edited copy of the concern goes between."""
+        return {"copy_start": COPY_START, "copy_end": COPY_END} if action.draft else {}
+
+    def _attachments(
+        self, case: Case, action: Action, now: datetime
+    ) -> list[tuple[str, str, bytes]]:
+        if action.draft:
+            # The draft of the letter to the provider, for the officer to approve.
+            provider = resolve("provider", case, self.config)
+            message_id = message_id_for(case.reference, action.key, domain=self.domain)
+            if not provider or self._known(message_id):
+                return []
+            _, pdf = self.letters.render(case, action.draft, provider[0], now, draft=True)
+            self.letters.keep(case, pdf, message_id, action.draft, DRAFT_LETTER)
+            return [(pdf.filename, PDF, pdf.data), *self.letters.enclosures(case)]
         if action.attach == "concern" and case.concern_sha:
             return [("concern.eml", "message/rfc822", self.store.load_raw(case.concern_sha))]
         if action.attach == "mail" and action.mail_sha:

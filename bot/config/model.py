@@ -10,6 +10,7 @@ from pydantic import BaseModel, Field, PrivateAttr
 from bot.config.dashboard_settings import DashboardSettings
 from bot.config.directory import Person, Provider, Role, Teams
 from bot.config.fields import ConfigPath, Domain, Email, Identifier, as_written
+from bot.config.letter_settings import LetterSettings
 from bot.config.lookups import DirectoryIndex, domain_of
 from bot.config.mailbox_settings import STRICT, MailboxSettings
 from bot.config.safeguards import MonitoringSettings, RetentionSettings, SecuritySettings
@@ -40,6 +41,9 @@ class Config(BaseModel):
     )
     templates: ConfigPath = Field(
         default=as_written("templates"), description="Folder of letter templates"
+    )
+    letters: LetterSettings = Field(
+        default=as_written({}), description="Letters to providers: approval and letterhead"
     )
     referrer_domains: list[Domain] = Field(
         default=[], description="Mail domains whose staff may send a new concern"

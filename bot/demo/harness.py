@@ -76,7 +76,7 @@ class Workspace:
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
         root.chmod(0o700)
-        for folder in ("rules", "templates"):
+        for folder in ("rules", "templates", "assets"):
             shutil.copytree(source / folder, root / folder, dirs_exist_ok=True)
         text = (source / "config.yaml").read_text(encoding="utf-8")
         if shadow:

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from datetime import datetime
 
 from bot.actions.outbox import Outbox
 from bot.actions.recipients import Recipient, resolve
 from bot.classify.reading import Reading
-from bot.commands import CommandPolicy, parse_commands
+from bot.commands import Command, CommandPolicy, parse_commands
 from bot.config import Config
+from bot.handling import approval
 from bot.handling.handled import Handled
 from bot.intake.authenticity import commands_trusted
 from bot.intake.threading import normalise
@@ -18,8 +20,12 @@ from bot.procedure.engine import Engine, Event, Outcome
 from bot.store import Store
 from bot.store.case_index import CaseIndex
 
+# Where commands given on the dashboard say they came from (an email's Message-ID otherwise).
+DASHBOARD = "dashboard"
 # Commands that only record facts: applied before any command that moves the case on.
 FACTS_FIRST = {
+    "letter.identity",
+    "letter.attachments",
     "allocate",
     "provider",
     "referrer",
@@ -30,6 +36,15 @@ FACTS_FIRST = {
     "default_notice.yes",
     "default_notice.no",
 }
+
+
+@dataclass(frozen=True)
+class Instructed:
+    """What came of commands given on the dashboard: each line done, or not done and why."""
+
+    reference: str | None
+    done: list[str]
+    refused: list[str]
 
 
 class Instructions:
@@ -127,15 +142,17 @@ class Instructions:
                 for c in parsed_commands
             ]
         else:
-            ordered = sorted(parsed_commands, key=lambda c: 0 if c.name in FACTS_FIRST else 1)
-            for command in ordered:
-                if not self.policy.allowed(command.name, roles):
-                    refused.append(f"{command.line}: your role may not give this command")
-                    continue
-                case, message = self._command(case, command.name, command.args, reading, now)
-                (done if message.startswith("done") else refused).append(
-                    f"{command.line}: {message}"
-                )
+            case = self.carry_out(
+                case,
+                parsed_commands,
+                mail.sender,
+                at=reading.received_at,
+                source=mail.message_id,
+                reading=reading,
+                now=now,
+                done=done,
+                refused=refused,
+            )
             case.note(
                 reading.received_at,
                 "command",
@@ -164,6 +181,67 @@ class Instructions:
             f"{len(done)} done, {len(refused)} not done",
         )
 
+    def carry_out(
+        self,
+        case: Case,
+        commands: Sequence[Command],
+        sender: str,
+        *,
+        at: datetime,
+        source: str,
+        reading: Reading | None,
+        now: datetime,
+        done: list[str],
+        refused: list[str],
+    ) -> Case:
+        """Apply one person's commands to a case, facts first; each line lands in `done` or
+        `refused` with why. The same path whether they came by email or from the dashboard."""
+        person = self.config.person_by_email(sender)
+        roles = set(person.roles) if person else set()
+        procedure = self.engine.procedure
+        for command in sorted(commands, key=lambda c: 0 if c.name in FACTS_FIRST else 1):
+            name, args = approval.meant(
+                case, command.name, command.args, sender, self.config, procedure
+            )
+            if not self.policy.allowed(name, roles):
+                refused.append(f"{command.line}: your role may not give this command")
+                continue
+            why_not = approval.refusal(case, name, args, sender, self.config)
+            if why_not:
+                refused.append(f"{command.line}: {why_not}")
+                continue
+            case, message = self._command(case, name, args, at, source, reading, now)
+            (done if message.startswith("done") else refused).append(f"{command.line}: {message}")
+        return case
+
+    def instruct(self, reference: str, sender: str, text: str, now: datetime) -> Instructed:
+        """Commands from the dashboard: `text` as an officer would write it in an email, given
+        by `sender` (their signed-in address), through the same rules as email. No receipt is
+        sent; the caller shows the result, then commits and delivers as after a poll."""
+        found = self.cases.get(normalise(reference))
+        if found is None or found.status != "open":
+            return Instructed(None, [], [f"there is no open case {reference}"])
+        case = found.model_copy(deep=True)
+        day = now.astimezone(self.engine.calendar.zone).date()
+        parsed = parse_commands(text, day)
+        done: list[str] = []
+        refused = [f"{line} (not understood)" for line in parsed.not_understood]
+        usable = [c for c in parsed.commands if not c.name.startswith("triage.")]
+        refused += [f"{c.line}: not on a case page" for c in parsed.commands if c not in usable]
+        case = self.carry_out(
+            case, usable, sender, at=now, source=DASHBOARD, reading=None, now=now,
+            done=done, refused=refused,
+        )  # fmt: skip
+        case.note(
+            now,
+            "command",
+            f"Commands from {sender} from the dashboard: {len(done)} done, "
+            f"{len(refused)} not done",
+            ref=DASHBOARD,
+        )
+        self.cases.put(case)
+        return Instructed(case.reference, done, refused)
+
     def _triage_command(self, args: dict[str, object], officer: str, now: datetime) -> str:
         item_id = str(args["item"])
         item = next((t for t in self.store.triage_items() if t.get("id") == item_id), None)
@@ -186,14 +264,21 @@ class Instructions:
         return f"done: {item_id} filed under {target.reference} ({handled.outcome})"
 
     def _command(
-        self, case: Case, name: str, args: dict[str, object], reading: Reading, now: datetime
+        self,
+        case: Case,
+        name: str,
+        args: dict[str, object],
+        at: datetime,
+        source: str,
+        reading: Reading | None,
+        now: datetime,
     ) -> tuple[Case, str]:
         if name == "allocate":
             wanted = str(args.get("officer", "")).strip().lower()
             for officer in self.config.people_with_role("cmo"):
                 if wanted in (officer.id.lower(), officer.name.lower(), officer.email):
                     case.officer_id = officer.id
-                    case.note(reading.received_at, "note", f"Allocated to {officer.name}", "2")
+                    case.note(at, "note", f"Allocated to {officer.name}", "2")
                     return case, f"done: allocated to {officer.name}"
             return case, f"not done: no officer called {wanted!r} in the directory"
         if name == "provider":
@@ -204,14 +289,12 @@ class Instructions:
             if named is None:
                 return case, f"not done: no contracted provider called {wanted!r}"
             case.provider_id = named.id
-            case.note(reading.received_at, "note", f"Provider set to {named.name}", "1")
+            case.note(at, "note", f"Provider set to {named.name}", "1")
             return case, f"done: provider is {named.name}"
         if name == "referrer":
             case.referrer = str(args.get("email", case.referrer)).lower()
             return case, f"done: referrer is {case.referrer}"
-        outcome = self.engine.apply(
-            case, Event(name, reading.received_at, args=args, source=reading.mail.message_id)
-        )
+        outcome = self.engine.apply(case, Event(name, at, args=args, source=source))
         if not outcome.applied:
             return case, f"not done: {outcome.reason}"
         self.queue_outcome(outcome, now, reading)

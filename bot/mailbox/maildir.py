@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import mailbox
 import os
 import re
 import socket
@@ -18,7 +17,13 @@ from typing import Concatenate, ParamSpec, TypeVar
 import icalendar
 
 from bot.clock import Clock, SystemClock
-from bot.mailbox.base import CalendarEntry, IncomingMail, MailboxUnavailable, SentRecord
+from bot.mailbox.base import (
+    CalendarEntry,
+    IncomingMail,
+    MailboxError,
+    MailboxUnavailable,
+    SentRecord,
+)
 from bot.mailbox.files import private_dir as _private_dir
 from bot.mailbox.files import save_to_drive
 from bot.mailbox.files import write_atomically as _write_atomically
@@ -73,6 +78,19 @@ def _check_key(key: str) -> str:
     return key
 
 
+def _maildir_part(folder: Path) -> None:
+    """A Maildir folder or its tmp/, new/ or cur/, made if missing: copying or tidying a
+    mailbox can drop an empty folder, which must not stop the bot."""
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        folder.chmod(0o700)
+    except OSError as err:
+        raise MailboxError(
+            f"the mail folder {folder} is broken ({err.strerror or err}); make it a folder the "
+            "bot's user can write, or move it away and the bot makes a new one"
+        ) from None
+
+
 class LocalMailbox:
     """A mailbox made of local folders, so the bot runs with no mail server at all."""
 
@@ -91,9 +109,8 @@ class LocalMailbox:
         self.shared_drive = Path(shared_drive)
         self.clock: Clock = clock or SystemClock()
         for name in FOLDERS:
-            mailbox.Maildir(self.directory / name, create=True)
             for sub in ("", "tmp", "new", "cur"):
-                (self.directory / name / sub).chmod(0o700)
+                _maildir_part(self.directory / name / sub)
         self.calendar_dir = _private_dir(self.directory / "calendar")
         self.reasons_dir = _private_dir(self.directory / "quarantine-reasons")
         self._last_stamp_ns = 0
