@@ -12,6 +12,7 @@ from bot.classify.reading import Reading, read_mail
 from bot.clock import LONDON, Clock
 from bot.config import Config
 from bot.handling.handle import Handler
+from bot.handling.obey import Instructed
 from bot.handling.poll import Poller, PollReport, note_token_expiry
 from bot.handling.send import send_due
 from bot.mailbox.base import Mailbox
@@ -124,6 +125,22 @@ class App:
         )
         report.delivered, report.failed = self._send(now)
         return report
+
+    def instruct(self, reference: str, sender: str, text: str) -> Instructed:
+        """Commands given on the dashboard by the signed-in `sender`: the same rules and trail
+        as by email (approving a letter, for one); committed and sent like a poll's work."""
+        now = self.clock.now()
+        try:
+            result = self.handler.instruct(reference, sender, text, now)
+            self.outbox.stage()
+        except Exception:
+            self.outbox.discard()
+            self.store.rollback()
+            self.cases.reload()
+            raise
+        self.store.commit()
+        self._send(now)
+        return result
 
     def _send(self, now: datetime) -> tuple[int, int]:
         return send_due(

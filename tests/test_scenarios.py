@@ -454,7 +454,8 @@ def test_the_directory_names_a_manager_the_config_does_not(tmp_path: Path) -> No
 def test_silent_provider_is_reminded_on_day_14_then_referred_to_the_spo(bot: Driver) -> None:
     bot.refer(at("2026-11-03T16:40"), HANNAH, "Concern about Brightpath Home Care visits",
               concern("Brightpath Home Care", "Visits were cut short and two were missed."))
-    out = about(bot.reply(REF, at("2026-11-04T09:30"), AKHAN, "Screening outcome - eligible\napprove"))
+    out = about(bot.reply(REF, at("2026-11-04T09:30"), AKHAN,
+                          "Screening outcome - eligible\napprove"))
     letter = one(out, "request to review")
     assert recipients(letter, "To") == BRIGHTPATH
     assert sent_at(letter).date() == date(2026, 11, 4)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from bot.config.fields import ConfigPath
 from bot.config.mailbox_settings import STRICT
@@ -19,6 +19,15 @@ class LetterSettings(BaseModel):
         description="required: the case officer approves the first letter to a provider, "
         "and the copy of the concern it carries, before it goes; off: it goes at once",
     )
+
+    @field_validator("approval", mode="before")
+    @classmethod
+    def _yaml_off(cls, value: Any) -> Any:
+        # YAML 1.1 reads an unquoted `off` as false (and `on` as true).
+        if isinstance(value, bool):
+            return "required" if value else "off"
+        return value
+
     referrer_identity: Literal["withheld", "shared"] = Field(
         default="withheld",
         description="Whether letters tell the provider who raised the concern "

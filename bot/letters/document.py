@@ -7,8 +7,10 @@ from datetime import date
 from pathlib import Path
 
 from bot.config import Config
-from bot.letters.pdf import render_pdf
+from bot.config.yamlsource import Problem
+from bot.letters.pdf import PdfUnavailable, render_pdf
 from bot.letters.render import LETTER_LAYOUT, Rendered, Renderer, paragraphs
+from bot.letters.sample import sample_context
 
 _MONTHS = (
     "January", "February", "March", "April", "May", "June", "July",
@@ -113,3 +115,31 @@ def letter_pdf(
     if draft:
         name = f"DRAFT-{name}"
     return LetterPdf(name, render_pdf(html, letterhead.assets))
+
+
+def letter_problems(config: Config, renderer: Renderer) -> list[Problem]:
+    """Make a sample letter into a PDF on the configured letterhead: proves WeasyPrint, Pango,
+    a font, the letter layout and the assets folder all work before a letter is due."""
+    layout = renderer.directory / LETTER_LAYOUT
+    if not layout.is_file() or "concern_letter" not in renderer.names():
+        return []  # the template lint reports a missing layout or letter
+    context = dict(sample_context("concern_letter"), letterhead=True)
+    try:
+        rendered = renderer.render("concern_letter", context)
+        addressee = Addressee("Alex Morgan", "Registered Manager", "Meadowbank Care Ltd", ())
+        letter_pdf(
+            renderer,
+            rendered,
+            letterhead=Letterhead.from_config(config),
+            addressee=addressee,
+            reference="CC-2026-0042",
+            template="concern_letter",
+            day=date(2026, 12, 3),
+        )
+    except PdfUnavailable as err:
+        fix = "install what it names; the letters to providers cannot go until then"
+        return [Problem(str(layout), 1, LETTER_LAYOUT, str(err), fix)]
+    except Exception as err:  # a council-edited layout or style sheet: say what broke
+        message = f"a sample letter could not be made into a PDF: {type(err).__name__}: {err}"
+        return [Problem(str(layout), 1, LETTER_LAYOUT, message, "correct the letter layout")]
+    return []
