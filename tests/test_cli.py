@@ -152,3 +152,14 @@ def test_a_maildir_with_a_broken_folder_stops_once_with_one_line(
     assert main(["--config", config, "once", "--now", "2026-12-01T09:10"]) == 3
     err = capsys.readouterr().err
     assert err.count("\n") == 1 and "var/mailbox/inbox/tmp is broken" in err
+
+
+def test_lint_makes_a_sample_pdf_letter_and_names_what_breaks_it(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    layout = workspace / "templates" / "_letter.html.j2"
+    layout.write_text(layout.read_text().replace("{{ reference }}", "{{ letterhead.crest }}"))
+    assert main(["lint", "--config", str(workspace / "config.yaml")]) == 1
+    out = capsys.readouterr().out
+    assert f"{layout}:1: _letter.html.j2: a sample letter could not be made into a PDF" in out
+    assert "crest" in out

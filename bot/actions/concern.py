@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 from bot.config import Config
 from bot.config.lookups import domain_of
 from bot.intake.attachments import AttachedFile, attached_files
@@ -36,7 +38,13 @@ def automatic_copy(case: Case, config: Config) -> str:
     keep = {domain_of(address) for address in provider.contacts} if provider else set()
     keep -= {*config.council.own_domains, *config.referrer_domains}
     names = referrer_names(case, config) if referrer_withheld(case, config) else []
-    return redact(clean_concern(case.concern_text), names=names, keep_domains=keep)
+    return _copy(case.concern_text, tuple(names), tuple(sorted(keep)))
+
+
+@lru_cache(maxsize=256)
+def _copy(text: str, names: tuple[str, ...], keep: tuple[str, ...]) -> str:
+    # Every letter on a case renders its copy; made once per case, not once per letter.
+    return redact(clean_concern(text), names=names, keep_domains=keep)
 
 
 def concern_copy(case: Case, config: Config) -> str:
