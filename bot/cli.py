@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from datetime import datetime
 from pathlib import Path
@@ -30,7 +29,19 @@ def _parser() -> argparse.ArgumentParser:
         default=Path("config.yaml"),
         help="the configuration file (default: ./config.yaml)",
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more (--log-level INFO)")
+    parser.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        default="text",
+        help="text for people (default), json for a log system: one object a line",
+    )
+    parser.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
+        help="the least severe records to log (default WARNING)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="play every path of the procedure on a simulated clock")
     demo.add_argument("--workspace", type=Path, help="keep the demo workspace here")
@@ -57,10 +68,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    from bot.upkeep.logs import configure_logging
+
+    level = args.log_level or ("INFO" if args.verbose else "WARNING")
+    configure_logging(args.log_format, level)
     try:
         return _dispatch(args)
     except ProblemsError as err:
