@@ -63,6 +63,26 @@ def _parser() -> argparse.ArgumentParser:
     inspect = sub.add_parser("inspect", help="how the bot reads an email (changes nothing)")
     inspect.add_argument("file", type=Path)
     sub.add_parser("lint", help="check config, rules and templates")
+    service = sub.add_parser(
+        "install-service", help="write the systemd units for the bot and its dashboard"
+    )
+    service.add_argument("--user", default="ccbot", help="the account it runs as (default ccbot)")
+    service.add_argument("--group", help="its group (default: the same name as --user)")
+    service.add_argument(
+        "--unit-dir",
+        type=Path,
+        default=Path("/etc/systemd/system"),
+        help="where the unit files go (default /etc/systemd/system)",
+    )
+    service.add_argument(
+        "--environment",
+        type=Path,
+        default=Path("/etc/contract-concerns/environment"),
+        help="the root-only file of secrets, NAME=value a line",
+    )
+    service.add_argument(
+        "--no-dashboard", action="store_true", help="the bot's unit only, not the dashboard's"
+    )
     return parser
 
 
@@ -95,6 +115,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             from bot.views.lint import lint
 
             return lint(args.config)
+        if args.command == "install-service":
+            return _install_service(args)
         if args.command in ("inspect", "cases", "status"):
             return _read(args)
         if args.command == "once":
@@ -122,6 +144,19 @@ def _dispatch(args: argparse.Namespace) -> int:
         print(f"error: {err}", file=sys.stderr)
         return 3
     raise AssertionError(args.command)
+
+
+def _install_service(args: argparse.Namespace) -> int:
+    from bot.config import load_config
+    from bot.operations.service import ServiceSettings, install_units, next_steps
+
+    config = load_config(args.config)
+    settings = ServiceSettings(user=args.user, group=args.group, environment=args.environment)
+    written = install_units(
+        config, args.config, args.unit_dir, settings, dashboard=not args.no_dashboard
+    )
+    print(next_steps(written, config, settings))
+    return 0
 
 
 def _read(args: argparse.Namespace) -> int:
