@@ -63,6 +63,10 @@ def _parser() -> argparse.ArgumentParser:
     inspect = sub.add_parser("inspect", help="how the bot reads an email (changes nothing)")
     inspect.add_argument("file", type=Path)
     sub.add_parser("lint", help="check config, rules and templates")
+    doctor = sub.add_parser(
+        "doctor", help="check everything is ready before the first real email; says what to fix"
+    )
+    doctor.add_argument("--now", type=_parse_now, help="judge at this time (Europe/London)")
     service = sub.add_parser(
         "install-service", help="write the systemd units for the bot and its dashboard"
     )
@@ -115,6 +119,15 @@ def _dispatch(args: argparse.Namespace) -> int:
             from bot.views.lint import lint
 
             return lint(args.config)
+        if args.command == "doctor":
+            from bot.app import open_mailbox_to_check
+            from bot.operations.doctor import report
+            from bot.operations.doctor_run import diagnose
+
+            clock = FixedClock(args.now) if args.now else SystemClock()
+            text, status = report(diagnose(args.config, clock, open_mailbox_to_check))
+            print(text)
+            return status
         if args.command == "install-service":
             return _install_service(args)
         if args.command in ("inspect", "cases", "status"):
