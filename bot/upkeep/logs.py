@@ -16,6 +16,7 @@ CONTEXT = ("reference", "step", "event", "outcome")
 ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 REDACTED = "[address]"
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+HANDLER_NAME = "contract-concerns"
 
 
 def redact(text: str) -> str:
@@ -57,16 +58,35 @@ class JsonLines(logging.Formatter):
         return json.dumps(line, ensure_ascii=False)
 
 
+class _CurrentStderr(logging.StreamHandler):  # type: ignore[type-arg]
+    """Writes to whatever sys.stderr is when a record comes, not when the handler was made."""
+
+    @property
+    def stream(self) -> TextIO:
+        return sys.stderr
+
+    @stream.setter
+    def stream(self, value: TextIO) -> None:
+        pass  # always the current stderr
+
+
 def configure_logging(
     log_format: LogFormat = "text", level: str = "WARNING", stream: TextIO | None = None
 ) -> logging.Handler:
-    """Send every log record to `stream` (stderr) in `log_format`, addresses redacted."""
-    handler = logging.StreamHandler(stream or sys.stderr)
+    """Send every log record to `stream` (stderr) in `log_format`, addresses redacted.
+
+    Calling it again replaces the handler it made before; handlers others added stay.
+    """
+    handler: logging.Handler = (
+        logging.StreamHandler(stream) if stream is not None else _CurrentStderr()
+    )
     handler.addFilter(RedactAddresses())
     handler.setFormatter(JsonLines() if log_format == "json" else logging.Formatter(TEXT_FORMAT))
+    handler.set_name(HANDLER_NAME)
     root = logging.getLogger()
     for old in list(root.handlers):
-        root.removeHandler(old)
+        if old.get_name() == HANDLER_NAME:
+            root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level.upper())
     return handler
