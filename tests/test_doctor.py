@@ -166,3 +166,14 @@ def test_doctor_on_the_example_local_mailbox_is_ready(
     assert main(["--config", str(config_path), "doctor", "--now", "2026-12-07T09:00"]) == 0
     out = capsys.readouterr().out
     assert "ok    mailbox: reachable" in out and "everything checked is ready" in out
+    assert "ok    letters: a sample PDF letter was made on the letterhead" in out
+
+
+def test_doctor_says_when_a_letter_cannot_be_made(
+    config_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    layout = config_path.parent / "templates" / "_letter.html.j2"
+    layout.write_text(layout.read_text().replace("{{ date }}", "{{ letterhead.motto }}"))
+    assert main(["--config", str(config_path), "doctor", "--now", "2026-12-07T09:00"]) == 1
+    out = capsys.readouterr().out
+    assert "FAIL  letters: a sample letter could not be made into a PDF" in out and "motto" in out

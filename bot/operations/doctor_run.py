@@ -10,6 +10,7 @@ from pathlib import Path
 from bot.clock import LONDON, Clock
 from bot.config import Config
 from bot.config.yamlsource import ProblemsError
+from bot.letters.document import letter_problems
 from bot.mailbox.base import Mailbox
 from bot.operations.doctor import (
     Finding,
@@ -53,6 +54,12 @@ def diagnose(
         mailbox = open_mailbox(config, clock)
         return check_mailbox(mailbox, since, now, probe_addresses(config))
 
+    def check_letters() -> list[Finding]:
+        problems = letter_problems(config, rules.renderer)
+        if not problems:
+            return [Finding("letters", "ok", "a sample PDF letter was made on the letterhead")]
+        return [Finding("letters", "fail", p.message, p.fix) for p in problems]
+
     findings = [Finding("config", "ok", f"{config_path} and its rules and templates are valid")]
     return findings + run_checks(
         [
@@ -61,5 +68,6 @@ def diagnose(
             check_mail,
             lambda: check_dashboard(config),
             lambda: check_holidays(now.date()),
+            check_letters,
         ]
     )
