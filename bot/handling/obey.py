@@ -11,7 +11,7 @@ from bot.classify.reading import Reading
 from bot.commands import CommandPolicy, parse_commands
 from bot.config import Config
 from bot.handling.handled import Handled
-from bot.intake.authenticity import commands_trusted
+from bot.intake.command_trust import commands_trusted
 from bot.intake.threading import normalise
 from bot.procedure.case import Case
 from bot.procedure.engine import Engine, Event, Outcome
