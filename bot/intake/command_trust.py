@@ -1,12 +1,12 @@
-"""Whether an email's instructions may be obeyed: authenticated, and never against a failed check."""
+"""Whether an email's instructions may be obeyed: authenticated, never against a failed check."""
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 
 from bot.intake.authenticity import (
-    AuthResult,
     Authenticity,
+    AuthResult,
     aligned,
     authenticate,
     domain_of,
