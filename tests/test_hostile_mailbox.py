@@ -10,11 +10,11 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
+from hostile_inputs import drop_hostile, try_device
 
 from bot.clock import LONDON
 from bot.demo.harness import Workspace
 from bot.store import Store
-from tests.hostile_inputs import drop_hostile, try_device
 
 PROJECT = Path(__file__).resolve().parents[1]
 RECEIVED = datetime(2026, 11, 2, 9, 0, tzinfo=LONDON)
