@@ -91,6 +91,7 @@ def carry_out(instruction: Instruction, handler: Handler, now: datetime) -> dict
     with that person's roles from the directory; staged, not committed."""
     config = handler.config
     person = config.person_by_email(instruction.by_address) if instruction.by_address else None
+    roles: set[str]
     if person is not None:
         roles = set(person.roles)
         name = person.name

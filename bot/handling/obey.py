@@ -3,7 +3,7 @@ answered with a receipt."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 
 from bot.actions.outbox import Outbox
@@ -131,7 +131,7 @@ class Instructions:
         self,
         case: Case | None,
         parsed: ParsedCommands,
-        roles: set[str],
+        roles: Collection[str],
         origin: Origin,
         now: datetime,
     ) -> tuple[Case | None, list[str], list[str]]:
