@@ -95,10 +95,16 @@ def procedure_svg(procedure: Procedure, current: str | None = None) -> str:
         y += height + _GAP
     down = [e for e in edges if boxes[e.target].y > boxes[e.source].y]
     up = [e for e in edges if boxes[e.target].y < boxes[e.source].y]
-    down.sort(key=lambda e: (boxes[e.source].middle, boxes[e.target].middle))
-    up.sort(key=lambda e: (boxes[e.target].middle, boxes[e.source].middle))
-    down_lanes = _lanes([(boxes[e.source].middle, boxes[e.target].middle) for e in down])
-    up_lanes = _lanes([(boxes[e.target].middle, boxes[e.source].middle) for e in up])
+    ports = _ports(down, boxes) | _ports(up, boxes)
+
+    def span(edge: Move) -> tuple[int, int]:
+        start, end = ports[(id(edge), "source")], ports[(id(edge), "target")]
+        return min(start, end), max(start, end)
+
+    down.sort(key=span)
+    up.sort(key=span)
+    down_lanes = _lanes([span(e) for e in down])
+    up_lanes = _lanes([span(e) for e in up])
     left = 20 + _LANE * (max(up_lanes, default=-1) + 1)
     right = left + _BOX_W
     width = right + 20 + _LANE * (max(down_lanes, default=-1) + 1)
@@ -112,17 +118,34 @@ def procedure_svg(procedure: Procedure, current: str | None = None) -> str:
         '<path d="M0,0 L10,5 L0,10 z" fill="#505a5f"/></marker></defs>',
     ]
     for edge, lane in zip(down, down_lanes, strict=True):
-        out.append(_arc(edge, boxes, right, right + 12 + _LANE * lane))
+        out.append(_arc(edge, ports, right, right + 12 + _LANE * lane))
     for edge, lane in zip(up, up_lanes, strict=True):
-        out.append(_arc(edge, boxes, left, left - 12 - _LANE * lane))
+        out.append(_arc(edge, ports, left, left - 12 - _LANE * lane))
     for box in boxes.values():
         out.append(_box(box, left, box.stage == current))
     out.append("</svg>")
     return "\n".join(out)
 
 
-def _arc(edge: Move, boxes: dict[str, Box], side: int, lane_x: int) -> str:
-    start, end = boxes[edge.source].middle, boxes[edge.target].middle
+def _ports(edges: list[Move], boxes: dict[str, Box]) -> dict[tuple[int, str], int]:
+    """Where each edge meets its boxes: spread along the box's side, ordered by where the
+    other end lies, so that lines leaving and arriving at one box never share a point."""
+    touching: dict[str, list[tuple[int, int, str]]] = {}
+    for edge in edges:
+        for end, other in (("source", edge.target), ("target", edge.source)):
+            box = edge.source if end == "source" else edge.target
+            touching.setdefault(box, []).append((boxes[other].middle, id(edge), end))
+    ports: dict[tuple[int, str], int] = {}
+    for name, ends in touching.items():
+        box = boxes[name]
+        ends.sort()
+        for number, (_, edge_id, end) in enumerate(ends, start=1):
+            ports[(edge_id, end)] = box.y + round(number * box.height / (len(ends) + 1))
+    return ports
+
+
+def _arc(edge: Move, ports: dict[tuple[int, str], int], side: int, lane_x: int) -> str:
+    start, end = ports[(id(edge), "source")], ports[(id(edge), "target")]
     title = escape(f"{edge.source} to {edge.target} on {edge.event}")
     return (
         f'<path d="M{side},{start} H{lane_x} V{end} H{side}" fill="none" stroke="#505a5f" '

@@ -60,8 +60,9 @@ def summarise(case: Case, rules: Rules) -> CaseSummary:
         for d in case.deadlines
         if d.status == "pending" or (d.status == "fired" and not d.event)
     )
-    pending = [d for d in case.deadlines if d.status == "pending"]
-    nxt = min(pending, key=lambda d: d.fires_at) if pending else None
+    # The next thing due: a live deadline, so one that has fired and is still not done (an
+    # overdue screening) counts as well as those still to come.
+    nxt = min(live, key=lambda d: d.due) if live else None
     words = (
         case.reference,
         provider.name if provider else "",
