@@ -133,14 +133,14 @@ def _ports(edges: list[Move], boxes: dict[str, Box]) -> dict[tuple[int, str], in
     touching: dict[str, list[tuple[int, int, str]]] = {}
     for edge in edges:
         for end, other in (("source", edge.target), ("target", edge.source)):
-            box = edge.source if end == "source" else edge.target
-            touching.setdefault(box, []).append((boxes[other].middle, id(edge), end))
+            owner = edge.source if end == "source" else edge.target
+            touching.setdefault(owner, []).append((boxes[other].middle, id(edge), end))
     ports: dict[tuple[int, str], int] = {}
     for name, ends in touching.items():
-        box = boxes[name]
+        where = boxes[name]
         ends.sort()
         for number, (_, edge_id, end) in enumerate(ends, start=1):
-            ports[(edge_id, end)] = box.y + round(number * box.height / (len(ends) + 1))
+            ports[(edge_id, end)] = where.y + round(number * where.height / (len(ends) + 1))
     return ports
 
 
