@@ -244,3 +244,30 @@ def test_the_demo_prints_a_command_that_opens_its_workspace(tmp_path: Path) -> N
     args = _parser().parse_args(__import__("shlex").split(command)[3:])
     assert args.command == "web" and args.config == tmp_path / "demo space" / "config.yaml"
     assert args.now == END
+
+
+def test_a_slow_store_is_reloaded_in_the_background_serving_the_last_load(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bot.rules import Rules
+    from bot.views.web import data as data_module
+
+    ws = Workspace(tmp_path / "ws", END)
+    try:
+        ws.email(
+            "sam.ward@council.example", "Concern: Oakview Care Home", "Oakview Care Home: falls."
+        )
+        ws.run()
+        data = data_module.DashboardData(Rules.load(ws.root / "config.yaml"))
+        assert len(data.open_summaries()) == 1
+        monkeypatch.setattr(data_module, "BACKGROUND_AFTER_SECONDS", 0.0)  # every load is slow
+        ws.email("sam.ward@council.example", "Concern: Brightpath", "Brightpath Home Care: late.")
+        ws.run()
+        assert len(data.open_summaries()) == 1  # the last load, while the new one is made
+        loading = data._loading
+        assert loading is not None
+        loading.join()
+        assert len(data.open_summaries()) == 2
+        data.close()
+    finally:
+        ws.close()

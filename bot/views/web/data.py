@@ -11,6 +11,8 @@ import hashlib
 import logging
 import os
 import threading
+import time
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -26,6 +28,22 @@ log = logging.getLogger(__name__)
 Signature = tuple[int, int, int]  # inode, size, modification time of open.json
 
 
+# A reload slower than this is done in the background the next time, serving the cases as
+# last loaded meanwhile, so that nobody waits for a large store after each of the daemon's
+# commits; a small store is simply reloaded before the page is built.
+BACKGROUND_AFTER_SECONDS = 0.3
+
+
+@dataclass
+class Snapshot:
+    """The store as of one commit, and the summaries of its open cases."""
+
+    store: Store
+    signature: Signature
+    open: dict[str, CaseSummary]
+    digests: dict[str, bytes]
+
+
 class DashboardData:
     """Open and closed case summaries, one case, triage, kept mail, letters and status."""
 
@@ -34,32 +52,60 @@ class DashboardData:
         self.directory = rules.config.store.directory
         self.spool = Spool.beside(self.directory)
         self._lock = threading.RLock()  # pages are served from several threads
-        self._store: Store | None = None
-        self._signature: Signature | None = None
-        self._open: dict[str, CaseSummary] = {}
-        self._digests: dict[str, bytes] = {}
+        self._snapshot: Snapshot | None = None
         self._closed: dict[str, CaseSummary] = {}
+        self._load_seconds = 0.0
+        self._loading: threading.Thread | None = None
 
     def close(self) -> None:
         with self._lock:
-            if self._store is not None:
-                self._store.close()
-                self._store = None
+            loading = self._loading
+        if loading is not None:
+            loading.join()
+        with self._lock:
+            if self._snapshot is not None:
+                self._snapshot.store.close()
+                self._snapshot = None
 
     # -- keeping up with the daemon -------------------------------------------------------------
 
     def _current(self) -> Store | None:
-        """The store as last committed; None before the bot's first run."""
+        """The store as last committed (or as last loaded, while a slow reload runs); None
+        before the bot's first run."""
         signature = self._stat()
+        snapshot = self._snapshot
         if signature is None:
-            return None
-        if signature != self._signature or self._store is None:
-            fresh = Store(self.directory, read_only=True)
-            if self._store is not None:
-                self._store.close()
-            self._store, self._signature = fresh, signature
-            self._refresh(fresh)
-        return self._store
+            return snapshot.store if snapshot is not None else None
+        if snapshot is None or (
+            signature != snapshot.signature and self._load_seconds < BACKGROUND_AFTER_SECONDS
+        ):
+            self._install(self._load(signature, snapshot))
+        elif signature != snapshot.signature and self._loading is None:
+            self._loading = threading.Thread(
+                target=self._load_in_background, args=(signature, snapshot), daemon=True
+            )
+            self._loading.start()
+        assert self._snapshot is not None
+        return self._snapshot.store
+
+    def _load_in_background(self, signature: Signature, previous: Snapshot) -> None:
+        try:
+            fresh = self._load(signature, previous)
+        except Exception:  # the next page tries again; meanwhile the last load is shown
+            log.exception("reloading the store for the dashboard failed")
+            with self._lock:
+                self._loading = None
+            return
+        with self._lock:
+            self._install(fresh)
+            self._loading = None
+
+    def _install(self, fresh: Snapshot) -> None:
+        old, self._snapshot = self._snapshot, fresh
+        for reference in set(fresh.open) & set(self._closed):
+            del self._closed[reference]  # reopened
+        if old is not None and old.store is not fresh.store:
+            old.store.close()  # read-only: nothing to release but memory
 
     def _stat(self) -> Signature | None:
         try:
@@ -68,32 +114,33 @@ class DashboardData:
             return None
         return (info.st_ino, info.st_size, info.st_mtime_ns)
 
-    def _refresh(self, store: Store) -> None:
-        """Parse only the open cases whose stored JSON changed since the last look."""
+    def _load(self, signature: Signature, previous: Snapshot | None) -> Snapshot:
+        """Open the store read-only and parse only the open cases whose stored JSON changed."""
+        started = time.perf_counter()
+        store = Store(self.directory, read_only=True)
+        known = previous.open if previous is not None else {}
+        digests_before = previous.digests if previous is not None else {}
         summaries: dict[str, CaseSummary] = {}
         digests: dict[str, bytes] = {}
         for doc in store.open_case_documents():
             digest = hashlib.blake2b(doc, digest_size=16).digest()
-            case: Case | None = None
             reference = _reference_of(doc)
-            if reference is not None and self._digests.get(reference) == digest:
-                summaries[reference] = self._open[reference]
+            if reference is not None and digests_before.get(reference) == digest:
+                summaries[reference] = known[reference]
             else:
                 case = Case.model_validate_json(doc)
                 reference = case.reference
                 summaries[reference] = summarise(case, self.rules)
             digests[reference] = digest
-        reopened = set(summaries) & set(self._closed)
-        for reference in reopened:
-            del self._closed[reference]
-        self._open, self._digests = summaries, digests
+        self._load_seconds = time.perf_counter() - started
+        return Snapshot(store, signature, summaries, digests)
 
     # -- what the pages read --------------------------------------------------------------------
 
     def open_summaries(self) -> list[CaseSummary]:
         with self._lock:
             self._current()
-            return list(self._open.values())
+            return list(self._snapshot.open.values()) if self._snapshot is not None else []
 
     def closed_summaries(self) -> list[CaseSummary]:
         """Closed cases, each read from the archive once and remembered (they do not change)."""
