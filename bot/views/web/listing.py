@@ -95,11 +95,13 @@ def list_cases(
 ) -> Listing:
     """One page of the cases that match, sorted; page numbers past the end show the last."""
     sort = sort if sort in SORTS else "due"
-    rows: list[Row] = []
-    for summary in summaries:
-        standing = judge.standing(summary)
-        if matches(summary, standing, filters, me):
-            rows.append(Row(summary, standing))
+    everything = filters == Filters(status=filters.status)
+    rows = [
+        Row(summary, standing)
+        for summary in summaries
+        if (standing := judge.standing(summary)) is not None
+        and (everything or matches(summary, standing, filters, me))
+    ]
     rows.sort(key=_key(sort), reverse=descending)
     pages = max(1, math.ceil(len(rows) / size))
     page = min(max(1, page), pages)

@@ -91,7 +91,7 @@ def summarise(case: Case, rules: Rules) -> CaseSummary:
 
 class Judge:
     """Days left and overdue at one moment, remembered per due day: thousands of cases share
-    a few dozen due days, so a page of 10,000 cases costs a few dozen calendar sums."""
+    a few dozen due days, so a list of 10,000 cases costs a few dozen calendar sums."""
 
     def __init__(self, rules: Rules, now: datetime) -> None:
         self.engine = rules.engine()
@@ -100,6 +100,7 @@ class Judge:
         self.week_end = self.today + timedelta(days=6 - self.today.weekday())
         self._days: dict[date, int] = {}
         self._late: dict[date, bool] = {}
+        self._standing: dict[date | None, Standing] = {}
 
     def days_left(self, due: date) -> int:
         if due not in self._days:
@@ -114,10 +115,15 @@ class Judge:
         return self._late[deadline.due]
 
     def standing(self, summary: CaseSummary) -> Standing:
+        """The next deadline is the earliest live one, so it alone says whether the case is
+        overdue: the standing depends on that day only."""
         due = summary.next_due
-        overdue = any(self.late(d) for d in summary.deadlines)
-        return Standing(
-            days_left=self.days_left(due) if due else None,
-            overdue=overdue,
-            due_this_week=due is not None and self.today <= due <= self.week_end,
-        )
+        found = self._standing.get(due)
+        if found is None:
+            found = Standing(
+                days_left=self.days_left(due) if due else None,
+                overdue=due is not None and self.late(DueView("", "", due, "pending", None)),
+                due_this_week=due is not None and self.today <= due <= self.week_end,
+            )
+            self._standing[due] = found
+        return found
