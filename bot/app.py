@@ -17,6 +17,7 @@ from bot.handling.poll import Poller, PollReport, note_token_expiry
 from bot.handling.send import send_due
 from bot.mailbox.base import Mailbox
 from bot.mailbox.factory import MailboxFactory, local_mailbox, open_mailbox
+from bot.mailbox.state import MemoryState
 from bot.rules import Rules
 from bot.store import Store
 from bot.store.case_index import CaseIndex
@@ -191,3 +192,11 @@ def inbox_backlog(config: Config, clock: Clock) -> int | None:
         return None
 
 
+
+
+def open_mailbox_to_check(
+    config: Config, clock: Clock, factory: MailboxFactory | None = None
+) -> Mailbox:
+    """The configured mailbox with a throwaway checkpoint: `doctor` looks, the store is not
+    touched (its own checkpoint stays where the daemon left it)."""
+    return (factory or open_mailbox)(config, clock, MemoryState())

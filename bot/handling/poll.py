@@ -93,7 +93,12 @@ class Poller:
             key = hashlib.sha256(failure.item.raw).hexdigest()
             attempts[key] = attempts.get(key, 0) + 1
             if failure.permanent or attempts[key] >= self.limits.max_attempts:
-                log.warning("quarantining %s: %s", failure.item.backend_id, failure.kind)
+                log.warning(
+                    "quarantining %s: %s",
+                    failure.item.backend_id,
+                    failure.kind,
+                    extra={"event": "quarantine"},
+                )
                 self._quarantine_record(failure.item, failure.reason, now)
                 report.quarantined.append((failure.item.backend_id, failure.reason))
                 del attempts[key]
@@ -189,6 +194,11 @@ class Poller:
             }
         )
         report.handled.append((key, handled.outcome, handled.reference))
+        log.info(
+            "email handled: %s",
+            handled.outcome,
+            extra={"event": "mail", "outcome": handled.outcome, "reference": handled.reference},
+        )
         if handled.quarantine:
             report.quarantined.append((item.backend_id, handled.quarantine))
             self._quarantine_record(item, handled.quarantine, now)
