@@ -271,3 +271,13 @@ def test_a_slow_store_is_reloaded_in_the_background_serving_the_last_load(
         data.close()
     finally:
         ws.close()
+
+
+def test_web_refuses_to_listen_beyond_this_machine_without_sign_in(
+    ws: Workspace, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bot.cli import main
+
+    status = main(["--config", str(ws.root / "config.yaml"), "web", "--host", "0.0.0.0"])
+    assert status == 2
+    assert "The dashboard cannot start" in capsys.readouterr().err
