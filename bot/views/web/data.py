@@ -184,10 +184,12 @@ class DashboardData:
             except (StoreError, ValueError):
                 return None
 
-    def status(self, now: datetime, backlog: int | None = None) -> Status:
+    def status(self, now: datetime, backlog: int | None = None, *, cases: bool = True) -> Status:
         with self._lock:
             store = self._current()
-            return collect(now, self.rules.config, self.rules.engine(), store, backlog)
+            return collect(
+                now, self.rules.config, self.rules.engine(), store, backlog, cases=cases
+            )
 
 
 def _reference_of(doc: bytes) -> str | None:

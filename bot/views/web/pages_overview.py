@@ -6,7 +6,7 @@ from collections import Counter
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import Response
+from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 
 from bot.views.web.procedure_svg import actor_name, moves, procedure_svg
@@ -75,7 +75,17 @@ def routes(site: Site) -> list[Route]:
         status = site.data.status(site.clock.now(), site.backlog())
         return site.pages.render(request, "health.html", section="health", status=status)
 
+    def healthz(request: Request) -> Response:
+        # For monitoring, without sign-in: no personal data, and cheap (no case is read).
+        status = site.data.status(site.clock.now(), site.backlog(), cases=False)
+        return JSONResponse(
+            status.health_json(),
+            status_code=200 if status.healthy else 503,
+            headers={"Cache-Control": "no-store"},
+        )
+
     return [
+        Route("/healthz", healthz, methods=["GET"]),
         Route("/workload", show_workload, methods=["GET"]),
         Route("/procedure", show_procedure, methods=["GET"]),
         Route("/procedure.svg", svg, methods=["GET"]),
