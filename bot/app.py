@@ -13,6 +13,7 @@ from bot.classify.reading import Reading, read_mail
 from bot.clock import LONDON, Clock
 from bot.config import Config
 from bot.handling.handle import Handler
+from bot.handling.instructions import take_instructions
 from bot.handling.poll import Poller, PollReport, note_token_expiry
 from bot.handling.send import send_due
 from bot.mailbox.base import Mailbox
@@ -22,6 +23,7 @@ from bot.rules import Rules
 from bot.store import Store
 from bot.store.case_index import CaseIndex
 from bot.store.mailbox_state import StoreState
+from bot.store.spool import Spool
 from bot.upkeep.tick import TickReport, tick
 from bot.views.reader import Reader
 
@@ -62,6 +64,8 @@ class App:
         self.store = store
         self.engine = rules.engine()
         self.cases = CaseIndex(store)
+        # What staff asked for on the dashboard, which never writes the store itself.
+        self.spool = Spool.beside(store.directory)
         self.outbox = Outbox(
             self.config,
             rules.procedure,
@@ -109,6 +113,14 @@ class App:
     def poll(self) -> PollReport:
         now = self.clock.now()
         report = self.poller.poll(now)
+        take_instructions(
+            now,
+            spool=self.spool,
+            handler=self.handler,
+            store=self.store,
+            cases=self.cases,
+            outbox=self.outbox,
+        )
         note_token_expiry(self.mailbox, self.store)
         report.delivered, report.failed = self._send(now)
         return report

@@ -70,6 +70,22 @@ class Status:
             ],
         }
 
+    def health_json(self) -> dict[str, Any]:
+        """What a monitoring system may see without signing in: times, counts and alert kinds,
+        no names, addresses or references. The same keys as `to_json` (`status --json`)."""
+        full = self.to_json()
+        return {
+            "now": full["now"],
+            "healthy": full["healthy"],
+            "last_poll": full["last_poll"],
+            "last_tick": full["last_tick"],
+            "poll_failing_since": full["poll_failing_since"],
+            "poll_running_since": full["poll_running_since"],
+            "outbox_pending": full["outbox_pending"],
+            "token_expires_at": full["token_expires_at"],
+            "alerts": [{"kind": a["kind"], "since": a["since"]} for a in full["alerts"]],
+        }
+
     def render(self) -> str:
         def when(value: datetime | None, never: str = "never") -> str:
             if value is None:
@@ -127,9 +143,12 @@ def collect(
     engine: Engine,
     store: Store | None,
     backlog: int | None,
+    *,
+    cases: bool = True,
 ) -> Status:
     """The figures at `now`, changing nothing; `store` None means the bot has never run;
-    `backlog` is what waits in the inbox, None where it was not looked at."""
+    `backlog` is what waits in the inbox, None where it was not looked at; `cases` False skips
+    counting open cases and overdue steps (for a monitoring probe, which must stay cheap)."""
     status = Status(now=now, backlog=backlog)
     status.alerts = check_health(now, store, config)
     status.poll_running_since = running_since(config.store.directory)
@@ -151,9 +170,11 @@ def collect(
         (t for t in (moment(i.get("received")) for i in triage) if t), default=None
     )
     status.quarantined = sum(1 for item in triage if item.get("kind") == "quarantined")
-    cases = list(CaseIndex(store).open())
-    status.open_cases = len(cases)
-    for case in sorted(cases, key=lambda c: c.reference):
+    if not cases:
+        return status
+    open_cases = list(CaseIndex(store).open())
+    status.open_cases = len(open_cases)
+    for case in sorted(open_cases, key=lambda c: c.reference):
         for deadline in case.deadlines:
             if engine.is_overdue(deadline, now):
                 status.overdue.append(
