@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, time
 from pathlib import Path
 
@@ -12,7 +13,7 @@ from bot.classify.reading import Reading, read_mail
 from bot.clock import LONDON, Clock
 from bot.config import Config
 from bot.handling.handle import Handler
-from bot.handling.obey import Instructed
+from bot.handling.instructions import take_instructions
 from bot.handling.poll import Poller, PollReport, note_token_expiry
 from bot.handling.send import send_due
 from bot.mailbox.base import Mailbox
@@ -22,6 +23,7 @@ from bot.rules import Rules
 from bot.store import Store
 from bot.store.case_index import CaseIndex
 from bot.store.mailbox_state import StoreState
+from bot.store.spool import Spool
 from bot.upkeep.tick import TickReport, tick
 from bot.views.reader import Reader
 
@@ -62,6 +64,8 @@ class App:
         self.store = store
         self.engine = rules.engine()
         self.cases = CaseIndex(store)
+        # What staff asked for on the dashboard, which never writes the store itself.
+        self.spool = Spool.beside(store.directory)
         self.outbox = Outbox(
             self.config,
             rules.procedure,
@@ -109,6 +113,14 @@ class App:
     def poll(self) -> PollReport:
         now = self.clock.now()
         report = self.poller.poll(now)
+        take_instructions(
+            now,
+            spool=self.spool,
+            handler=self.handler,
+            store=self.store,
+            cases=self.cases,
+            outbox=self.outbox,
+        )
         note_token_expiry(self.mailbox, self.store)
         report.delivered, report.failed = self._send(now)
         return report
@@ -126,22 +138,6 @@ class App:
         )
         report.delivered, report.failed = self._send(now)
         return report
-
-    def instruct(self, reference: str, sender: str, text: str) -> Instructed:
-        """Commands given on the dashboard by the signed-in `sender`: the same rules and trail
-        as by email (approving a letter, for one); committed and sent like a poll's work."""
-        now = self.clock.now()
-        try:
-            result = self.handler.instruct(reference, sender, text, now)
-            self.outbox.stage()
-        except Exception:
-            self.outbox.discard()
-            self.store.rollback()
-            self.cases.reload()
-            raise
-        self.store.commit()
-        self._send(now)
-        return result
 
     def _send(self, now: datetime) -> tuple[int, int]:
         return send_due(
@@ -172,6 +168,18 @@ def build_app(
         raise
 
 
+def second_mailbox(config: Config, clock: Clock) -> Callable[[], Mailbox]:
+    """Opens another connection to the configured mail system, for the watchdog's alerts.
+
+    Its checkpoint state is thrown away: it only sends, it never fetches.
+    """
+
+    def opened() -> Mailbox:
+        return open_mailbox(config, clock, MemoryState())
+
+    return opened
+
+
 def open_reader(config_path: Path) -> Reader:
     """The rules and a read-only store: works beside a running daemon and never writes."""
     rules = Rules.load(config_path)
@@ -195,8 +203,6 @@ def inbox_backlog(config: Config, clock: Clock) -> int | None:
         return len(local_mailbox(config, clock).fetch_new(start))
     except Exception:  # unreadable: shown as n/a; the poll figures tell the rest
         return None
-
-
 
 
 def open_mailbox_to_check(

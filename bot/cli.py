@@ -1,4 +1,4 @@
-"""Command line: demo, run, once, cases, status, inspect, lint."""
+"""Command line: demo, run, once, cases, status, inspect, lint, web."""
 
 from __future__ import annotations
 
@@ -80,6 +80,16 @@ def _parser() -> argparse.ArgumentParser:
     inspect = sub.add_parser("inspect", help="how the bot reads an email (changes nothing)")
     inspect.add_argument("file", type=Path)
     sub.add_parser("lint", help="check config, rules and templates")
+    web = sub.add_parser("web", help="the dashboard in the browser, beside the daemon")
+    web.add_argument("--host", help="address to listen on (default: dashboard.bind_host)")
+    web.add_argument("--port", type=int, help="port to listen on (default: dashboard.port)")
+    web.add_argument("--now", type=_parse_now, help="show the cases as at this time (a demo)")
+    web.add_argument(
+        "--as",
+        dest="person",
+        metavar="ID",
+        help="without sign-in: act as this member of staff from the directory",
+    )
     doctor = sub.add_parser(
         "doctor", help="check everything is ready before the first real email; says what to fix"
     )
@@ -150,6 +160,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return _install_service(args)
         if args.command in ("inspect", "cases", "status"):
             return _read(args)
+        if args.command == "web":
+            return _web(args)
         if args.command == "once":
             from bot.app import build_app
 
@@ -167,10 +179,11 @@ def _dispatch(args: argparse.Namespace) -> int:
             )
             return 0
         if args.command == "run":
-            from bot.app import build_app
+            from bot.app import build_app, second_mailbox
             from bot.upkeep.daemon import run_daemon
 
-            return run_daemon(build_app(args.config, SystemClock(LONDON)))
+            app = build_app(args.config, SystemClock(LONDON))
+            return run_daemon(app, alert_mailbox=second_mailbox(app.config, app.clock))
     except (StoreError, MailboxError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 3
@@ -216,3 +229,21 @@ def _read(args: argparse.Namespace) -> int:
         return show_cases(reader, clock)
     finally:
         reader.close()
+
+
+def _web(args: argparse.Namespace) -> int:
+    """The dashboard: its own process, reading the store read-only beside the daemon."""
+    from bot.app import inbox_backlog
+    from bot.config import load_config
+    from bot.views.web.serve import serve
+
+    clock: Clock = FixedClock(args.now) if args.now else SystemClock(LONDON)
+    config = load_config(args.config)
+    return serve(
+        args.config,
+        clock,
+        host=args.host,
+        port=args.port,
+        local_person=args.person,
+        backlog=lambda: inbox_backlog(config, clock),
+    )

@@ -16,6 +16,7 @@ from pypdf import PdfReader
 from bot.actions.recipients import resolve
 from bot.clock import LONDON
 from bot.demo.harness import Workspace
+from bot.store.spool import Instruction, new_id
 
 REF = "CC-2026-0001"
 JSMITH = "jane.smith@council.example"  # Oakview's allocated officer
@@ -210,16 +211,25 @@ def test_the_step_3_deadline_runs_and_the_digest_shows_the_draft_waiting(bot: Bo
 def test_approval_from_the_dashboard_takes_the_same_path(bot: Bot) -> None:
     bot.raw_referral("2026-11-02T10:00")
     bot.mail("2026-11-02T11:00", JSMITH, "screen: eligible")
-    bot.ws.clock.set(at("2026-11-02T11:40"))
-    refused = bot.ws.app.instruct(REF, AKHAN, "approve")
-    assert refused.done == [] and "only the case's officer" in refused.refused[0]
-    result = bot.ws.app.instruct(REF, JSMITH, "approve")
-    assert result.refused == [] and result.done[0].startswith("approve: done")
+    now = at("2026-11-02T11:40")
+    spool = bot.ws.app.spool
+    spool.submit(Instruction(new_id(now), now, "akhan", "Aisha Khan", AKHAN, REF, ("approve",)))
+    bot.run(now + timedelta(minutes=1))
+    [refused] = spool.results(REF)
+    assert refused["done"] == [] and "only the case's officer" in refused["refused"][0]
+    assert bot.to_provider() == []
+    later = now + timedelta(minutes=5)
+    edit = ("concern copy: Residents on the first floor missed medication.",)
+    spool.submit(Instruction(new_id(later), later, "jsmith", "Jane Smith", JSMITH, REF, edit))
+    bot.run(later + timedelta(minutes=1))
+    done = [r for r in spool.results(REF) if r["done"]]
+    assert len(done) == 1 and done[0]["refused"] == []
     [letter] = bot.to_provider()
-    assert CONCERN in pdf_text(pdfs(letter)[0][1])
+    text = pdf_text(pdfs(letter)[0][1])
+    assert "Residents on the first floor missed medication." in text and CONCERN not in text
     case = bot.ws.app.cases.get(REF)
     assert case is not None and case.stage == "awaiting_provider"
-    assert [e.ref for e in case.timeline if e.kind == "command"][-1] == "dashboard"
+    assert any(e.kind == "command" and "from the dashboard" in e.text for e in case.timeline)
 
 
 def test_with_approval_off_the_letter_goes_at_once_with_the_kept_attachments(
@@ -283,18 +293,23 @@ def test_the_pdf_names_the_reference_date_and_addressee_and_is_tagged(bot: Bot) 
     assert reader.metadata.title == "Contract concern: request to review, investigate and respond"
 
 
-def test_the_stored_pdf_is_byte_for_byte_what_was_sent_and_renders_the_same_again(
+def test_the_letter_kept_with_the_case_is_byte_for_byte_what_was_sent_and_renders_the_same(
     bot: Bot,
 ) -> None:
     bot.raw_referral("2026-11-02T10:00")
     bot.mail("2026-11-02T11:00", JSMITH, "screen: eligible\napprove")
     [letter] = bot.to_provider()
-    [(name, sent)] = pdfs(letter)
+    [(_, sent)] = pdfs(letter)
+    message_id = str(letter["Message-ID"]).strip("<>")
+    sent_folder = bot.ws.server.folder("sent")
+    [as_sent] = [raw for raw in sent_folder if message_id.encode() in raw.split(b"\r\n\r\n")[0]]
     case = bot.ws.app.cases.get(REF)
     assert case is not None
-    [kept] = [d for d in case.documents if d["kind"] == "letter"]
-    assert kept["name"] == name and kept["message_id"] == str(letter["Message-ID"]).strip("<>")
-    assert bot.ws.app.store.load_raw(kept["sha"]) == sent
+    [kept] = [d for d in case.documents if d.get("message_id") == message_id]
+    stored = bot.ws.app.store.load_raw(kept["sha"])
+    assert kept["kind"] == "letter" and stored == as_sent
+    parsed = email.message_from_bytes(stored, policy=email.policy.default)
+    assert isinstance(parsed, EmailMessage) and pdfs(parsed)[0][1] == sent
     # Rendered again, as after a crash before the send: the same bytes.
     letters = bot.ws.app.outbox.letters
     contact = resolve("provider", case, bot.ws.app.config)[0]

@@ -41,6 +41,8 @@ def test_the_wheel_installs_and_runs_the_demo_away_from_the_checkout(tmp_path: P
         "bot/project_files/assets/logo.svg",
         "bot/letters/assets/letter.css",
         "bot/operations/units/contract-concerns-bot.service",
+        "bot/views/web/templates/layout.html",
+        "bot/views/web/static/dashboard.css",
     ):
         assert shipped in names
     assert any(name.startswith("bot/project_files/templates/") for name in names)
@@ -54,7 +56,8 @@ def test_the_wheel_installs_and_runs_the_demo_away_from_the_checkout(tmp_path: P
     where = run([str(python), "-c", "import bot; print(bot.__file__)"], cwd=elsewhere)
     assert str(venv) in where.stdout, "the demo must run the installed copy, not the checkout"
     demo = run([str(python), "-m", "bot", "demo", "--quiet"], cwd=elsewhere)
-    assert "9 cases" in demo.stdout and "final stages: closed 9" in demo.stdout
+    assert "11 cases" in demo.stdout and "closed 9" in demo.stdout
+    assert " web --now 2027-04-09T18:00" in demo.stdout  # the command for the dashboard
     follow_running_it_for_real(python, tmp_path)
 
 

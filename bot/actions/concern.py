@@ -6,7 +6,7 @@ from functools import lru_cache
 
 from bot.config import Config
 from bot.config.lookups import domain_of
-from bot.intake.attachments import AttachedFile, attached_files
+from bot.intake.attachments import AttachedFile, attached_files, attachment_names
 from bot.letters.concern_copy import clean_concern, redact
 from bot.procedure.case import Case
 from bot.store import Store
@@ -64,4 +64,4 @@ def referral_attachment_names(case: Case, store: Store) -> list[str]:
     """Every file attached to the referral, for the officer deciding whether to keep them."""
     if not case.concern_sha:
         return []
-    return [found.filename for found in attached_files(store.load_raw(case.concern_sha))]
+    return attachment_names(store.load_raw(case.concern_sha))

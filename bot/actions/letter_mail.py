@@ -6,7 +6,7 @@ from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
-from bot.actions.letters import DRAFT_LETTER, PDF, SENT_LETTER, ProviderLetters
+from bot.actions.letters import PDF, ProviderLetters
 from bot.actions.recipients import Recipient, resolve
 from bot.commands import COPY_END, COPY_START
 from bot.config import Config
@@ -39,17 +39,16 @@ class LetterMail:
         mail: ParsedMail | None,
         overdue: Mapping[str, bool] | None,
     ) -> str | None:
-        """The letter as a PDF, in a short email with the kept enclosures; the PDF is stored
-        with the case. The letter is addressed to the provider's main contact."""
+        """The letter as a PDF, in a short email with the kept enclosures, addressed to the
+        provider's main contact."""
         if self._known(message_id_for(case.reference, key, domain=self.domain)):
             return None  # rendering a PDF costs; a letter already queued needs none
         subject, pdf = self.letters.render(
             case, action.template, recipients[0], now, deadline=deadline, mail=mail,
             overdue=overdue,
         )  # fmt: skip
+        # Only the kept files of the referral go with a letter; never an email (attach: mail).
         enclosures = self.letters.enclosures(case) if action.attach == "concern" else []
-        if action.attach == "mail" and action.mail_sha:
-            enclosures = [("response.eml", "message/rfc822", self.store.load_raw(action.mail_sha))]
         letter = {
             "subject": subject,
             "date": now.date(),
@@ -67,8 +66,7 @@ class LetterMail:
             extra={"letter": letter},
             attachments=[(pdf.filename, PDF, pdf.data), *enclosures],
         )
-        if message_id:
-            self.letters.keep(case, pdf, message_id, action.template, SENT_LETTER)
+        # The outbox keeps the email, PDF and all, with the case: byte for byte what was sent.
         return message_id
 
     def _draft_extra(self, action: Action) -> dict[str, Any]:
@@ -85,7 +83,6 @@ class LetterMail:
             if not provider or self._known(message_id):
                 return []
             _, pdf = self.letters.render(case, action.draft, provider[0], now, draft=True)
-            self.letters.keep(case, pdf, message_id, action.draft, DRAFT_LETTER)
             return [(pdf.filename, PDF, pdf.data), *self.letters.enclosures(case)]
         if action.attach == "concern" and case.concern_sha:
             return [("concern.eml", "message/rfc822", self.store.load_raw(case.concern_sha))]

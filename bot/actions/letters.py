@@ -18,9 +18,6 @@ from bot.procedure.model import Procedure
 from bot.store import Store
 
 PDF = "application/pdf"
-# What a case keeps of each letter (case.documents kinds): the dashboard shows them.
-SENT_LETTER = "letter"
-DRAFT_LETTER = "draft_letter"
 
 Attachment = tuple[str, str, bytes]  # filename, content type, bytes
 
@@ -93,16 +90,3 @@ class ProviderLetters:
             draft=draft,
         )
         return rendered.subject, pdf
-
-    def keep(self, case: Case, pdf: LetterPdf, message_id: str, template: str, kind: str) -> None:
-        """Store the PDF with the case: the very bytes that go out in the email."""
-        sha = self.store.keep_raw(pdf.data)
-        case.documents.append(
-            {
-                "kind": kind,
-                "sha": sha,
-                "message_id": message_id,
-                "name": pdf.filename,
-                "template": template,
-            }
-        )

@@ -11,8 +11,8 @@ from bot.classify.engine import classify
 from bot.classify.model import Classification, SenderInfo
 from bot.classify.rules import ClassificationRules
 from bot.config import Config
-from bot.intake.authenticity import commands_trusted
 from bot.intake.automated import detect_automated
+from bot.intake.command_trust import commands_trusted
 from bot.intake.message import AutomatedVerdict, ParsedMail
 from bot.intake.parse import parse_mail
 from bot.intake.threading import Threading, find_case

@@ -43,6 +43,7 @@ _SIGNATURE_DELIMITER = "--"
 # An edited copy of the concern goes between these lines (the draft letter's email shows them).
 COPY_START = "=== concern copy ==="
 COPY_END = "=== end of concern copy ==="
+_ONE_LINE_COPY = re.compile(r".*?concern\s+copy\s*[:-]\s*(?P<text>\S.*)$", re.IGNORECASE)
 _MARKER = re.compile(r"^\s*={2,}\s*(?P<words>[a-z ]+?)\s*={2,}\s*$", re.IGNORECASE)
 
 
@@ -95,7 +96,12 @@ def parse_commands(text: str, today: date) -> ParsedCommands:
             not_understood.append(original)
             continue
         if result is not None:
-            commands.append(Command(result[0], result[1], original, lineno))
+            name, args = result
+            if name == "letter.edit":
+                # A copy of the concern is taken as written, its closing full stop included.
+                written = _ONE_LINE_COPY.match(original.translate(_DASHES))
+                args = {"text": written["text"].strip()} if written else args
+            commands.append(Command(name, args, original, lineno))
         elif _SIGN_OFF.fullmatch(line):
             signed_off = True
             ignored.append(original)

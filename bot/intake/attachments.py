@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from email.message import Message
 from email.policy import compat32
 
+from bot.intake.lean import message_from_raw
 from bot.intake.parse import _filename, _is_body_candidate, _leaves, part_payload
 
 
@@ -20,19 +21,28 @@ class AttachedFile:
 def attached_files(raw: bytes) -> list[AttachedFile]:
     """Files attached by the sender. Left out: inline pictures (signature logos), and attached
     emails, whose headers and history are exactly what must not travel on."""
-    msg = email.message_from_bytes(raw, policy=compat32)
     found: list[AttachedFile] = []
-    for part in _leaves(msg):
-        if _is_body_candidate(part) or part.get_content_maintype() in ("message", "multipart"):
-            continue
-        if _inline_picture(part):
-            continue
+    for part in _files(email.message_from_bytes(raw, policy=compat32)):
         payload = part_payload(part)
-        if not isinstance(payload, bytes) or not payload:
-            continue
-        name = _filename(part) or "attachment"
-        found.append(AttachedFile(name, part.get_content_type(), payload))
+        if isinstance(payload, bytes) and payload:
+            name = _filename(part) or "attachment"
+            found.append(AttachedFile(name, part.get_content_type(), payload))
     return found
+
+
+def attachment_names(raw: bytes) -> list[str]:
+    """The names of the files `attached_files` would give, without holding their bytes."""
+    return [_filename(part) or "attachment" for part in _files(message_from_raw(raw))]
+
+
+def _files(msg: Message) -> list[Message]:
+    return [
+        part
+        for part in _leaves(msg)
+        if not _is_body_candidate(part)
+        and part.get_content_maintype() not in ("message", "multipart")
+        and not _inline_picture(part)
+    ]
 
 
 def _inline_picture(part: Message) -> bool:
