@@ -154,14 +154,17 @@ def build_app(
         raise
 
 
-def open_reader(config_path: Path) -> Reader:
-    """The rules and a read-only store: works beside a running daemon and never writes."""
+def open_reader(config_path: Path, *, index: bool = True) -> Reader:
+    """The rules and a read-only store: works beside a running daemon and never writes.
+
+    `index=False` skips parsing every open case into the case index (reports read the
+    stored JSON themselves)."""
     rules = Rules.load(config_path)
     directory = rules.config.store.directory
     if not directory.exists():
         return Reader(rules, None, None)
     store = Store(directory, read_only=True)
-    return Reader(rules, store, CaseIndex(store))
+    return Reader(rules, store, CaseIndex(store) if index else None)
 
 
 def inbox_backlog(config: Config, clock: Clock) -> int | None:

@@ -1,11 +1,11 @@
-"""Command line: demo, run, once, cases, status, inspect, lint."""
+"""Command line: demo, run, once, cases, status, inspect, lint, report."""
 
 from __future__ import annotations
 
 import argparse
 import logging
 import sys
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 
 from bot.clock import LONDON, Clock, FixedClock, SystemClock
@@ -20,6 +20,13 @@ def _parse_now(value: str) -> datetime:
             f"{value!r} is not a date-time like 2026-12-01T09:00"
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=LONDON)
+
+
+def _parse_day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-04-01") from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -52,6 +59,17 @@ def _parser() -> argparse.ArgumentParser:
     inspect = sub.add_parser("inspect", help="how the bot reads an email (changes nothing)")
     inspect.add_argument("file", type=Path)
     sub.add_parser("lint", help="check config, rules and templates")
+    report = sub.add_parser("report", help="timescale compliance figures for a period")
+    report.add_argument("--from", dest="start", type=_parse_day, required=True,
+                        help="first day, e.g. 2026-04-01")
+    report.add_argument("--to", dest="end", type=_parse_day, required=True,
+                        help="last day, e.g. 2027-03-31")
+    report.add_argument("--format", choices=["xlsx", "csv", "html"], default="xlsx",
+                        help="xlsx (a sheet per view, with charts), csv (a zip of one file "
+                        "per view) or html (one page, charts beside tables)")
+    report.add_argument("--out", type=Path, help="the file to write (default: "
+                        "timescales-<period>.<xlsx|zip|html> here)")
+    report.add_argument("--now", type=_parse_now, help="judge overdue at this time")
     return parser
 
 
@@ -86,6 +104,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return lint(args.config)
         if args.command in ("inspect", "cases", "status"):
             return _read(args)
+        if args.command == "report":
+            return _report(args)
         if args.command == "once":
             from bot.app import build_app
 
@@ -137,5 +157,21 @@ def _read(args: argparse.Namespace) -> int:
                 return 2
             return show_case(reader, args.reference, clock)
         return show_cases(reader, clock)
+    finally:
+        reader.close()
+
+
+def _report(args: argparse.Namespace) -> int:
+    from bot.app import open_reader
+    from bot.views.reports.command import run_report
+    from bot.views.reports.period import Period
+
+    if args.end < args.start:
+        print("error: --to is before --from", file=sys.stderr)
+        return 2
+    clock: Clock = FixedClock(args.now) if args.now else SystemClock()
+    reader = open_reader(args.config, index=False)
+    try:
+        return run_report(reader, Period(args.start, args.end), args.format, args.out, clock.now())
     finally:
         reader.close()

@@ -48,6 +48,12 @@ class ClosedArchive:
         """Drop the archived copy (the case is open again); True if there was one."""
         return remove_durably(self.path_for(reference))
 
+    def files(self) -> list[tuple[str, Path]]:
+        """(reference, path) of every archived case, for readers that go through them all."""
+        if not self.root.is_dir():
+            return []
+        return [(path.stem, path) for path in self.root.glob("[0-9][0-9][0-9][0-9]/*.json")]
+
     def references(self) -> set[str]:
         if not self.root.is_dir():
             return set()

@@ -25,10 +25,18 @@ class Period:
 
     @property
     def label(self) -> str:
-        if self.start.day == 1 and self.end == _month_end(self.start) :
-            return f"{_MONTHS[self.start.month - 1]} {self.start.year}"
-        return f"{self.start:%d} {_MONTHS[self.start.month - 1]} {self.start.year} to " \
-            f"{self.end:%d} {_MONTHS[self.end.month - 1]} {self.end.year}"
+        """What people call it: Apr 2026, Q1 2026/27, financial year 2026/27, or the days."""
+        start, end = self.start, self.end
+        if start.day == 1 and end == _month_end(start):
+            return f"{_MONTHS[start.month - 1]} {start.year}"
+        year = start.year if start.month >= FINANCIAL_YEAR_START else start.year - 1
+        years = f"{year}/{(year + 1) % 100:02d}"
+        if self == financial_year(year):
+            return f"financial year {years}"
+        for number in (1, 2, 3, 4):
+            if self == quarter(year, number):
+                return f"Q{number} {years}"
+        return f"{_day(start)} to {_day(end)}"
 
     @property
     def key(self) -> str:
@@ -46,6 +54,10 @@ class Period:
             found.append(Period(max(first, self.start), min(last, self.end)))
             first = last + timedelta(days=1)
         return found
+
+
+def _day(day: date) -> str:
+    return f"{day.day} {_MONTHS[day.month - 1]} {day.year}"
 
 
 def _month_end(day: date) -> date:
