@@ -22,6 +22,7 @@ from bot.store.case_index import CaseIndex
 from bot.store.mailbox_state import StoreState
 from bot.upkeep.tick import TickReport, tick
 from bot.views.reader import Reader
+from bot.views.reports.monthly import monthly_maker
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +122,7 @@ class App:
             store=self.store,
             outbox=self.outbox,
             handler=self.handler,
+            monthly=monthly_maker(self.rules, self.store),
         )
         report.delivered, report.failed = self._send(now)
         return report

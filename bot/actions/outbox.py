@@ -217,6 +217,20 @@ class Outbox:
                     case.participants.append(address)
         return message_id
 
+    def queue_file(self, *, name: str, content: bytes, key: str, now: datetime) -> str | None:
+        """Queue a document not about one case (the monthly report) for the shared drive;
+        None when the same document is already queued or saved."""
+        message_id = message_id_for("CC-BOT", key, domain=self.domain)
+        item = {
+            "message_id": message_id,
+            "kind": "file",
+            "queued_at": now.isoformat(),
+            "reference": "CC-BOT",
+            "name": name,
+            "content_b64": base64.b64encode(content).decode("ascii"),
+        }
+        return message_id if self._add(item) else None
+
     def _attachments(self, case: Case, action: Action) -> list[tuple[str, str, bytes]]:
         if action.attach == "concern" and case.concern_sha:
             return [("concern.eml", "message/rfc822", self.store.load_raw(case.concern_sha))]

@@ -9,6 +9,7 @@ from bot.config.dashboard_checks import dashboard_problems
 from bot.config.directory import Role
 from bot.config.model import Config
 from bot.config.network import is_loopback
+from bot.config.report_settings import report_problems
 from bot.config.safeguard_checks import safeguard_problems
 from bot.config.yamlsource import Problem, YamlDoc
 
@@ -36,6 +37,7 @@ def cross_check(config: Config, doc: YamlDoc) -> list[Problem]:
     problems += _check_plain_imap(config, doc)
     problems += safeguard_problems(config, doc)
     problems += dashboard_problems(config.dashboard, doc)
+    problems += report_problems(config.reports, config.people, doc)
     return problems
 
 
