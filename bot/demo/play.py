@@ -12,6 +12,8 @@ from pathlib import Path
 from bot.demo.harness import Workspace
 from bot.demo.script import END, SCENES, START, Story
 from bot.procedure.case import Case
+from bot.views.reports.command import figures_from_store, render, write_private
+from bot.views.reports.period import financial_year_of
 from bot.views.timeline import render_case
 
 
@@ -49,6 +51,10 @@ def run_demo(workspace: Path | None = None, quiet: bool = False) -> int:
         letters = export_letters(ws, root / "letters")
         stages = Counter(case.stage for case in cases)
         triage = store.triage_items()
+        period = financial_year_of(START.date())
+        figures = figures_from_store(store, ws.app.rules, period, ws.clock.now())
+        report = root / f"timescales-{period.key}.html"
+        write_private(report, render(figures, "html", ws.app.config.council.name))
     finally:
         ws.close()
     elapsed = time.perf_counter() - started
@@ -62,5 +68,9 @@ def run_demo(workspace: Path | None = None, quiet: bool = False) -> int:
         f"as .eml files in {root / 'letters'}"
     )
     print(f"  {len(triage)} email(s) waiting in triage for an officer")
+    print(
+        f"  timescale report, {period.label} ({len(figures.breaches)} breaches, by reference): "
+        f"{report}"
+    )
     print(f"  workspace (config, mailbox, store, shared drive): {root}")
     return 0

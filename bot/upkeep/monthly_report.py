@@ -62,8 +62,8 @@ def send_monthly_report(
     if today < first_working or (today == first_working and local.time() < config.letters_time()):
         return False
     start, end, key = month_before(today)
-    if store.get_meta(META_KEY) == key:
-        return False
+    if store.get_meta(META_KEY) == key or end < config.start_date:
+        return False  # sent already, or a month before the bot started work
     people = report_recipients(config.reports, config.people)
     if not people:
         log.warning("monthly report %s: nobody to send it to; set reports.recipients", key)
