@@ -1,4 +1,4 @@
-"""Every figure of a month's report checked against values worked out by hand (tests/reports_cases.py)."""
+"""Every figure of a month's report against values worked out by hand (see reports_cases.py)."""
 
 from __future__ import annotations
 
