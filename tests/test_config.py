@@ -566,3 +566,11 @@ def test_empty_file_and_recursive_alias_are_problems(tmp_path: Path) -> None:
         "a[1]",
         "this alias refers to a block that contains it",
     )
+
+
+def test_an_unknown_monthly_report_recipient_is_named_at_its_line(tmp_path: Path) -> None:
+    text = BASE + "reports:\n  recipients: [nobody]\n"
+    problem = only_problem(tmp_path, text)
+    assert problem.line == line_of(text, "recipients: [nobody]")
+    assert "'nobody' is not a person in people" in str(problem)
+    assert load_config(write(tmp_path, BASE)).reports.monthly is True

@@ -80,3 +80,12 @@ def test_demo_points_at_its_report_which_names_every_breach(
     assert missed
     breaches = page.split('id="view-2"', 1)[1].split("</section>", 1)[0]
     assert set(re.findall(r'<th scope="row">(CC-\d{4}-\d{4})</th>', breaches)) >= missed
+
+
+def test_monthly_recipients_default_to_the_spo_and_head_of_procurement() -> None:
+    from bot.config import load_config
+    from bot.config.report_settings import report_recipients
+
+    config = load_config(Path(__file__).resolve().parents[1] / "config.yaml")
+    assert [p.id for p in report_recipients(config.reports, config.people)] == [
+        "mbrown", "dokafor"]
