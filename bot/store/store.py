@@ -8,11 +8,11 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.store.archive import check_reference
+from bot.store.archive import check_reference, read_closed_since
 from bot.store.core import StoreCore
 from bot.store.errors import StoreError, write_failed
 from bot.store.files import (
@@ -86,9 +86,12 @@ class Store(StoreCore):
             self._staged_closed.pop(reference, None)
             self._cases.put(reference, Packed(encoded))
 
-    def closed_case_documents(self) -> tuple[int, Iterator[bytes]]:
-        """How many closed cases there are, and each one's stored JSON, unparsed (reports go
-        through tens of thousands and skip most without parsing them)."""
+    def closed_case_documents(
+        self, closed_since: date | None = None
+    ) -> tuple[int, Iterator[bytes]]:
+        """How many closed cases there are, and each one's stored JSON, unparsed. With
+        `closed_since`, a case that closed before that day is skipped on the tail of its file
+        alone (reports go through tens of thousands and need few)."""
         files = [
             (ref, path)
             for ref, path in self._archive.files()
@@ -98,9 +101,11 @@ class Store(StoreCore):
         def documents() -> Iterator[bytes]:
             for _, path in files:
                 try:
-                    yield path.read_bytes()
+                    document = read_closed_since(path, closed_since)
                 except OSError as exc:
                     raise StoreError(f"could not read {path}: {exc.strerror or exc}") from exc
+                if document is not None:
+                    yield document
             for case in self._staged_closed.values():
                 yield json_bytes(case, f"case {case.get('reference')}")
 

@@ -25,7 +25,7 @@ class DeadlineFact(NamedTuple):
     due: date
     status: str  # pending, fired, met, missed, cancelled
     remind: str | None  # who had to act (officer, spo); None for the procedure's own timers
-    set_day: date  # the working day it was set on
+    set_day: date | None  # the working day it was set on (for timescales and follow-ups)
     closed_day: date | None  # the working day it was met, missed or cancelled
 
 
@@ -66,6 +66,19 @@ def _moment(value: Any) -> datetime | None:
     return datetime.fromisoformat(str(value))
 
 
+def _when(value: Any, days: DayCounter) -> date | None:
+    """The working day a stored time (text, or a datetime from a model) counts as."""
+    if not value:
+        return None
+    if isinstance(value, str):
+        return days.effective_day_of(value)
+    return days.effective_day(value)
+
+
+# Deadlines whose start and end the figures measure; the others need only due and status.
+_MEASURED = frozenset({"screening", "follow_up_reminder"})
+
+
 def _day(value: Any) -> date:
     return value if isinstance(value, date) else date.fromisoformat(str(value))
 
@@ -86,13 +99,12 @@ def facts_of(case: Case | Mapping[str, Any], days: DayCounter) -> CaseFacts:
     for entry in doc.get("timeline", ()):
         if entry.get("kind") != "stage":
             continue
-        rule = str(entry.get("rule", ""))
-        name = rule.split(_AT_STAGE, 1)[0]
+        name = str(entry.get("rule", "")).split(_AT_STAGE, 1)[0]
         if name and " " not in name:
-            events.append((days.effective_day(_moment(entry["at"])), name))  # type: ignore[arg-type]
+            events.append((_when(entry["at"], days) or date.min, name))
     deadlines = []
     for item in doc.get("deadlines", ()):
-        closed_at = _moment(item.get("closed_at"))
+        measured = item.get("remind") is not None or item["name"] in _MEASURED
         deadlines.append(
             DeadlineFact(
                 item["name"],
@@ -101,19 +113,18 @@ def facts_of(case: Case | Mapping[str, Any], days: DayCounter) -> CaseFacts:
                 _day(item["due"]),
                 str(item.get("status", "pending")),
                 item.get("remind"),
-                days.effective_day(_moment(item["set_at"])),  # type: ignore[arg-type]
-                days.effective_day(closed_at) if closed_at else None,
+                _when(item["set_at"], days) if measured else None,
+                _when(item.get("closed_at"), days) if measured else None,
             )
         )
     opened = _moment(doc["opened_at"])
-    closed_at = _moment(doc.get("closed_at"))
     referrer = str(doc.get("referrer", ""))
     return CaseFacts(
         reference=str(doc["reference"]),
         status=str(doc.get("status", "open")),
         stage=str(doc.get("stage", "")),
         received=_day(doc["received_day"]),
-        closed=days.effective_day(closed_at) if closed_at else None,
+        closed=_when(doc.get("closed_at"), days),
         provider=doc.get("provider_id"),
         officer=doc.get("officer_id"),
         arrived=_arrival(opened, days) if opened else "",

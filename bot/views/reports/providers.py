@@ -98,7 +98,8 @@ def add_case(rows: dict[str, ProviderFigures], case: CaseFacts, period: Period,
         elif d.name == "follow_up_reminder" and d.status in ("met", "fired"):
             row.follow_ups_due += 1
             row.follow_up_reminders += d.status == "fired"
-            row.follow_ups_on_time += any(d.set_day <= day <= d.due for day in evidence)
+            start = d.set_day or d.due
+            row.follow_ups_on_time += any(start <= day <= d.due for day in evidence)
 
 
 def provider_figures(cases: Iterable[CaseFacts], period: Period,

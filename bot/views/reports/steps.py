@@ -83,7 +83,8 @@ def obligations(case: CaseFacts, days: DayCounter) -> Iterable[Obligation]:
         owner = (case.officer or "unallocated") if d.remind == "officer" else d.remind
         state = d.status if d.status in ("met", "missed") else "open"
         done = d.closed_day if state != "open" else None
-        yield Obligation(case.reference, d.step, d.title, owner, d.due, state, d.set_day, done)
+        start = d.set_day or d.due  # always set for a deadline that reminds someone
+        yield Obligation(case.reference, d.step, d.title, owner, d.due, state, start, done)
     dispatch = _dispatch(case, days)
     if dispatch is not None:
         yield dispatch
@@ -95,7 +96,11 @@ def _dispatch(case: CaseFacts, days: DayCounter) -> Obligation | None:
     if eligible is None and not (case.status == "open" and case.stage == "screening"):
         return None
     until = eligible[0] if eligible else date.max
-    starts = [d.set_day for d in case.deadlines if d.name == "screening" and d.set_day <= until]
+    starts = [
+        d.set_day
+        for d in case.deadlines
+        if d.name == "screening" and d.set_day is not None and d.set_day <= until
+    ]
     start = max(starts, default=case.received)
     due = days.add(start, DISPATCH_WORKING_DAYS)
     owner = case.officer or "unallocated"
