@@ -1,9 +1,8 @@
-"""Command line: demo, run, once, cases, status, inspect, lint, report."""
+"""Command line: demo, run, once, cases, status, inspect, lint, web, report."""
 
 from __future__ import annotations
 
 import argparse
-import logging
 import sys
 from datetime import date, datetime
 from pathlib import Path
@@ -37,7 +36,19 @@ def _parser() -> argparse.ArgumentParser:
         default=Path("config.yaml"),
         help="the configuration file (default: ./config.yaml)",
     )
-    parser.add_argument("-v", "--verbose", action="store_true", help="log more")
+    parser.add_argument("-v", "--verbose", action="store_true", help="log more (--log-level INFO)")
+    parser.add_argument(
+        "--log-format",
+        choices=["text", "json"],
+        default="text",
+        help="text for people (default), json for a log system: one object a line",
+    )
+    parser.add_argument(
+        "--log-level",
+        type=str.upper,
+        choices=["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
+        help="the least severe records to log (default WARNING)",
+    )
     sub = parser.add_subparsers(dest="command", required=True)
     demo = sub.add_parser("demo", help="play every path of the procedure on a simulated clock")
     demo.add_argument("--workspace", type=Path, help="keep the demo workspace here")
@@ -59,6 +70,40 @@ def _parser() -> argparse.ArgumentParser:
     inspect = sub.add_parser("inspect", help="how the bot reads an email (changes nothing)")
     inspect.add_argument("file", type=Path)
     sub.add_parser("lint", help="check config, rules and templates")
+    web = sub.add_parser("web", help="the dashboard in the browser, beside the daemon")
+    web.add_argument("--host", help="address to listen on (default: dashboard.bind_host)")
+    web.add_argument("--port", type=int, help="port to listen on (default: dashboard.port)")
+    web.add_argument("--now", type=_parse_now, help="show the cases as at this time (a demo)")
+    web.add_argument(
+        "--as",
+        dest="person",
+        metavar="ID",
+        help="without sign-in: act as this member of staff from the directory",
+    )
+    doctor = sub.add_parser(
+        "doctor", help="check everything is ready before the first real email; says what to fix"
+    )
+    doctor.add_argument("--now", type=_parse_now, help="judge at this time (Europe/London)")
+    service = sub.add_parser(
+        "install-service", help="write the systemd units for the bot and its dashboard"
+    )
+    service.add_argument("--user", default="ccbot", help="the account it runs as (default ccbot)")
+    service.add_argument("--group", help="its group (default: the same name as --user)")
+    service.add_argument(
+        "--unit-dir",
+        type=Path,
+        default=Path("/etc/systemd/system"),
+        help="where the unit files go (default /etc/systemd/system)",
+    )
+    service.add_argument(
+        "--environment",
+        type=Path,
+        default=Path("/etc/contract-concerns/environment"),
+        help="the root-only file of secrets, NAME=value a line",
+    )
+    service.add_argument(
+        "--no-dashboard", action="store_true", help="the bot's unit only, not the dashboard's"
+    )
     report = sub.add_parser("report", help="timescale compliance figures for a period")
     report.add_argument("--from", dest="start", type=_parse_day, required=True,
                         help="first day, e.g. 2026-04-01")
@@ -75,10 +120,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO if args.verbose else logging.WARNING,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    from bot.upkeep.logs import configure_logging
+
+    level = args.log_level or ("INFO" if args.verbose else "WARNING")
+    configure_logging(args.log_format, level)
     try:
         return _dispatch(args)
     except ProblemsError as err:
@@ -102,8 +147,21 @@ def _dispatch(args: argparse.Namespace) -> int:
             from bot.views.lint import lint
 
             return lint(args.config)
+        if args.command == "doctor":
+            from bot.app import open_mailbox_to_check
+            from bot.operations.doctor import report
+            from bot.operations.doctor_run import diagnose
+
+            clock = FixedClock(args.now) if args.now else SystemClock()
+            text, status = report(diagnose(args.config, clock, open_mailbox_to_check))
+            print(text)
+            return status
+        if args.command == "install-service":
+            return _install_service(args)
         if args.command in ("inspect", "cases", "status"):
             return _read(args)
+        if args.command == "web":
+            return _web(args)
         if args.command == "report":
             return _report(args)
         if args.command == "once":
@@ -123,14 +181,28 @@ def _dispatch(args: argparse.Namespace) -> int:
             )
             return 0
         if args.command == "run":
-            from bot.app import build_app
+            from bot.app import build_app, second_mailbox
             from bot.upkeep.daemon import run_daemon
 
-            return run_daemon(build_app(args.config, SystemClock(LONDON)))
+            app = build_app(args.config, SystemClock(LONDON))
+            return run_daemon(app, alert_mailbox=second_mailbox(app.config, app.clock))
     except StoreError as err:
         print(f"error: {err}", file=sys.stderr)
         return 3
     raise AssertionError(args.command)
+
+
+def _install_service(args: argparse.Namespace) -> int:
+    from bot.config import load_config
+    from bot.operations.service import ServiceSettings, install_units, next_steps
+
+    config = load_config(args.config)
+    settings = ServiceSettings(user=args.user, group=args.group, environment=args.environment)
+    written = install_units(
+        config, args.config, args.unit_dir, settings, dashboard=not args.no_dashboard
+    )
+    print(next_steps(written, config, settings))
+    return 0
 
 
 def _read(args: argparse.Namespace) -> int:
@@ -161,6 +233,22 @@ def _read(args: argparse.Namespace) -> int:
         reader.close()
 
 
+def _web(args: argparse.Namespace) -> int:
+    """The dashboard: its own process, reading the store read-only beside the daemon."""
+    from bot.app import inbox_backlog
+    from bot.config import load_config
+    from bot.views.web.serve import serve
+
+    clock: Clock = FixedClock(args.now) if args.now else SystemClock(LONDON)
+    config = load_config(args.config)
+    return serve(
+        args.config,
+        clock,
+        host=args.host,
+        port=args.port,
+        local_person=args.person,
+        backlog=lambda: inbox_backlog(config, clock),
+    )
 def _report(args: argparse.Namespace) -> int:
     from bot.app import open_reader
     from bot.views.reports.command import run_report

@@ -208,6 +208,10 @@ class Outbox:
         if not added:
             return None
         if case is not None:
+            # Kept with the case, byte for byte as sent, for the dashboard (and purged with the
+            # case's other mail by retention).
+            sha = self.store.keep_raw(raw)
+            case.documents.append({"kind": "letter", "sha": sha, "message_id": message_id})
             for recipient in to:
                 case.last_from[recipient.email] = message_id
             case.thread_ids.append(message_id)

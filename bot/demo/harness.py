@@ -24,8 +24,9 @@ DAILY_RUNS = (time(8, 5), time(9, 5), time(14, 5), time(17, 30))
 
 
 def project_files() -> Path:
-    """The folder holding config.yaml, rules/ and templates/ (the checkout)."""
-    for candidate in (Path.cwd(), PROJECT):
+    """The folder holding config.yaml, rules/ and templates/: this folder, the checkout, or
+    the copies an installed wheel carries."""
+    for candidate in (Path.cwd(), PROJECT, Path(__file__).resolve().parents[1] / "project_files"):
         if (candidate / "config.yaml").exists() and (candidate / "rules").is_dir():
             return candidate
     raise FileNotFoundError(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shlex
 import tempfile
 import time
 from collections import Counter
@@ -73,4 +74,12 @@ def run_demo(workspace: Path | None = None, quiet: bool = False) -> int:
         f"{report}"
     )
     print(f"  workspace (config, mailbox, store, shared drive): {root}")
+    print("See it in the dashboard (then open http://127.0.0.1:8080/):")
+    print(f"  {dashboard_command(root)}")
     return 0
+
+
+def dashboard_command(root: Path) -> str:
+    """The one command that shows the demo's workspace in the dashboard, as at its end."""
+    config = shlex.quote(str(root / "config.yaml"))
+    return f"python -m bot --config {config} web --now {END:%Y-%m-%dT%H:%M}"

@@ -299,6 +299,32 @@ def odd_mail(s: Story) -> None:
     s.reply("accepted", "2026-11-19T09:00", JSMITH, "decision: agreed")
 
 
+def still_open(s: Story) -> None:
+    """What the team finds on the last day: a concern with the provider, one not yet screened
+    (overdue by the evening), and an email from a member of the public nobody has placed."""
+    s.refer(
+        "night_staffing",
+        "2027-04-06T10:00",
+        HANNAH,
+        "Oakview Care Home - night staffing",
+        concern("Oakview Care Home", "Only one member of staff was on duty at night."),
+    )
+    s.reply("night_staffing", "2027-04-06T11:00", JSMITH, "screen: eligible")
+    s.email(
+        "2027-04-08T15:00",
+        "worried.relative@example.org",
+        "My mother's care",
+        "I am worried about the care my mother gets at home. Who should I speak to?",
+    )
+    s.refer(
+        "missed_visits",
+        "2027-04-09T10:00",
+        SAM,
+        "Brightpath Home Care - missed lunchtime visits",
+        concern("Brightpath Home Care", "Two lunchtime visits were missed last week."),
+    )
+
+
 SCENES: tuple[Scene, ...] = (
     accepted_path,
     silent_provider_path,
@@ -306,6 +332,7 @@ SCENES: tuple[Scene, ...] = (
     default_notice_path,
     screening_paths,
     odd_mail,
+    still_open,
 )
 START = at("2026-11-02T08:00")
 END = at("2027-04-09T18:00")

@@ -53,6 +53,10 @@ def tick(
             outbox.stage()
             cases.put(outcome.case)
             report.cases_changed.append(case.reference)
+            log.info(
+                "deadline fired",
+                extra={"event": "tick", "reference": case.reference, "step": outcome.case.stage},
+            )
             store.audit(
                 {
                     "at": now.isoformat(),
@@ -63,7 +67,11 @@ def tick(
             )
         except Exception as err:  # one broken case must not stop the others' deadlines
             outbox.discard()
-            log.exception("deadline tick failed for %s", case.reference)
+            log.exception(
+                "deadline tick failed for %s",
+                case.reference,
+                extra={"event": "tick-error", "reference": case.reference},
+            )
             store.audit(
                 {
                     "at": now.isoformat(),

@@ -1,0 +1,168 @@
+"""`doctor` against the fake Graph set up right, and set up wrong in each way it can be."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+
+import pytest
+from backends.graph import GraphHarness, running
+
+from bot.cli import main
+from bot.clock import LONDON, Clock, FixedClock
+from bot.config import Config, load_config
+from bot.mailbox.base import Mailbox
+from bot.mailbox.state import MemoryState
+from bot.operations.doctor import Finding, check_holidays, check_secrets, check_store, report
+from bot.operations.doctor_run import diagnose, probe_addresses
+
+PROJECT = Path(__file__).resolve().parents[1]
+NOW = datetime(2026, 12, 7, 9, 0, tzinfo=LONDON)
+TEAM = "contract.management@council.example"  # config.yaml's team address: must stay closed
+
+
+@pytest.fixture
+def config_path(tmp_path: Path) -> Path:
+    for folder in ("rules", "templates"):
+        shutil.copytree(PROJECT / folder, tmp_path / folder)
+    shutil.copy(PROJECT / "config.yaml", tmp_path / "config.yaml")
+    return tmp_path / "config.yaml"
+
+
+@pytest.fixture
+def graph(tmp_path: Path, config_path: Path) -> Iterator[GraphHarness]:
+    with running(tmp_path) as harness:
+        for probe in probe_addresses(load_config(config_path)):
+            harness.fake.other_mailboxes[probe] = False  # scoped to the shared mailbox only
+        yield harness
+
+
+def run_doctor(config_path: Path, graph: GraphHarness) -> dict[str, Finding]:
+    def opened(config: Config, clock: Clock) -> Mailbox:
+        return graph.mailbox(clock, MemoryState())
+
+    findings = diagnose(config_path, FixedClock(NOW), opened)
+    return {finding.check: finding for finding in findings}
+
+
+def verdicts(findings: dict[str, Finding]) -> dict[str, str]:
+    return {check: finding.verdict for check, finding in findings.items()}
+
+
+def test_a_registration_set_up_right_passes_every_check(
+    config_path: Path, graph: GraphHarness
+) -> None:
+    found = run_doctor(config_path, graph)
+    assert set(verdicts(found).values()) == {"ok"}, verdicts(found)
+    for check in ("graph token", "read mail", "send mail", "calendar", "shared drive"):
+        assert check in found
+    assert f"other mailbox {TEAM}" in found
+    [sent] = graph.folder("sent")
+    assert b"doctor" in sent and b"X-Contract-Concerns-Loop: doctor" in sent
+    assert "doctor-check.txt" in graph.files()
+    assert report(list(found.values()))[1] == 0
+
+
+@pytest.mark.parametrize(
+    ("permission", "check"),
+    [
+        ("Mail.ReadWrite", "read mail"),
+        ("Mail.Send", "send mail"),
+        ("Calendars.ReadWrite", "calendar"),
+        ("Sites.Selected", "shared drive"),
+    ],
+)
+def test_each_missing_permission_is_named_with_its_fix(
+    config_path: Path, graph: GraphHarness, permission: str, check: str
+) -> None:
+    graph.fake.denied.add(permission)
+    found = run_doctor(config_path, graph)
+    failed = {name for name, verdict in verdicts(found).items() if verdict == "fail"}
+    assert failed == {check}
+    assert permission.split(" ")[0] in found[check].detail + found[check].fix
+    assert "admin consent" in found[check].fix
+    assert report(list(found.values()))[1] == 1
+
+
+def test_a_refused_sign_in_stops_the_graph_checks_and_says_what_to_check(
+    config_path: Path, graph: GraphHarness
+) -> None:
+    graph.fake.token_error = "invalid_client"
+    found = run_doctor(config_path, graph)
+    assert found["graph token"].verdict == "fail"
+    assert "client_id" in found["graph token"].fix
+    assert "read mail" not in found and "send mail" not in found
+
+
+def test_a_registration_that_reaches_every_mailbox_is_warned_about_loudly(
+    config_path: Path, graph: GraphHarness
+) -> None:
+    graph.fake.other_mailboxes[TEAM] = True
+    found = run_doctor(config_path, graph)
+    probe = found[f"other mailbox {TEAM}"]
+    assert probe.verdict == "warn" and "every mailbox in the tenant" in probe.detail
+    assert "RBAC for Applications" in probe.fix
+    text, _ = report(list(found.values()))
+    assert "WARN  other mailbox" in text and "READABLE" in text
+
+
+def test_probes_are_other_peoples_mailboxes_never_the_bots_own(config_path: Path) -> None:
+    config = load_config(config_path)
+    probes = probe_addresses(config)
+    assert TEAM in probes and config.mailbox.address not in probes
+
+
+def test_secrets_missing_from_the_environment_are_named(tmp_path: Path) -> None:
+    import yaml
+
+    text = yaml.safe_load((PROJECT / "config.yaml").read_text(encoding="utf-8"))
+    text.update(yaml.safe_load((PROJECT / "examples/mailbox-imap.yaml").read_text("utf-8")))
+    for folder in ("rules", "templates"):
+        shutil.copytree(PROJECT / folder, tmp_path / folder)
+    path = tmp_path / "config.yaml"
+    path.write_text(yaml.safe_dump(text, sort_keys=False), encoding="utf-8")
+    config = load_config(path)
+    [missing] = check_secrets(config, environ={})
+    assert missing.verdict == "fail" and "CCBOT_IMAP_PASSWORD" in missing.detail
+    [present] = check_secrets(config, environ={"CCBOT_IMAP_PASSWORD": "x"})
+    assert present.verdict == "ok"
+
+
+def test_a_store_others_can_read_fails_with_the_command_that_fixes_it(tmp_path: Path) -> None:
+    store = tmp_path / "store"
+    store.mkdir(mode=0o700)
+    (store / "open.json").write_text("{}")
+    (store / "open.json").chmod(0o600)
+    assert check_store(store)[0].verdict == "ok"
+    (store / "open.json").chmod(0o644)
+    [exposed] = check_store(store)
+    assert exposed.verdict == "fail" and exposed.fix == f"chmod -R go-rwx {store}"
+
+
+def test_bank_holidays_are_known_for_next_year() -> None:
+    [known] = check_holidays(NOW.date())
+    assert known.verdict == "ok" and "2027" in known.detail
+    [far] = check_holidays(datetime(2400, 1, 1).date())
+    assert far.verdict in ("ok", "fail")  # the package computes far years; the check still runs
+
+
+def test_a_broken_config_is_reported_at_its_line_and_nothing_else_runs(
+    config_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config_path.write_text(
+        config_path.read_text().replace("poll_interval_seconds:", "poll_intervall_seconds:")
+    )
+    assert main(["--config", str(config_path), "doctor", "--now", "2026-12-07T09:00"]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("FAIL  config: ") and "config.yaml:" in out
+    assert "mailbox" not in out
+
+
+def test_doctor_on_the_example_local_mailbox_is_ready(
+    config_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    assert main(["--config", str(config_path), "doctor", "--now", "2026-12-07T09:00"]) == 0
+    out = capsys.readouterr().out
+    assert "ok    mailbox: reachable" in out and "everything checked is ready" in out
