@@ -29,7 +29,7 @@ EXPECTED = {
     "follow_up_reminder", "follow_up_received", "refer_default_to_spo", "default_notice_to_spo",
     "dispute_acknowledgement", "dispute_to_spo", "dispute_outcome", "internal_reminder",
     "command_receipt", "daily_digest", "triage_reminder", "undelivered_alert", "admin_alert",
-    "suspect_command_alert",
+    "suspect_command_alert", "monthly_report",
 }  # fmt: skip
 PROVIDER_LETTERS = {
     "concern_letter", "provider_reminder", "conclusion_letter", "follow_up_reminder",
