@@ -122,5 +122,8 @@ def _deliver_one(
         return "calendar"
     if kind == "file":
         name = ("shadow-" + item["name"]) if shadow else item["name"]
+        # A binary document (a workbook) is kept base64-encoded; a text one as it is.
+        if "content_b64" in item:
+            return mailbox.save_file(name, base64.b64decode(item["content_b64"]))
         return mailbox.save_file(name, item["content"].encode("utf-8"))
     raise ValueError(f"unknown outbox item kind {kind!r}")
