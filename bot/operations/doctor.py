@@ -99,7 +99,39 @@ def check_store(directory: Path) -> list[Finding]:
                 f"chmod -R go-rwx {directory}",
             )
         ]
-    return [Finding("store", "ok", f"{directory} is writable and owner-only")]
+    # A command run once as root leaves root's files, which the service's account cannot
+    # write: the next commit would fail in the night, not now.
+    owner = directory.stat().st_uid
+    strangers = [
+        path
+        for path in directory.rglob("*")
+        if not path.is_symlink() and path.stat().st_uid != owner
+    ]
+    if strangers:
+        return [
+            Finding(
+                "store",
+                "fail",
+                f"{len(strangers)} file(s) in the store belong to another account than the "
+                f"store itself ({account(owner)}), e.g. {strangers[0]}",
+                f"chown -R {account(owner)} {directory}, and run the bot only as that account",
+            )
+        ]
+    return [
+        Finding("store", "ok", f"{directory} is writable and owner-only ({account(owner)})")
+    ]
+
+
+def account(uid: int) -> str:
+    """The user name of `uid` where the system has one (not on Windows), else the number."""
+    try:
+        import pwd
+    except ImportError:
+        return str(uid)
+    try:
+        return pwd.getpwuid(uid).pw_name
+    except KeyError:
+        return str(uid)
 
 
 def check_holidays(today: date) -> list[Finding]:
