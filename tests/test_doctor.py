@@ -16,15 +16,9 @@ from bot.clock import LONDON, Clock, FixedClock
 from bot.config import Config, load_config
 from bot.mailbox.base import Mailbox
 from bot.mailbox.state import MemoryState
-from bot.operations.doctor import (
-    Finding,
-    account,
-    check_holidays,
-    check_secrets,
-    check_store,
-    report,
-)
+from bot.operations.doctor import Finding, check_holidays, check_secrets, report
 from bot.operations.doctor_run import diagnose, probe_addresses
+from bot.operations.doctor_store import account, check_store
 
 PROJECT = Path(__file__).resolve().parents[1]
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=LONDON)
@@ -219,6 +213,17 @@ def test_a_store_file_left_by_another_account_fails_with_the_chown_that_fixes_it
     [foreign] = check_store(store)
     assert foreign.verdict == "fail" and "open.json" in foreign.detail
     assert foreign.fix.startswith(f"chown -R {account(os.getuid())} {store}")
+
+
+def test_on_windows_the_store_check_asks_for_the_acl_instead_of_failing_on_modes(
+    tmp_path: Path,
+) -> None:
+    store = tmp_path / "store"
+    store.mkdir(mode=0o700)
+    (store / "open.json").write_text("{}")
+    (store / "open.json").chmod(0o644)  # how every file looks to Python on Windows
+    [asked] = check_store(store, windows=True)
+    assert asked.verdict == "warn" and asked.fix.startswith(f"icacls {store}")
 
 
 def test_bank_holidays_are_known_for_next_year() -> None:

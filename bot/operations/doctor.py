@@ -3,11 +3,9 @@
 from __future__ import annotations
 
 import os
-import stat
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
-from pathlib import Path
 from typing import Any, Literal
 
 import holidays
@@ -60,78 +58,6 @@ def check_secrets(config: Config, environ: dict[str, str] | None = None) -> list
                 )
             )
     return found or [Finding("secret", "ok", "the configuration names no secrets")]
-
-
-def check_store(directory: Path) -> list[Finding]:
-    """Writable by the bot, and readable by nobody else."""
-    if not directory.exists():
-        parent = next((p for p in directory.parents if p.exists()), Path("/"))
-        if os.access(parent, os.W_OK):
-            return [Finding("store", "ok", f"{directory} will be created on first run (0700)")]
-        return [
-            Finding(
-                "store",
-                "fail",
-                f"{directory} does not exist and {parent} is not writable",
-                f"create {directory}, owned by the bot's account, mode 0700",
-            )
-        ]
-    if not os.access(directory, os.W_OK | os.X_OK):
-        return [
-            Finding(
-                "store",
-                "fail",
-                f"{directory} is not writable by this account",
-                f"chown the folder to the bot's account (chown -R ccbot {directory})",
-            )
-        ]
-    exposed = [
-        path
-        for path in (directory, *directory.rglob("*"))
-        if not path.is_symlink() and path.stat().st_mode & (stat.S_IRWXG | stat.S_IRWXO)
-    ]
-    if exposed:
-        return [
-            Finding(
-                "store",
-                "fail",
-                f"{len(exposed)} file(s) in the store can be read by others, e.g. {exposed[0]}",
-                f"chmod -R go-rwx {directory}",
-            )
-        ]
-    # A command run once as root leaves root's files, which the service's account cannot
-    # write: the next commit would fail in the night, not now.
-    owner = directory.stat().st_uid
-    strangers = [
-        path
-        for path in directory.rglob("*")
-        if not path.is_symlink() and path.stat().st_uid != owner
-    ]
-    if strangers:
-        return [
-            Finding(
-                "store",
-                "fail",
-                f"{len(strangers)} file(s) in the store belong to another account than the "
-                f"store itself ({account(owner)}), e.g. {strangers[0]}",
-                f"chown -R {account(owner)} {directory}, and run the bot only as that account",
-            )
-        ]
-    return [
-        Finding("store", "ok", f"{directory} is writable and owner-only ({account(owner)})")
-    ]
-
-
-def account(uid: int) -> str:
-    """The user name of `uid` where the system has one (not on Windows), else the number."""
-    try:
-        import pwd
-    except ImportError:
-        return str(uid)
-    try:
-        return pwd.getpwuid(uid).pw_name
-    except KeyError:
-        return str(uid)
 
 
 def check_holidays(today: date) -> list[Finding]:

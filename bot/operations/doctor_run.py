@@ -16,10 +16,10 @@ from bot.operations.doctor import (
     check_dashboard,
     check_holidays,
     check_secrets,
-    check_store,
     run_checks,
 )
 from bot.operations.doctor_mailbox import check_mailbox
+from bot.operations.doctor_store import check_store
 from bot.rules import Rules
 
 
