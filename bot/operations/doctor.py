@@ -5,12 +5,15 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
 from typing import Any, Literal
 
 import holidays
 from pydantic import BaseModel
 
+from bot.classify.reading import LOOP_HEADER
 from bot.config import Config
 
 Verdict = Literal["ok", "warn", "fail"]
@@ -109,6 +112,20 @@ def check_dashboard(config: Config, environ: dict[str, str] | None = None) -> li
             f"{sign_in.redirect_url}",
         )
     ]
+
+
+def check_email(address: str, now: datetime) -> tuple[bytes, str]:
+    """The email doctor sends the shared mailbox from itself, and its Message-ID; marked as the
+    bot's own, so the bot files it when it arrives instead of reading it as a concern."""
+    message = EmailMessage()
+    message["From"] = message["To"] = address
+    message["Subject"] = "Contract concerns bot: doctor's send check (no action needed)"
+    message["Date"] = format_datetime(now)
+    message_id = make_msgid("doctor", address.split("@")[-1])
+    message["Message-ID"] = message_id
+    message[LOOP_HEADER] = "doctor"
+    message.set_content("Sent by `python -m bot doctor` to check the bot may send mail.")
+    return message.as_bytes(), message_id.strip("<>")
 
 
 def run_checks(checks: list[Callable[[], list[Finding]]]) -> list[Finding]:

@@ -5,17 +5,14 @@ from __future__ import annotations
 import base64
 from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta
-from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
 from typing import Any
 from urllib.parse import quote
 
-from bot.classify.reading import LOOP_HEADER
 from bot.mailbox.base import MailboxAuthError, MailboxError
 from bot.mailbox.graph import GraphMailbox
 from bot.mailbox.graph_client import GraphClient, user_path
 from bot.mailbox.graph_mail import FOLDER_NAMES
-from bot.operations.doctor import Finding
+from bot.operations.doctor import Finding, check_email
 
 CONSENT = (
     "grant admin consent for {permission} to the app registration (docs/microsoft-365.md), "
@@ -123,14 +120,8 @@ class GraphChecks:
         return self._try("mail folders", "Mail.ReadWrite", what, make)
 
     def send(self) -> Finding:
-        message = EmailMessage()
-        message["From"] = message["To"] = self.address
-        message["Subject"] = "Contract concerns bot: doctor's send check (no action needed)"
-        message["Date"] = format_datetime(self.now)
-        message["Message-ID"] = make_msgid("doctor", self.address.split("@")[-1])
-        message[LOOP_HEADER] = "doctor"  # the bot files its own mail; it is never a concern
-        message.set_content("Sent by `python -m bot doctor` to check the bot may send mail.")
-        body = base64.b64encode(message.as_bytes())
+        raw, _ = check_email(self.address, self.now)
+        body = base64.b64encode(raw)
 
         def send() -> str:
             self.client.call(

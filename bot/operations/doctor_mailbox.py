@@ -8,7 +8,7 @@ from datetime import datetime
 from bot.mailbox.base import Mailbox, MailboxAuthError, MailboxError
 from bot.mailbox.graph import GraphMailbox
 from bot.mailbox.maildir import LocalMailbox
-from bot.operations.doctor import Finding
+from bot.operations.doctor import Finding, check_email
 from bot.operations.doctor_graph import GraphChecks
 
 
@@ -38,5 +38,38 @@ def check_mailbox(
                 "check the host, the port and that this server may reach it",
             )
         ]
-    where = f"folders under {mailbox.directory}" if isinstance(mailbox, LocalMailbox) else "inbox"
-    return [Finding("mailbox", "ok", f"reachable ({where}); {waiting} email(s) waiting")]
+    if isinstance(mailbox, LocalMailbox):  # nothing leaves this machine: no send to try
+        where = f"folders under {mailbox.directory}"
+        return [Finding("mailbox", "ok", f"reachable ({where}); {waiting} email(s) waiting")]
+    reachable = Finding(
+        "mailbox",
+        "ok",
+        f"reachable (inbox); {waiting} email(s) waiting; the bot makes its folders "
+        "(Processed, Quarantine, Review) on first use",
+    )
+    return [reachable, check_send(mailbox, now)]
+
+
+def check_send(mailbox: Mailbox, now: datetime) -> Finding:
+    """One email from the shared mailbox to itself, through the backend's own send: the login
+    to send (SMTP on IMAP) is not the one to read, and fails on its own."""
+    raw, message_id = check_email(mailbox.address, now)
+    try:
+        mailbox.send(raw, [mailbox.address], message_id)
+    except MailboxAuthError as err:
+        return Finding(
+            "send mail",
+            "fail",
+            f"the mail system refused the login to send: {err}",
+            "check the sending account and the secret its *_env setting names "
+            "(mailbox.imap.smtp_password_env, or password_env when it has none)",
+        )
+    except (MailboxError, OSError) as err:
+        return Finding(
+            "send mail",
+            "fail",
+            f"sending failed: {err}",
+            "check the sending host, port and encryption, and that the account may send as "
+            f"{mailbox.address}",
+        )
+    return Finding("send mail", "ok", "sent a check email to itself")
