@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from backends.graph import GraphHarness, running
 
+from bot.cli import _parser as parser
 from bot.cli import main
 from bot.clock import LONDON, Clock, FixedClock
 from bot.config import Config, load_config
@@ -42,11 +43,13 @@ def graph(tmp_path: Path, config_path: Path) -> Iterator[GraphHarness]:
         assert harness.fake.errors == []  # the fake understood every call doctor made
 
 
-def run_doctor(config_path: Path, graph: GraphHarness) -> dict[str, Finding]:
+def run_doctor(
+    config_path: Path, graph: GraphHarness, probes: list[str] | None = None
+) -> dict[str, Finding]:
     def opened(config: Config, clock: Clock) -> Mailbox:
         return graph.mailbox(clock, MemoryState())
 
-    findings = diagnose(config_path, FixedClock(NOW), opened)
+    findings = diagnose(config_path, FixedClock(NOW), opened, probes)
     return {finding.check: finding for finding in findings}
 
 
@@ -162,6 +165,22 @@ def test_a_registration_that_reaches_every_mailbox_is_warned_about_loudly(
     assert "RBAC for Applications" in probe.fix
     text, _ = report(list(found.values()))
     assert "WARN  other mailbox" in text and "READABLE" in text
+
+
+def test_a_probe_that_is_no_mailbox_proves_nothing_and_another_can_be_named(
+    config_path: Path, graph: GraphHarness
+) -> None:
+    ghost, chief = "nobody.here@council.example", "chief.executive@council.example"
+    [unknown] = [f for f in run_doctor(config_path, graph, [ghost]).values() if ghost in f.check]
+    assert unknown.verdict == "warn" and "--probe ADDRESS" in unknown.fix
+    graph.fake.other_mailboxes[chief] = False
+    named = run_doctor(config_path, graph, [chief])
+    assert named[f"other mailbox {chief}"].verdict == "ok"
+    assert not any(TEAM in check for check in named)  # the named probe replaces the defaults
+    assert parser().parse_args(["doctor", "--probe", chief, "--probe", ghost]).probe == [
+        chief,
+        ghost,
+    ]
 
 
 def test_probes_are_other_peoples_mailboxes_never_the_bots_own(config_path: Path) -> None:

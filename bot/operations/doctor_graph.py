@@ -194,7 +194,7 @@ class GraphChecks:
                 check,
                 "warn",
                 "no such mailbox, so the scope could not be tested",
-                "name a real mailbox the bot must not read in doctor's probe list",
+                "run doctor --probe ADDRESS with a real mailbox the bot must not read",
             )
         return Finding(
             check,

@@ -31,9 +31,13 @@ def probe_addresses(config: Config) -> list[str]:
 
 
 def diagnose(
-    config_path: Path, clock: Clock, open_mailbox: Callable[[Config, Clock], Mailbox]
+    config_path: Path,
+    clock: Clock,
+    open_mailbox: Callable[[Config, Clock], Mailbox],
+    probes: list[str] | None = None,
 ) -> list[Finding]:
-    """Every check doctor makes; the mailbox is opened through `open_mailbox` (app.py's)."""
+    """Every check doctor makes; the mailbox is opened through `open_mailbox` (app.py's).
+    `probes` are mailboxes the bot must not reach (default: `probe_addresses`)."""
     try:
         rules = Rules.load(config_path)
     except ProblemsError as err:
@@ -51,7 +55,7 @@ def diagnose(
 
     def check_mail() -> list[Finding]:
         mailbox = open_mailbox(config, clock)
-        return check_mailbox(mailbox, since, now, probe_addresses(config))
+        return check_mailbox(mailbox, since, now, probes or probe_addresses(config))
 
     findings = [Finding("config", "ok", f"{config_path} and its rules and templates are valid")]
     return findings + run_checks(
