@@ -10,6 +10,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from bot.cli import _parser, main
 from bot.config import load_config
@@ -62,6 +63,25 @@ def test_both_units_are_hardened_and_run_as_their_own_user(
         assert service["User"] == "ccbot" and service["CapabilityBoundingSet"] == ""
         assert set(service["ReadWritePaths"].split()) == data
         assert (path.stat().st_mode & 0o777) == 0o644
+
+
+def test_on_microsoft_365_the_units_may_write_the_store_only(tmp_path: Path) -> None:
+    text = yaml.safe_load((PROJECT / "config.yaml").read_text(encoding="utf-8"))
+    text.update(yaml.safe_load((PROJECT / "examples/mailbox-graph.yaml").read_text("utf-8")))
+    text["store"] = {"directory": str(tmp_path / "data/store")}
+    for folder in ("rules", "templates"):
+        shutil.copytree(PROJECT / folder, tmp_path / folder)
+    config_path = tmp_path / "config.yaml"
+    config_path.write_text(yaml.safe_dump(text, sort_keys=False), encoding="utf-8")
+    [unit] = install_units(
+        load_config(config_path),
+        config_path,
+        tmp_path / "units",
+        ServiceSettings(),
+        dashboard=False,
+    )
+    # Closure reports go to SharePoint: no local shared drive, no Maildir to write.
+    assert read_unit(unit)["Service"]["ReadWritePaths"] == str(tmp_path / "data/store")
 
 
 def test_each_unit_starts_a_command_the_bot_understands(
