@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, time
 from pathlib import Path
 
@@ -167,6 +168,18 @@ def build_app(
         raise
 
 
+def second_mailbox(config: Config, clock: Clock) -> Callable[[], Mailbox]:
+    """Opens another connection to the configured mail system, for the watchdog's alerts.
+
+    Its checkpoint state is thrown away: it only sends, it never fetches.
+    """
+
+    def opened() -> Mailbox:
+        return open_mailbox(config, clock, MemoryState())
+
+    return opened
+
+
 def open_reader(config_path: Path) -> Reader:
     """The rules and a read-only store: works beside a running daemon and never writes."""
     rules = Rules.load(config_path)
@@ -190,8 +203,6 @@ def inbox_backlog(config: Config, clock: Clock) -> int | None:
         return len(local_mailbox(config, clock).fetch_new(start))
     except Exception:  # unreadable: shown as n/a; the poll figures tell the rest
         return None
-
-
 
 
 def open_mailbox_to_check(

@@ -46,7 +46,7 @@ def test_healthz_says_when_the_bot_last_polled_and_names_no_one(ws: Workspace) -
     assert status == 200 and body["healthy"] is True
     assert body["last_poll"] == (START + timedelta(minutes=5)).isoformat()
     assert set(body) == {
-        "now", "healthy", "last_poll", "last_tick", "poll_failing_since",
+        "now", "healthy", "last_poll", "last_tick", "poll_failing_since", "poll_running_since",
         "outbox_pending", "token_expires_at", "alerts",
     }
     text = json.dumps(body)

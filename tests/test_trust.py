@@ -232,3 +232,33 @@ def test_a_manager_copied_in_replies_all_and_is_threaded_to_the_case(
     assert manager in case.participants
     assert any(e.kind == "mail_in" and manager in e.text for e in case.timeline)
     assert not any("takes no part" in t["reason"] for t in workspace.app.store.triage_items())
+
+
+def test_a_failed_dmarc_verdict_is_never_obeyed_even_on_the_demo_config(
+    workspace: Workspace,
+) -> None:
+    ws = workspace  # the example config: require_authenticated_commands is false
+    assert not ws.app.config.security.require_authenticated_commands
+    ws.email(SAM, "Concern: Oakview Care Home", "Oakview missed meds.", at=at("2026-11-02T10:00"))
+    ws.run(at("2026-11-02T10:05"))
+    command_mail(
+        ws,
+        "screen: eligible",
+        "2026-11-02T11:00",
+        "mx.council.example; spf=fail smtp.mailfrom=council.example; "
+        "dmarc=fail (p=reject) header.from=council.example",
+    )
+    ws.run(at("2026-11-02T11:05"))
+    case = ws.app.cases.get("CC-2026-0001")
+    assert case is not None and case.stage == "screening"
+    ((_, kept),) = ws.mailbox.sent_messages("quarantine")
+    assert b"dmarc=fail" in kept
+    alerts = [m for m in ws.sent() if "Instruction not obeyed" in str(m["Subject"])]
+    assert len(alerts) == 1 and str(alerts[0]["To"]) == JSMITH
+    text = next(p for p in alerts[0].walk() if p.get_content_type() == "text/plain")
+    assert "forged" in text.get_content()
+    # Without the failed verdict the demo config obeys the same officer, as before.
+    command_mail(ws, "screen: eligible", "2026-11-02T11:30", "")
+    ws.run(at("2026-11-02T11:35"))
+    case = ws.app.cases.get("CC-2026-0001")
+    assert case is not None and case.stage == "awaiting_provider"

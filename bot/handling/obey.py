@@ -13,7 +13,7 @@ from bot.commands import CommandPolicy, ParsedCommands, parse_commands
 from bot.config import Config
 from bot.handling.handled import Handled
 from bot.handling.origin import Origin
-from bot.intake.authenticity import commands_trusted
+from bot.intake.command_trust import commands_trusted
 from bot.intake.threading import normalise
 from bot.procedure.case import Case
 from bot.procedure.engine import Engine, Event, Outcome

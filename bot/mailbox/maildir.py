@@ -30,6 +30,7 @@ from bot.mailbox.invitation import (
     invitation_message_id,
     next_sequence,
 )
+from bot.mailbox.maildir_entry import read_entry
 
 FOLDERS = ("inbox", "processed", "quarantine", "sent", "review")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -84,6 +85,7 @@ class LocalMailbox:
         shared_drive: Path,
         *,
         clock: Clock | None = None,
+        max_message_mb: int = 25,
     ) -> None:
         self.directory = _private_dir(Path(directory))
         self.address = address
@@ -97,6 +99,7 @@ class LocalMailbox:
         self.calendar_dir = _private_dir(self.directory / "calendar")
         self.reasons_dir = _private_dir(self.directory / "quarantine-reasons")
         self._last_stamp_ns = 0
+        self.max_message_bytes = max_message_mb * 1024 * 1024
 
     # -- incoming -----------------------------------------------------------------
 
@@ -114,28 +117,33 @@ class LocalMailbox:
 
     def _locate(self, folder: str, key: str) -> Path | None:
         base = self.directory / folder
-        if (base / "new" / key).is_file():
+        # lexists: a link, FIFO or directory refused at fetch is moved too, never followed.
+        if os.path.lexists(base / "new" / key):
             return base / "new" / key
         # In cur/ a mail client may have appended ":2,<flags>" to the key.
         return next((p for p in (base / "cur").iterdir() if p.name.split(":", 1)[0] == key), None)
 
     @_folder_call
     def fetch_new(self, since: datetime) -> list[IncomingMail]:
-        """Inbox messages whose mtime is at or after `since`, oldest first; nothing is moved."""
+        """Inbox messages whose mtime is at or after `since`, oldest first; nothing is moved.
+
+        Entries that are not regular files, or are over the size limit, come back unread with
+        `refused` set, for the poll to quarantine: nothing is skipped silently.
+        """
         threshold = _to_ns(since)
-        found: list[tuple[int, str, bytes]] = []
+        found: list[tuple[int, str, bytes, str]] = []
         for sub in ("new", "cur"):
             for path in (self.directory / "inbox" / sub).iterdir():
                 if path.name.startswith("."):
                     continue
-                try:
-                    mtime = path.stat().st_mtime_ns
-                    if mtime >= threshold:
-                        found.append((mtime, path.name.split(":", 1)[0], path.read_bytes()))
-                except (FileNotFoundError, IsADirectoryError):
-                    continue  # moved away while we looked, or not a message
+                entry = read_entry(path, self.max_message_bytes)
+                if entry is None or entry.mtime_ns < threshold:
+                    continue  # moved away while we looked, or before the start date
+                found.append((entry.mtime_ns, path.name.split(":", 1)[0], entry.raw, entry.refused))
         found.sort(key=lambda item: (item[0], item[1]))
-        return [IncomingMail(key, _from_ns(ns), raw) for ns, key, raw in found]
+        return [
+            IncomingMail(key, _from_ns(ns), raw, refused=refused) for ns, key, raw, refused in found
+        ]
 
     def _move(self, key: str, folder: str) -> None:
         source = self._locate("inbox", _check_key(key))
@@ -204,7 +212,8 @@ class LocalMailbox:
         items = []
         for sub in ("new", "cur"):
             for path in (self.directory / folder / sub).iterdir():
-                if path.is_file() and not path.name.startswith("."):
+                # A link moved here from the inbox is not followed, even for tests and the demo.
+                if not path.is_symlink() and path.is_file() and not path.name.startswith("."):
                     items.append((path.name.split(":", 1)[0], path))
         return items
 

@@ -14,6 +14,7 @@ from bot.store import Store
 from bot.store.case_index import CaseIndex
 from bot.store.meta_keys import POLL_FAILING_SINCE, TOKEN_EXPIRES
 from bot.upkeep.health import Alert, check_health, moment
+from bot.upkeep.poll_marker import running_since
 from bot.views.reader import Reader
 
 
@@ -25,6 +26,7 @@ class Status:
     last_poll: datetime | None = None
     last_tick: datetime | None = None
     poll_failing_since: datetime | None = None
+    poll_running_since: datetime | None = None  # a poll under way in the daemon
     backlog: int | None = None
     outbox_pending: int = 0
     outbox_oldest: datetime | None = None
@@ -50,6 +52,7 @@ class Status:
             "last_poll": iso(self.last_poll),
             "last_tick": iso(self.last_tick),
             "poll_failing_since": iso(self.poll_failing_since),
+            "poll_running_since": iso(self.poll_running_since),
             "mailbox_backlog": self.backlog,
             "outbox_pending": {
                 "count": self.outbox_pending,
@@ -77,6 +80,7 @@ class Status:
             "last_poll": full["last_poll"],
             "last_tick": full["last_tick"],
             "poll_failing_since": full["poll_failing_since"],
+            "poll_running_since": full["poll_running_since"],
             "outbox_pending": full["outbox_pending"],
             "token_expires_at": full["token_expires_at"],
             "alerts": [{"kind": a["kind"], "since": a["since"]} for a in full["alerts"]],
@@ -98,6 +102,7 @@ class Status:
             ("last successful poll", when(self.last_poll)),
             ("last deadline tick", when(self.last_tick)),
             ("polling failing since", when(self.poll_failing_since, "-")),
+            ("poll running since", when(self.poll_running_since, "-")),
             ("mailbox backlog", "n/a" if self.backlog is None else str(self.backlog)),
             ("outbox pending", outbox),
             ("triage", triage),
@@ -146,6 +151,7 @@ def collect(
     counting open cases and overdue steps (for a monitoring probe, which must stay cheap)."""
     status = Status(now=now, backlog=backlog)
     status.alerts = check_health(now, store, config)
+    status.poll_running_since = running_since(config.store.directory)
     if store is None:
         return status
     status.last_poll = moment(store.get_meta("last_poll"))
