@@ -101,6 +101,13 @@ def _parser() -> argparse.ArgumentParser:
         "doctor", help="check everything is ready before the first real email; says what to fix"
     )
     doctor.add_argument("--now", type=_parse_now, help="judge at this time (Europe/London)")
+    doctor.add_argument(
+        "--probe",
+        action="append",
+        metavar="ADDRESS",
+        help="a mailbox the bot must NOT be able to read (repeatable; default: the team "
+        "address and the first member of staff)",
+    )
     service = sub.add_parser(
         "install-service", help="write the systemd units for the bot and its dashboard"
     )
@@ -171,7 +178,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             from bot.operations.doctor_run import diagnose
 
             clock = FixedClock(args.now) if args.now else SystemClock()
-            text, status = report(diagnose(args.config, clock, open_mailbox_to_check))
+            findings = diagnose(args.config, clock, open_mailbox_to_check, args.probe)
+            text, status = report(findings)
             print(text)
             return status
         if args.command == "install-service":
