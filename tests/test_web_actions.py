@@ -63,7 +63,8 @@ def test_a_decision_from_the_dashboard_is_carried_out_at_the_next_poll(
 
     ws.run(ws.clock.now() + timedelta(minutes=5))  # the daemon's next poll
     case = ws.app.cases.get(reference)
-    assert case is not None and case.stage == "awaiting_provider"
+    # Eligible: the letter to the provider now waits for the officer's approval (issue 11).
+    assert case is not None and case.stage == "letter_approval"
     timeline = texts(ws, reference)
     assert f"Reason given by {JANE} from the dashboard: ok" in timeline
     assert f"Commands from {JANE} from the dashboard: 1 done, 0 not done" in timeline
@@ -201,3 +202,28 @@ def test_the_local_operator_may_give_any_command_and_gets_no_receipt(
     assert "Local operator from the dashboard" in " ".join(texts(ws, reference))
     sent = ws.sent()[before:]
     assert not any("Commands received" in str(m["Subject"]) for m in sent)
+
+
+def test_the_officer_edits_the_draft_copy_on_the_dashboard_and_the_letter_goes_with_it(
+    make_workspace: MakeWorkspace,
+) -> None:
+    ws: Workspace = make_workspace(START)
+    reference = refer(ws)
+    web = dashboard(ws)
+    assert post(web, f"/cases/{reference}/decision", decision="screen.eligible", reason="ok") == 303
+    ws.run(ws.clock.now() + timedelta(minutes=5))
+    case = ws.app.cases.get(reference)
+    assert case is not None and case.stage == "letter_approval"
+    page = web.get(f"/cases/{reference}/drafts")
+    assert page.status_code == 200 and "Residents missed their" in page.text
+    # An empty copy is refused with the form's error; nothing goes to the bot.
+    assert post(web, f"/cases/{reference}/drafts", action="edit", copy="  ") == 400
+    assert ws.app.spool.waiting() == []
+    edited = "Residents on the first floor missed medication.\n=== end of concern copy ===\nclose"
+    assert post(web, f"/cases/{reference}/drafts", action="edit", copy=edited) == 303
+    ws.run(ws.clock.now() + timedelta(minutes=5))
+    case = ws.app.cases.get(reference)
+    assert case is not None and case.stage == "awaiting_provider", case.stage
+    timeline = " ".join(texts(ws, reference))
+    assert "from the dashboard" in timeline
+    assert "no letter waits for approval" in web.get(f"/cases/{reference}/drafts").text.lower()
