@@ -271,4 +271,5 @@ def test_a_failed_dmarc_verdict_is_never_obeyed_even_on_the_demo_config(
     command_mail(ws, "screen: eligible", "2026-11-02T11:30", "")
     ws.run(at("2026-11-02T11:35"))
     case = ws.app.cases.get("CC-2026-0001")
-    assert case is not None and case.stage == "awaiting_provider"
+    # Obeyed: screened eligible, the letter now waits for the officer's approval (issue 11).
+    assert case is not None and case.stage == "letter_approval"
