@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, time
 from pathlib import Path
 
@@ -12,16 +13,20 @@ from bot.classify.reading import Reading, read_mail
 from bot.clock import LONDON, Clock
 from bot.config import Config
 from bot.handling.handle import Handler
+from bot.handling.instructions import take_instructions
 from bot.handling.poll import Poller, PollReport, note_token_expiry
 from bot.handling.send import send_due
 from bot.mailbox.base import Mailbox
 from bot.mailbox.factory import MailboxFactory, local_mailbox, open_mailbox
+from bot.mailbox.state import MemoryState
 from bot.rules import Rules
 from bot.store import Store
 from bot.store.case_index import CaseIndex
 from bot.store.mailbox_state import StoreState
+from bot.store.spool import Spool
 from bot.upkeep.tick import TickReport, tick
 from bot.views.reader import Reader, open_reader
+from bot.views.reports.monthly import monthly_maker
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +65,8 @@ class App:
         self.store = store
         self.engine = rules.engine()
         self.cases = CaseIndex(store)
+        # What staff asked for on the dashboard, which never writes the store itself.
+        self.spool = Spool.beside(store.directory)
         self.outbox = Outbox(
             self.config,
             rules.procedure,
@@ -107,6 +114,14 @@ class App:
     def poll(self) -> PollReport:
         now = self.clock.now()
         report = self.poller.poll(now)
+        take_instructions(
+            now,
+            spool=self.spool,
+            handler=self.handler,
+            store=self.store,
+            cases=self.cases,
+            outbox=self.outbox,
+        )
         note_token_expiry(self.mailbox, self.store)
         report.delivered, report.failed = self._send(now)
         return report
@@ -121,6 +136,7 @@ class App:
             store=self.store,
             outbox=self.outbox,
             handler=self.handler,
+            monthly=monthly_maker(self.rules, self.store),
         )
         report.delivered, report.failed = self._send(now)
         return report
@@ -155,6 +171,18 @@ def build_app(
         raise
 
 
+def second_mailbox(config: Config, clock: Clock) -> Callable[[], Mailbox]:
+    """Opens another connection to the configured mail system, for the watchdog's alerts.
+
+    Its checkpoint state is thrown away: it only sends, it never fetches.
+    """
+
+    def opened() -> Mailbox:
+        return open_mailbox(config, clock, MemoryState())
+
+    return opened
+
+
 def inbox_backlog(config: Config, clock: Clock) -> int | None:
     """How many emails wait in the local mailbox's inbox; None for other backends (not asked
     from here) or when the folders do not exist yet."""
@@ -170,3 +198,9 @@ def inbox_backlog(config: Config, clock: Clock) -> int | None:
         return None
 
 
+def open_mailbox_to_check(
+    config: Config, clock: Clock, factory: MailboxFactory | None = None
+) -> Mailbox:
+    """The configured mailbox with a throwaway checkpoint: `doctor` looks, the store is not
+    touched (its own checkpoint stays where the daemon left it)."""
+    return (factory or open_mailbox)(config, clock, MemoryState())

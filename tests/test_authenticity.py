@@ -7,9 +7,9 @@ import pytest
 from bot.intake.authenticity import (
     Authenticity,
     authenticate,
-    commands_trusted,
     parse_authentication_results,
 )
+from bot.intake.command_trust import commands_trusted
 from bot.intake.parse import parse_mail
 
 OWN = ["council.example"]
@@ -313,3 +313,51 @@ def test_commands_trusted_lets_unauthenticated_mail_through_only_when_not_requir
     demo = verdict(False)
     assert (demo.authenticated, demo.how) == (True, "not-required")
     assert "there is no Authentication-Results header" in demo.reason
+
+
+def _commands(headers: str, *, required: bool, sender: str = JANE) -> Authenticity:
+    return commands_trusted(
+        parse_mail(_raw(headers, sender)),
+        own_domains=OWN,
+        trusted_authserv_ids=[MX],
+        trust_m365_internal=True,
+        require_authenticated=required,
+    )
+
+
+@pytest.mark.parametrize(
+    "result",
+    [
+        "dmarc=fail header.from=council.example",
+        "spf=fail smtp.mailfrom=jane.smith@council.example",
+        "dkim=fail header.d=council.example",
+        "dkim=fail header.d=mail.council.example",  # aligned: a subdomain of ours
+    ],
+)
+@pytest.mark.parametrize("required", [True, False])
+def test_a_failed_verdict_from_our_server_is_never_obeyed(result: str, required: bool) -> None:
+    # Even beside Exchange's internal stamp and a pass of another method: a failed check
+    # written by the council's own server is the strongest evidence there is.
+    headers = (
+        f"Authentication-Results: {MX}; {result}; dkim=pass header.d=council.example\n"
+        "X-MS-Exchange-Organization-AuthAs: Internal\n"
+    )
+    verdict = _commands(headers, required=required)
+    assert not verdict.authenticated and verdict.how == ""
+    method = result.split("=")[0]
+    assert "found it forged" in verdict.reason and f"{method} fail" in verdict.reason
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        # Written by a server the config does not trust: anyone could have put it there.
+        "Authentication-Results: mx.elsewhere.example; dmarc=fail header.from=council.example",
+        # A fail about some other domain says nothing about the council's sender.
+        f"Authentication-Results: {MX}; dkim=fail header.d=mailer.example",
+        f"Authentication-Results: {MX}; spf=softfail smtp.mailfrom=jane.smith@council.example",
+    ],
+)
+def test_other_verdicts_leave_the_demo_switch_in_charge(headers: str) -> None:
+    assert _commands(headers, required=False).how == "not-required"
+    assert not _commands(headers, required=True).authenticated

@@ -13,7 +13,7 @@ import icalendar
 import pytest
 
 from bot.clock import LONDON, FixedClock
-from bot.mailbox.base import CalendarEntry, Mailbox
+from bot.mailbox.base import CalendarEntry, Mailbox, MailboxError
 from bot.mailbox.maildir import FOLDERS, LocalMailbox
 
 BOT = "contract-concerns@council.example"
@@ -223,3 +223,26 @@ def test_save_file_is_atomic_and_owner_only(box: LocalMailbox, tmp_path: Path) -
 def test_save_file_rejects_unsafe_names(box: LocalMailbox, name: str) -> None:
     with pytest.raises(ValueError):
         box.save_file(name, b"x")
+
+
+@pytest.mark.parametrize("missing", ["tmp", "cur", "new"])
+def test_a_maildir_folder_missing_a_subfolder_is_made_whole(
+    tmp_path: Path, clock: FixedClock, missing: str
+) -> None:
+    LocalMailbox(tmp_path / "mail", BOT, CALENDAR, tmp_path / "drive", clock=clock)
+    (tmp_path / "mail" / "inbox" / missing).rmdir()
+    box = LocalMailbox(tmp_path / "mail", BOT, CALENDAR, tmp_path / "drive", clock=clock)
+    assert _mode(box.directory / "inbox" / missing) == 0o700
+    box.deliver(_raw(1), T0)
+    assert len(box.fetch_new(T0)) == 1
+
+
+def test_a_broken_maildir_folder_is_named_in_one_line(tmp_path: Path, clock: FixedClock) -> None:
+    LocalMailbox(tmp_path / "mail", BOT, CALENDAR, tmp_path / "drive", clock=clock)
+    (tmp_path / "mail" / "sent" / "cur").rmdir()
+    (tmp_path / "mail" / "sent" / "cur").write_text("not a folder")
+    with pytest.raises(MailboxError) as caught:
+        LocalMailbox(tmp_path / "mail", BOT, CALENDAR, tmp_path / "drive", clock=clock)
+    message = str(caught.value)
+    assert "\n" not in message and str(tmp_path / "mail" / "sent" / "cur") in message
+    assert "move it away" in message

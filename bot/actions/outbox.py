@@ -10,6 +10,8 @@ from datetime import datetime
 from typing import Any
 
 from bot.actions.context import build_context
+from bot.actions.letter_mail import LetterMail
+from bot.actions.letters import ProviderLetters
 from bot.actions.recipients import ManagerLookup, Recipient, resolve
 from bot.config import Config
 from bot.intake.message import ParsedMail
@@ -31,7 +33,7 @@ class Queued:
     missing_roles: list[str] = field(default_factory=list)
 
 
-class Outbox:
+class Outbox(LetterMail):
     """Renders actions into complete messages and keeps them in the store until delivered."""
 
     def __init__(
@@ -48,6 +50,7 @@ class Outbox:
         self.renderer = renderer
         self.store = store
         self.domain = config.mailbox.address.split("@", 1)[1]
+        self.letters = ProviderLetters(config, procedure, renderer, store)
         # Items wait here until the message that caused them has been handled without error,
         # so a failure half-way never leaves a letter queued for a change that was not stored.
         self.staged: list[dict[str, Any]] = []
@@ -97,7 +100,6 @@ class Outbox:
             self._queue_report(case, action, now, result)
             return result
         deadline = case.deadline(action.deadline) if action.deadline else None
-        attachments = self._attachments(case, action)
         cc = [
             r
             for role in action.cc
@@ -112,19 +114,26 @@ class Outbox:
                 result.missing_roles.append(role)
                 continue
             key = f"{action.key}.{role}" if len(action.to) > 1 else action.key
-            message_id = self.queue_message(
-                template=action.template,
-                to=recipients,
-                cc=cc,
-                case=case,
-                key=key,
-                now=now,
-                deadline_name=deadline.name if deadline else None,
-                mail=mail,
-                attachments=attachments,
-                overdue=overdue,
-                extra=extra,
-            )
+            if role == "provider":
+                # Whatever goes to a provider is a letter on letterhead, never a raw email.
+                message_id = self._queue_letter(
+                    case, action, recipients, cc, key, now, deadline, mail, overdue
+                )
+            else:
+                message_id = self.queue_message(
+                    template=action.template,
+                    to=recipients,
+                    cc=cc,
+                    case=case,
+                    key=key,
+                    now=now,
+                    deadline_name=deadline.name if deadline else None,
+                    mail=mail,
+                    attachments=self._attachments(case, action, now),
+                    overdue=overdue,
+                    extra={**extra, **self._draft_extra(action)},
+                    files=self.letters.context_files(case) if action.draft else None,
+                )
             if message_id:
                 result.message_ids.append(message_id)
         for role in action.cc:
@@ -147,8 +156,10 @@ class Outbox:
         attachments: Sequence[tuple[str, str, bytes]] = (),
         overdue: Mapping[str, bool] | None = None,
         in_reply_to: str | None = None,
+        files: Mapping[str, Any] | None = None,
     ) -> str | None:
-        """Render and queue one message; None when the same message is already queued or sent."""
+        """Render and queue one message; None when the same message is already queued or sent.
+        `files` names the concern's enclosures and the referral's attachments for the template."""
         reference = case.reference if case else "CC-BOT"
         message_id = message_id_for(reference, key, domain=self.domain)
         if self._known(message_id):
@@ -166,6 +177,7 @@ class Outbox:
             today=today,
             extra=extra,
             overdue=overdue,
+            **(files or {}),
         )
         rendered = self.renderer.render(template, context)
         to_cc = {r.email for r in to}
@@ -208,6 +220,10 @@ class Outbox:
         if not added:
             return None
         if case is not None:
+            # Kept with the case, byte for byte as sent, for the dashboard (and purged with the
+            # case's other mail by retention).
+            sha = self.store.keep_raw(raw)
+            case.documents.append({"kind": "letter", "sha": sha, "message_id": message_id})
             for recipient in to:
                 case.last_from[recipient.email] = message_id
             case.thread_ids.append(message_id)
@@ -217,12 +233,19 @@ class Outbox:
                     case.participants.append(address)
         return message_id
 
-    def _attachments(self, case: Case, action: Action) -> list[tuple[str, str, bytes]]:
-        if action.attach == "concern" and case.concern_sha:
-            return [("concern.eml", "message/rfc822", self.store.load_raw(case.concern_sha))]
-        if action.attach == "mail" and action.mail_sha:
-            return [("response.eml", "message/rfc822", self.store.load_raw(action.mail_sha))]
-        return []
+    def queue_file(self, *, name: str, content: bytes, key: str, now: datetime) -> str | None:
+        """Queue a document not about one case (the monthly report) for the shared drive;
+        None when the same document is already queued or saved."""
+        message_id = message_id_for("CC-BOT", key, domain=self.domain)
+        item = {
+            "message_id": message_id,
+            "kind": "file",
+            "queued_at": now.isoformat(),
+            "reference": "CC-BOT",
+            "name": name,
+            "content_b64": base64.b64encode(content).decode("ascii"),
+        }
+        return message_id if self._add(item) else None
 
     def _queue_calendar(self, case: Case, action: Action, now: datetime, result: Queued) -> None:
         deadline = case.deadline(action.deadline or "")

@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from bot.config.dashboard_settings import DashboardSettings, SignInSettings
-    from bot.config.directory import ROLES, Person, Provider, Role, Teams
+    from bot.config.directory import ROLES, Contact, Person, Provider, Role, Teams
+    from bot.config.letter_settings import LetterSettings
     from bot.config.loader import config_from_doc, load_config
     from bot.config.mailbox_settings import (
         EwsMailbox,
@@ -34,10 +35,12 @@ _MODULES = {
     "DashboardSettings": "dashboard_settings",
     "SignInSettings": "dashboard_settings",
     "ROLES": "directory",
+    "Contact": "directory",
     "Person": "directory",
     "Provider": "directory",
     "Role": "directory",
     "Teams": "directory",
+    "LetterSettings": "letter_settings",
     "config_from_doc": "loader",
     "load_config": "loader",
     "EwsMailbox": "mailbox_settings",
@@ -63,11 +66,13 @@ __all__ = [
     "ROLES",
     "ClosureDay",
     "Config",
+    "Contact",
     "Council",
     "DashboardSettings",
     "EwsMailbox",
     "GraphMailbox",
     "ImapMailbox",
+    "LetterSettings",
     "Limits",
     "LocalMailbox",
     "MailboxSettings",

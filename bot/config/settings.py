@@ -81,6 +81,11 @@ class Limits(BaseModel):
     max_attachment_mb: int = Field(
         default=25, gt=0, description="Larger attachments are not accepted (MB)"
     )
+    max_message_mb: int = Field(
+        default=25,
+        gt=0,
+        description="Larger emails are quarantined without being read (MB, whole message)",
+    )
     daily_cap_per_recipient: int = Field(
         default=20, gt=0, description="Most messages one address may get from the bot in a day"
     )

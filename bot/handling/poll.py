@@ -93,7 +93,12 @@ class Poller:
             key = hashlib.sha256(failure.item.raw).hexdigest()
             attempts[key] = attempts.get(key, 0) + 1
             if failure.permanent or attempts[key] >= self.limits.max_attempts:
-                log.warning("quarantining %s: %s", failure.item.backend_id, failure.kind)
+                log.warning(
+                    "quarantining %s: %s",
+                    failure.item.backend_id,
+                    failure.kind,
+                    extra={"event": "quarantine"},
+                )
                 self._quarantine_record(failure.item, failure.reason, now)
                 report.quarantined.append((failure.item.backend_id, failure.reason))
                 del attempts[key]
@@ -146,15 +151,17 @@ class Poller:
         now: datetime,
     ) -> list[str]:
         processed: list[str] = []
-        limit = self.limits.max_attachment_mb * 1024 * 1024
+        limit = self.limits.max_message_mb * 1024 * 1024
         for item in incoming:
             if item.backend_id in skip:
                 continue
+            if item.refused:  # the backend would not read it (a link, a FIFO, too large)
+                raise _MessageFailed(item, item.refused, "refused", permanent=True)
             if len(item.raw) > limit:
-                megabytes = self.limits.max_attachment_mb
+                megabytes = self.limits.max_message_mb
                 reason = (
                     f"too large: {len(item.raw) / 1048576:.1f} MB is over the "
-                    f"{megabytes} MB limit (limits.max_attachment_mb)"
+                    f"{megabytes} MB limit (limits.max_message_mb)"
                 )
                 raise _MessageFailed(item, reason, "too large", permanent=True)
             try:
@@ -195,6 +202,11 @@ class Poller:
             }
         )
         report.handled.append((key, handled.outcome, handled.reference))
+        log.info(
+            "email handled: %s",
+            handled.outcome,
+            extra={"event": "mail", "outcome": handled.outcome, "reference": handled.reference},
+        )
         if handled.quarantine:
             report.quarantined.append((item.backend_id, handled.quarantine))
             self._quarantine_record(item, handled.quarantine, now)
@@ -210,7 +222,8 @@ class Poller:
                 "reason": f"quarantined, {reason}",
                 "reference": None,
                 "message_id": "",
-                "sha": self.store.keep_raw(item.raw),
+                # Nothing read, nothing kept: the entry itself waits in the quarantine folder.
+                "sha": "" if item.refused else self.store.keep_raw(item.raw),
                 "kind": "quarantined",
             }
         )

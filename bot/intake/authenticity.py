@@ -125,7 +125,7 @@ def parse_authentication_results(value: str) -> AuthResultsHeader:
     return AuthResultsHeader(authserv_id, results)
 
 
-def _domain(address_or_domain: str) -> str:
+def domain_of(address_or_domain: str) -> str:
     return address_or_domain.rpartition("@")[2].strip().strip("<>").lower().rstrip(".")
 
 
@@ -141,7 +141,7 @@ def aligned(domain: str, from_domain: str, own_domains: Sequence[str]) -> bool:
     return org is not None and org == organisational_domain(from_domain, own_domains)
 
 
-def _from_domain(mail: ParsedMail, own_domains: Sequence[str]) -> tuple[str, str]:
+def own_from_domain(mail: ParsedMail, own_domains: Sequence[str]) -> tuple[str, str]:
     """(From domain, "") when it is one of ours; ("", why not) otherwise."""
     values = mail.header_all("From")
     if len(values) != 1:
@@ -149,7 +149,7 @@ def _from_domain(mail: ParsedMail, own_domains: Sequence[str]) -> tuple[str, str
     authors = [a for _, a in getaddresses(values) if "@" in a]
     if len(authors) > 1:
         return "", f"From names {len(authors)} addresses, so its author is unclear"
-    domain = _domain(mail.sender) if "@" in mail.sender else ""
+    domain = domain_of(mail.sender) if "@" in mail.sender else ""
     if not domain:
         return "", "the message has no From address"
     if domain not in own_domains:
@@ -190,14 +190,14 @@ def trusted_results(
     return found, ""
 
 
-def _first_per_subject(results: list[tuple[str, AuthResult]]) -> list[tuple[str, AuthResult]]:
+def newest_verdicts(results: list[tuple[str, AuthResult]]) -> list[tuple[str, AuthResult]]:
     """The topmost (newest) verdict on each method and domain: a later one cannot overrule it."""
     seen: set[tuple[str, str]] = set()
     kept = []
     for server, result in results:
         props = result.props
-        subject = props.get("header.d") or _domain(props.get("header.i", ""))
-        subject = subject or props.get("header.from") or _domain(props.get("smtp.mailfrom", ""))
+        subject = props.get("header.d") or domain_of(props.get("header.i", ""))
+        subject = subject or props.get("header.from") or domain_of(props.get("smtp.mailfrom", ""))
         if (result.method, subject) not in seen:
             seen.add((result.method, subject))
             kept.append((server, result))
@@ -211,10 +211,10 @@ def _passes(result: AuthResult, from_domain: str, own_domains: Sequence[str]) ->
     if result.method == "dmarc":
         return props.get("header.from") == from_domain
     if result.method == "dkim":
-        signer = props.get("header.d") or _domain(props.get("header.i", ""))
+        signer = props.get("header.d") or domain_of(props.get("header.i", ""))
         return bool(signer) and aligned(signer, from_domain, own_domains)
     if result.method == "spf":
-        envelope = _domain(props.get("smtp.mailfrom", ""))
+        envelope = domain_of(props.get("smtp.mailfrom", ""))
         return bool(envelope) and aligned(envelope, from_domain, own_domains)
     return False
 
@@ -228,7 +228,7 @@ def authenticate(
 ) -> Authenticity:
     """Whether `mail` is authenticated as sent by the council, by Exchange or our own servers."""
     ours = [d.strip().lower().lstrip("@").rstrip(".") for d in own_domains]
-    from_domain, why_not = _from_domain(mail, ours)
+    from_domain, why_not = own_from_domain(mail, ours)
     if not from_domain:
         return Authenticity(False, "", why_not)
     notes: list[str] = []
@@ -238,7 +238,7 @@ def authenticate(
             return Authenticity(True, "m365-internal", note)
         notes.append(note)
     found, untrusted = trusted_results(mail, trusted_authserv_ids)
-    verdicts = _first_per_subject(found)
+    verdicts = newest_verdicts(found)
     dmarc_failed = any(
         r.method == "dmarc" and r.result == "fail" and r.props.get("header.from") == from_domain
         for _, r in verdicts
@@ -261,26 +261,4 @@ def authenticate(
     detail = "; ".join(notes)
     return Authenticity(
         False, "", f"From says {from_domain} but no trusted Authentication-Results pass: {detail}"
-    )
-
-
-def commands_trusted(
-    mail: ParsedMail,
-    *,
-    own_domains: Sequence[str],
-    trusted_authserv_ids: Sequence[str],
-    trust_m365_internal: bool,
-    require_authenticated: bool,
-) -> Authenticity:
-    """`authenticate`, except that a config not requiring it (local demo) lets mail through."""
-    verdict = authenticate(
-        mail,
-        own_domains=own_domains,
-        trusted_authserv_ids=trusted_authserv_ids,
-        trust_m365_internal=trust_m365_internal,
-    )
-    if verdict.authenticated or require_authenticated:
-        return verdict
-    return Authenticity(
-        True, "not-required", f"require_authenticated_commands is false ({verdict.reason})"
     )

@@ -4,16 +4,15 @@ from __future__ import annotations
 
 import binascii
 import codecs
-import email
 import hashlib
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.message import Message
-from email.policy import compat32
 from email.utils import getaddresses, parsedate_to_datetime
 from html.parser import HTMLParser
 
+from bot.intake.lean import message_from_raw, set_aside_size
 from bot.intake.message import Attachment, ParsedMail
 
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
@@ -240,7 +239,8 @@ def _body_and_attachments(msg: Message) -> tuple[str, tuple[Attachment, ...]]:
                 target = html if part.get_content_type() == "text/html" else plain
                 target.append(_part_text(part))
             else:
-                size = len(_part_bytes(part))
+                aside = set_aside_size(part.get_payload())
+                size = len(_part_bytes(part)) if aside is None else aside
                 attachments.append(Attachment(_filename(part), part.get_content_type(), size))
         except Exception:  # one broken part must not hide the rest of the message
             attachments.append(Attachment(_filename(part), part.get_content_type(), 0))
@@ -268,10 +268,10 @@ def parse_mail(raw: bytes) -> ParsedMail:
 def parse_message(raw: bytes) -> tuple[ParsedMail, Message]:
     """`parse_mail`, and the parsed message itself for readers that need its MIME parts (the
     standard parser is most of what reading an email costs: it parses each email once)."""
-    if not raw or not raw.strip():
+    if not raw or raw.isspace():  # isspace, not strip: no copy of a 25 MB email
         raise MailParseError("empty message")
     try:
-        msg = email.message_from_bytes(raw, policy=compat32)
+        msg = message_from_raw(raw)
         headers = tuple((name, decode_header_value(str(v))) for name, v in msg.raw_items())
     except Exception as exc:  # the stdlib parser is lenient; reaching here means garbage
         raise MailParseError(f"unparseable message ({type(exc).__name__})") from exc

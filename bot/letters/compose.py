@@ -36,6 +36,7 @@ _REPLY_PREFIX = re.compile(r"^((?:\s*(?:re|fw|fwd)\s*:)*)\s*(.*)$", re.IGNORECAS
 _UNSAFE_ID = re.compile(r"[^a-z0-9_-]+")
 _UNSAFE_DOMAIN = re.compile(r"[^a-z0-9.-]+")
 _BRACKETED = re.compile(r"\[([^\[\]]*)\]")
+_PARSE_LIMIT = 1 << 20  # attached emails larger than this are copied, not re-parsed
 
 
 def subject_with_reference(subject: str, reference: str) -> str:
@@ -148,7 +149,8 @@ def _stem(
     for text in (rendered.subject, rendered.text, rendered.html):
         digest.update(text.encode("utf-8", "surrogateescape"))
     for filename, content_type, data in attachments:
-        digest.update(f"{filename}\0{content_type}\0".encode("utf-8", "surrogateescape") + data)
+        digest.update(f"{filename}\0{content_type}\0".encode("utf-8", "surrogateescape"))
+        digest.update(data)  # apart, not concatenated: no copy of a large attachment
     return digest.hexdigest()[:32]
 
 
@@ -172,7 +174,13 @@ def _own_parts(part: Message) -> list[Message]:
 
 def _attachment(filename: str, content_type: str, data: bytes) -> Message:
     part: Message
-    if content_type == "message/rfc822":
+    if content_type == "message/rfc822" and len(data) > _PARSE_LIMIT:
+        # A large email is attached as its exact bytes, never parsed and written out again:
+        # that cost eight times its size in memory (issue 16) and changes nothing it says.
+        part = Message()
+        part["Content-Type"] = "message/rfc822"
+        part.set_payload(data.decode("ascii", "surrogateescape"))
+    elif content_type == "message/rfc822":
         inner = message_from_bytes(data, policy=compat32)
         try:
             BytesGenerator(BytesIO(), mangle_from_=False, policy=WIRE).flatten(inner)

@@ -20,6 +20,7 @@ def local_mailbox(config: Config, clock: Clock) -> LocalMailbox:
         config.council.team_address,
         config.shared_drive,
         clock=clock,
+        max_message_mb=config.limits.max_message_mb,
     )
 
 

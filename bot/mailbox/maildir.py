@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import mailbox
 import os
 import re
 import socket
@@ -19,7 +18,13 @@ from typing import Concatenate, ParamSpec, TypeVar
 import icalendar
 
 from bot.clock import Clock, SystemClock
-from bot.mailbox.base import CalendarEntry, IncomingMail, MailboxUnavailable, SentRecord
+from bot.mailbox.base import (
+    CalendarEntry,
+    IncomingMail,
+    MailboxError,
+    MailboxUnavailable,
+    SentRecord,
+)
 from bot.mailbox.files import private_dir as _private_dir
 from bot.mailbox.files import save_to_drive
 from bot.mailbox.files import write_atomically as _write_atomically
@@ -31,6 +36,7 @@ from bot.mailbox.invitation import (
     invitation_message_id,
     next_sequence,
 )
+from bot.mailbox.maildir_entry import read_entry
 
 FOLDERS = ("inbox", "processed", "quarantine", "sent", "review")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -74,6 +80,19 @@ def _check_key(key: str) -> str:
     return key
 
 
+def _maildir_part(folder: Path) -> None:
+    """A Maildir folder or its tmp/, new/ or cur/, made if missing: copying or tidying a
+    mailbox can drop an empty folder, which must not stop the bot."""
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        folder.chmod(0o700)
+    except OSError as err:
+        raise MailboxError(
+            f"the mail folder {folder} is broken ({err.strerror or err}); make it a folder the "
+            "bot's user can write, or move it away and the bot makes a new one"
+        ) from None
+
+
 class LocalMailbox:
     """A mailbox made of local folders, so the bot runs with no mail server at all."""
 
@@ -89,6 +108,7 @@ class LocalMailbox:
         shared_drive: Path,
         *,
         clock: Clock | None = None,
+        max_message_mb: int = 25,
     ) -> None:
         self.directory = _private_dir(Path(directory))
         self.address = address
@@ -96,13 +116,13 @@ class LocalMailbox:
         self.shared_drive = Path(shared_drive)
         self.clock: Clock = clock or SystemClock()
         for name in FOLDERS:
-            mailbox.Maildir(self.directory / name, create=True)
             for sub in ("", "tmp", "new", "cur"):
-                (self.directory / name / sub).chmod(0o700)
+                _maildir_part(self.directory / name / sub)
         self.calendar_dir = _private_dir(self.directory / "calendar")
         self.reasons_dir = _private_dir(self.directory / "quarantine-reasons")
         self._last_stamp_ns = 0
         self._stamps = threading.Lock()  # letters of different cases are kept side by side
+        self.max_message_bytes = max_message_mb * 1024 * 1024
 
     # -- incoming -----------------------------------------------------------------
 
@@ -120,28 +140,33 @@ class LocalMailbox:
 
     def _locate(self, folder: str, key: str) -> Path | None:
         base = self.directory / folder
-        if (base / "new" / key).is_file():
+        # lexists: a link, FIFO or directory refused at fetch is moved too, never followed.
+        if os.path.lexists(base / "new" / key):
             return base / "new" / key
         # In cur/ a mail client may have appended ":2,<flags>" to the key.
         return next((p for p in (base / "cur").iterdir() if p.name.split(":", 1)[0] == key), None)
 
     @_folder_call
     def fetch_new(self, since: datetime) -> list[IncomingMail]:
-        """Inbox messages whose mtime is at or after `since`, oldest first; nothing is moved."""
+        """Inbox messages whose mtime is at or after `since`, oldest first; nothing is moved.
+
+        Entries that are not regular files, or are over the size limit, come back unread with
+        `refused` set, for the poll to quarantine: nothing is skipped silently.
+        """
         threshold = _to_ns(since)
-        found: list[tuple[int, str, bytes]] = []
+        found: list[tuple[int, str, bytes, str]] = []
         for sub in ("new", "cur"):
             for path in (self.directory / "inbox" / sub).iterdir():
                 if path.name.startswith("."):
                     continue
-                try:
-                    mtime = path.stat().st_mtime_ns
-                    if mtime >= threshold:
-                        found.append((mtime, path.name.split(":", 1)[0], path.read_bytes()))
-                except (FileNotFoundError, IsADirectoryError):
-                    continue  # moved away while we looked, or not a message
+                entry = read_entry(path, self.max_message_bytes)
+                if entry is None or entry.mtime_ns < threshold:
+                    continue  # moved away while we looked, or before the start date
+                found.append((entry.mtime_ns, path.name.split(":", 1)[0], entry.raw, entry.refused))
         found.sort(key=lambda item: (item[0], item[1]))
-        return [IncomingMail(key, _from_ns(ns), raw) for ns, key, raw in found]
+        return [
+            IncomingMail(key, _from_ns(ns), raw, refused=refused) for ns, key, raw, refused in found
+        ]
 
     def _move(self, key: str, folder: str) -> None:
         source = self._locate("inbox", _check_key(key))
@@ -211,7 +236,8 @@ class LocalMailbox:
         items = []
         for sub in ("new", "cur"):
             for path in (self.directory / folder / sub).iterdir():
-                if path.is_file() and not path.name.startswith("."):
+                # A link moved here from the inbox is not followed, even for tests and the demo.
+                if not path.is_symlink() and path.is_file() and not path.name.startswith("."):
                     items.append((path.name.split(":", 1)[0], path))
         return items
 

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import copy
+import hashlib
 import json
-from collections.abc import Iterator
+from collections.abc import Hashable, Iterator
+from datetime import date
 from typing import Any
 
-from bot.store.archive import check_reference
+from bot.store.archive import check_reference, read_closed_since
 from bot.store.core import StoreCore
+from bot.store.errors import StoreError
 from bot.store.files import json_bytes, json_copy
-from bot.store.segments import encoded
+from bot.store.segments import DocRef, encoded
 
 
 class CaseDocs(StoreCore):
@@ -28,6 +31,16 @@ class CaseDocs(StoreCore):
         """An open case's stored JSON, or None if it is not open."""
         doc = self._cases.get(reference)
         return None if doc is None else encoded(doc)
+
+    def open_case_versions(self) -> Iterator[tuple[str, Hashable]]:
+        """(reference, version) of each open case: a version equal to one seen before means
+        the same stored JSON, so a reader keeping summaries reads only the cases that changed
+        (a different version may still hold the same bytes, after a compaction)."""
+        for reference, doc in self._cases.docs.items():
+            yield (
+                reference,
+                doc.version() if isinstance(doc, DocRef) else hashlib.sha256(doc).digest(),
+            )
 
     def open_references(self) -> list[str]:
         """The open cases' references, oldest first."""
@@ -82,6 +95,31 @@ class CaseDocs(StoreCore):
         elif reference in self._cases:
             kept = json_copy(summary, f"the summary of case {reference}")
             self._summaries.put(reference, {"reference": reference, "summary": kept})
+
+    def closed_case_documents(
+        self, closed_since: date | None = None
+    ) -> tuple[int, Iterator[bytes]]:
+        """How many closed cases there are, and each one's stored JSON, unparsed. With
+        `closed_since`, a case that closed before that day is skipped on the tail of its file
+        alone (reports go through tens of thousands and need few)."""
+        files = [
+            (ref, path)
+            for ref, path in self._archive.files()
+            if ref not in self._cases and ref not in self._staged_closed
+        ]
+
+        def documents() -> Iterator[bytes]:
+            for _, path in files:
+                try:
+                    document = read_closed_since(path, closed_since)
+                except OSError as exc:
+                    raise StoreError(f"could not read {path}: {exc.strerror or exc}") from exc
+                if document is not None:
+                    yield document
+            for case in self._staged_closed.values():
+                yield json_bytes(case, f"case {case.get('reference')}")
+
+        return len(files) + len(self._staged_closed), documents()
 
     def closed_references(self) -> list[str]:
         closed = self._archive.references() | set(self._staged_closed)

@@ -8,7 +8,7 @@ from typing import Any, NamedTuple
 from bot.procedure.case import Case
 
 # The summary's layout: a summary of another version is not trusted; the case is read again.
-SUMMARY_VERSION = 1
+SUMMARY_VERSION = 2
 
 
 class DeadlineView(NamedTuple):
@@ -31,6 +31,7 @@ class CaseView(NamedTuple):
     provider_id: str | None
     next_fire: datetime | None  # the earliest pending deadline's firing time
     deadlines: tuple[DeadlineView, ...]
+    stage: str = ""
 
 
 def view_of(case: Case) -> CaseView:
@@ -41,7 +42,12 @@ def view_of(case: Case) -> CaseView:
         if d.status == "pending" or (d.status == "fired" and not d.event)
     )
     return CaseView(
-        case.reference, case.officer_id, case.provider_id, min(pending, default=None), live
+        case.reference,
+        case.officer_id,
+        case.provider_id,
+        min(pending, default=None),
+        live,
+        case.stage,
     )
 
 
@@ -56,6 +62,7 @@ def encode(view: CaseView, addresses: set[str]) -> dict[str, Any]:
         "v": SUMMARY_VERSION,
         "officer": view.officer_id,
         "provider": view.provider_id,
+        "stage": view.stage,
         "fires": view.next_fire.isoformat() if view.next_fire else None,
         "deadlines": [
             [d.name, d.step, d.title, d.due.isoformat(), d.status, d.event, d.remind]
@@ -81,6 +88,7 @@ def decode(reference: str, summary: Any) -> tuple[CaseView, set[str]] | None:
             summary["provider"],
             datetime.fromisoformat(fires) if fires else None,
             deadlines,
+            summary["stage"],
         )
         return view, set(summary["addresses"])
     except (KeyError, TypeError, ValueError):

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 from pathlib import Path
@@ -21,6 +22,23 @@ _OPEN_TRIES = 5  # a reader racing a compaction opens again
 
 def changes_name(generation: int) -> str:
     return f"changes-{generation}.jsonl"
+
+
+def commit_mark(directory: Path) -> tuple[int, ...] | None:
+    """A cheap mark of the store's last commit, from stat calls alone: it changes whenever a
+    commit is appended or a checkpoint written (None before the first commit)."""
+    try:
+        info = os.stat(directory / "open.json")
+    except FileNotFoundError:
+        return None
+    mark = [info.st_ino, info.st_size, info.st_mtime_ns]
+    with os.scandir(directory) as entries:
+        for entry in sorted(entries, key=lambda e: e.name):
+            if entry.name.startswith("changes-") and entry.name.endswith(".jsonl"):
+                with contextlib.suppress(FileNotFoundError):  # gone with a compaction
+                    found = entry.stat()
+                    mark += [found.st_ino, found.st_size]
+    return tuple(mark)
 
 
 class TablesReader(Storage):

@@ -16,6 +16,8 @@ class Segment:
     def __init__(self, path: Path, fd: int) -> None:
         self.path = path
         self.fd: int | None = fd
+        info = os.fstat(fd)
+        self.identity = (info.st_dev, info.st_ino)  # the file, whatever its name later
 
     @classmethod
     def open(cls, path: Path, flags: int = os.O_RDONLY) -> Segment:
@@ -53,6 +55,10 @@ class DocRef:
 
     def json(self) -> bytes:
         return self.segment.read(self.offset, self.length)
+
+    def version(self) -> tuple[int, int, int, int]:
+        """Where the JSON is: equal versions are the same bytes (the files never change)."""
+        return (*self.segment.identity, self.offset, self.length)
 
 
 Stored = DocRef | bytes  # a case on disk, or staged in memory until the commit

@@ -15,8 +15,23 @@ from typing import Any
 from bot.clock import Clock
 from bot.store.case_docs import CaseDocs
 from bot.store.errors import StoreError, write_failed
-from bot.store.files import DIR_MODE, atomic_write, ensure_dir, json_copy, remove_durably
-from bot.store.journal import SEEN_FILE, SENT_FILE, TRIAGE_FILE, audit_file, audit_lines
+from bot.store.files import (
+    DIR_MODE,
+    atomic_write,
+    ensure_dir,
+    json_copy,
+    read_json_lines,
+    remove_durably,
+)
+from bot.store.journal import (
+    SEEN_FILE,
+    SENT_FILE,
+    TRIAGE_FILE,
+    audit_file,
+    audit_lines,
+    unwritten,
+)
+from bot.store.reading import commit_mark
 from bot.store.storage import GENERATION
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -42,8 +57,9 @@ class Store(CaseDocs):
         only the commits since). What it answers, all as of that commit:
 
         - cases: `open_references()`, `open_cases()`, `open_case_document(ref)`,
-          `case_summaries()`, `get_case(ref)` (open or closed), `closed_references()`;
-        - `triage_items()`, `outbox_pending()`, `get_meta(key)`;
+          `case_summaries()`, `get_case(ref)` (open or closed), `closed_references()`,
+          `closed_case_documents(closed_since)`;
+        - `triage_items()`, `triage_resolved()`, `outbox_pending()`, `get_meta(key)`;
         - `audit_entries(reference=None)`: the audit trail up to that commit;
         - `load_raw(sha)`: the kept mail a case points to.
 
@@ -51,6 +67,12 @@ class Store(CaseDocs):
         case reopened after the snapshot was taken may read as None from `get_case`.
         """
         return cls(directory, read_only=True, clock=clock)
+
+    @staticmethod
+    def commit_mark(directory: Path) -> tuple[int, ...] | None:
+        """Changes whenever the bot commits (stat calls only): a reader that holds a snapshot
+        asks this to know whether to take a new one or `refresh()`; None before any commit."""
+        return commit_mark(directory)
 
     # -- dedupe of incoming mail -----------------------------------------------------------------
 
@@ -190,13 +212,24 @@ class Store(CaseDocs):
     def triage_items(self) -> list[dict[str, Any]]:
         return [copy.deepcopy(item) for item in self._triage.values()]
 
-    def triage_resolve(self, item_id: str, note: str) -> None:
-        """Resolved items move to triage/resolved.jsonl with the note."""
+    def triage_resolve(self, item_id: str, note: str, at: datetime | None = None) -> None:
+        """Resolved items move to triage/resolved.jsonl with the note and, given, the time
+        (reports measure how long items waited)."""
         self._stage("resolve a triage item")
         item = self._triage.remove(item_id)
         if item is None:
             raise KeyError(f"no unresolved triage item {item_id!r}")
-        self._stage_line(TRIAGE_FILE, {"id": item_id, "note": note, "item": item}, "resolved")
+        line = {"id": item_id, "note": note, "item": item}
+        if at is not None:
+            line["at"] = at.isoformat()
+        self._stage_line(TRIAGE_FILE, line, "resolved")
+
+    def triage_resolved(self) -> Iterator[dict[str, Any]]:
+        """Resolved triage items, oldest first, with what is staged last."""
+        pending = self._unconfirmed + self._staged_records
+        yield from read_json_lines(self.directory / TRIAGE_FILE)
+        for line in unwritten(self.directory, (r for r in pending if r["file"] == TRIAGE_FILE)):
+            yield line["line"]
 
     # -- small key/values ------------------------------------------------------------------------
 

@@ -41,11 +41,13 @@ def send_digests(
         for p in config.people_with_role(role)
     }
     lists: dict[str, dict[str, list[dict[str, Any]]]] = {
-        pid: {"due_today": [], "overdue": [], "upcoming": []} for pid in people
+        pid: {"drafts": [], "due_today": [], "overdue": [], "upcoming": []} for pid in people
     }
     spo = [p.id for p in config.people_with_role("spo")]
     names: dict[str, str] = {}  # provider id -> name, looked up once per provider
     overdue: dict[tuple[date, str, bool], bool] = {}  # one look at the calendar per day
+    # Stages where a draft letter waits for its officer's approval (they accept letter.approve).
+    approval = {n for n, s in engine.procedure.stages.items() if "letter.approve" in s.events}
     for case in cases.views():
         name = ""
         if case.provider_id:
@@ -53,6 +55,15 @@ def send_digests(
                 provider = config.provider(case.provider_id)
                 names[case.provider_id] = provider.name if provider else ""
             name = names[case.provider_id]
+        if case.stage in approval and case.officer_id in lists:
+            lists[case.officer_id]["drafts"].append(
+                {
+                    "reference": case.reference,
+                    "title": "Concern letter to approve",
+                    "due": min((d.due for d in case.deadlines), default=today),
+                    "provider": name,
+                }
+            )
         for deadline in case.deadlines:
             if deadline.status not in ("pending", "fired"):
                 continue

@@ -11,13 +11,14 @@ from bot.config import Config
 from bot.procedure.workdays import WorkCalendar
 from bot.store import Store
 from bot.store.meta_keys import INBOX_LEFT, LOGIN_FAILURE, POLL_FAILING_SINCE
+from bot.upkeep.poll_marker import running_since
 
 
 @dataclass(frozen=True)
 class Alert:
     """One condition an administrator must look at; `problem` names no person and no content."""
 
-    kind: str  # poll | inbox | outbox | triage: at most one email per kind per day
+    kind: str  # login | poll | stuck | inbox | outbox | triage: one email per kind per day
     problem: str
     since: datetime
 
@@ -49,6 +50,7 @@ def check_health(
     found = [
         _login_alert(now, store, config, login_failure),
         _poll_alert(now, store, config, failing_since),
+        _running_alert(now, config),
     ]
     if store is not None:
         found += [
@@ -100,6 +102,27 @@ def _poll_alert(
             last,
         )
     return None
+
+
+def stuck_alert(started: datetime, now: datetime, address: str) -> Alert:
+    """The alert for a poll still running at `now`; the same words in `status` and the email."""
+    minutes = int((now - started).total_seconds() // 60)
+    return Alert(
+        "stuck",
+        f"A poll of the mailbox {address} has been running for {minutes} minutes (since "
+        f"{started:%d/%m/%Y %H:%M}); no mail is handled until it ends. The bot's log says "
+        "what it was doing; restarting the bot ends it.",
+        started,
+    )
+
+
+def _running_alert(now: datetime, config: Config) -> Alert | None:
+    """A poll the daemon (another process) started and has not finished within the limit."""
+    started = running_since(config.store.directory)
+    limit = timedelta(minutes=config.monitoring.poll_stuck_minutes)
+    if started is None or now - started <= limit:
+        return None
+    return stuck_alert(started, now, config.mailbox.address)
 
 
 def _inbox_alert(store: Store, config: Config) -> Alert | None:

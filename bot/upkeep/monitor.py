@@ -75,7 +75,7 @@ def send_alerts(
             log.warning("monitor: cannot queue admin alerts (%s); sending directly", err)
             if reset is not None:
                 reset()
-    return _directly(now, due, outbox, mailbox, memory)
+    return send_directly(now, due, outbox, mailbox, memory)
 
 
 def _admins(config: Config) -> list[Recipient]:
@@ -122,9 +122,14 @@ def _through_outbox(now: datetime, due: Sequence[Alert], outbox: Outbox, mailbox
     return queued
 
 
-def _directly(
+def send_directly(
     now: datetime, due: Sequence[Alert], outbox: Outbox, mailbox: Mailbox, memory: AlertMemory
 ) -> int:
+    """Render and send each alert straight through `mailbox`, bypassing the store; how many.
+
+    Reads only the outbox's config, procedure and renderer, so another thread may call it
+    while the poll thread holds the store.
+    """
     config = outbox.config
     admins = _admins(config)
     sent = 0

@@ -47,8 +47,27 @@ ROUTES = [
     ("PUT", "/users/{user}/drive/root:/{path}:/content", "drive_put"),
     ("POST", "/drives/{drive}/root:/{path}:/createUploadSession", "drive_session"),
     ("POST", "/users/{user}/drive/root:/{path}:/createUploadSession", "drive_session"),
+    ("DELETE", "/drives/{drive}/root:/{path}:", "drive_delete"),
+    ("DELETE", "/users/{user}/drive/root:/{path}:", "drive_delete"),
 ]
 TOKEN_ROUTE = "/{tenant}/oauth2/v2.0/token"
+# The application permission each route needs, so a test can take one away (`denied`).
+PERMISSIONS = {
+    "Mail.ReadWrite": {
+        "delta", "value", "list_messages", "create_message", "child_folders", "create_folder",
+        "move", "create_reply", "add_attachment", "attachment_session", "patch_message",
+        "delete_message",
+    },
+    "Mail.Send": {"send_mail", "send_draft"},
+    "Calendars.ReadWrite": {"list_events", "create_event", "patch_event", "delete_event"},
+    "Sites.Selected": {"drive_put", "drive_session", "drive_delete"},
+    "User.Read.All": {"manager"},
+}
+# The narrower grants an administrator may give instead (`granted`): they allow the reads only.
+READ_ONLY = {
+    "Mail.Read": {"delta", "value", "list_messages", "child_folders"},
+    "Calendars.Read": {"list_events"},
+}
 UPLOAD_ROUTE = "/upload/{token}"
 
 
@@ -83,6 +102,11 @@ class FakeGraph:
         self.tokens: set[str] = set()
         self.token_error: str | None = None  # e.g. "invalid_client": the token endpoint refuses
         self.consent_denied = False
+        self.denied: set[str] = set()  # permissions the app registration lacks
+        self.granted: set[str] = set()  # read-only permissions given in their place
+        # Other mailboxes in the tenant: address -> whether this app may read it (True is an
+        # unscoped registration that reaches every mailbox).
+        self.other_mailboxes: dict[str, bool] = {}
         self.errors: list[str] = []
         self._token_ids = itertools.count(1)
         self.port = 0
@@ -201,15 +225,28 @@ class FakeGraph:
                 return error(401, "InvalidAuthenticationToken", "Access token has expired.")
             if self.consent_denied:
                 return error(403, "ErrorAccessDenied", "Access is denied. Check credentials.")
+            if not self._permitted(handler):
+                return error(403, "ErrorAccessDenied", "Access is denied. Check credentials.")
             user = call.params.get("user")
             if user is not None and user.lower() != self.address.lower():
-                return error(404, "ErrorInvalidUser", "The requested user is invalid.")
+                readable = self.other_mailboxes.get(user.lower())
+                if readable is None:
+                    return error(404, "ErrorInvalidUser", "The requested user is invalid.")
+                if not readable:
+                    return error(403, "ErrorAccessDenied", "Access is denied. Check credentials.")
+                return reply(200, {"value": []})  # the other mailbox, empty but open to us
         try:
             answer: Reply = getattr(self.api, handler)(call)
         except Exception as err:  # a fake bug or a malformed call: answer, and keep it for tests
             self.errors.append(f"{handler}: {type(err).__name__}: {err}")
             return error(500, "InternalServerError", "the fake failed")
         return answer
+
+    def _permitted(self, handler: str) -> bool:
+        needed = next((p for p, calls in PERMISSIONS.items() if handler in calls), None)
+        if needed is None or needed not in self.denied:
+            return True
+        return any(handler in READ_ONLY.get(permission, ()) for permission in self.granted)
 
     def _token(self, call: Call) -> Reply:
         form = dict(parse_qsl(call.body.decode()))
