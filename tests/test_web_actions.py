@@ -63,7 +63,8 @@ def test_a_decision_from_the_dashboard_is_carried_out_at_the_next_poll(
 
     ws.run(ws.clock.now() + timedelta(minutes=5))  # the daemon's next poll
     case = ws.app.cases.get(reference)
-    assert case is not None and case.stage == "awaiting_provider"
+    # Eligible: the draft letter now waits for its officer's approval (letters.approval).
+    assert case is not None and case.stage == "letter_approval"
     timeline = texts(ws, reference)
     assert f"Reason given by {JANE} from the dashboard: ok" in timeline
     assert f"Commands from {JANE} from the dashboard: 1 done, 0 not done" in timeline
@@ -201,3 +202,27 @@ def test_the_local_operator_may_give_any_command_and_gets_no_receipt(
     assert "Local operator from the dashboard" in " ".join(texts(ws, reference))
     sent = ws.sent()[before:]
     assert not any("Commands received" in str(m["Subject"]) for m in sent)
+
+
+def test_the_cases_officer_approves_the_draft_letter_on_the_dashboard(
+    make_workspace: MakeWorkspace,
+) -> None:
+    ws: Workspace = make_workspace(START)
+    reference = refer(ws)
+    web = dashboard(ws)
+    assert post(web, f"/cases/{reference}/decision", decision="screen.eligible", reason="read it") == 303
+    ws.run(ws.clock.now() + timedelta(minutes=5))
+    assert ws.app.cases.get(reference).stage == "letter_approval"  # type: ignore[union-attr]
+    assert "Approve the letter to the provider and send it" in web.get(f"/cases/{reference}").text
+    # Another officer's dashboard offers it too, but only the case's officer may give it.
+    other = dashboard(ws, "akhan")
+    assert post(other, f"/cases/{reference}/decision", decision="letter.approve", reason="read it") == 303
+    ws.run(ws.clock.now() + timedelta(minutes=10))
+    assert ws.app.cases.get(reference).stage == "letter_approval"  # type: ignore[union-attr]
+    assert post(web, f"/cases/{reference}/decision", decision="letter.approve", reason="read it") == 303
+    ws.run(ws.clock.now() + timedelta(minutes=15))
+    assert ws.app.cases.get(reference).stage == "awaiting_provider"  # type: ignore[union-attr]
+    [letter] = [m for m in ws.sent() if str(m["To"]) == "manager@oakview-care.example"]
+    assert [p.get_content_type() for p in letter.walk() if p.get_filename()] == [
+        "application/pdf"
+    ]

@@ -180,7 +180,7 @@ def test_workload_procedure_and_health(web: TestClient) -> None:
     assert svg.headers["content-type"].startswith("image/svg+xml")
     root = ElementTree.fromstring(svg.text)
     groups = root.findall("{http://www.w3.org/2000/svg}g")
-    assert len(groups) == 14  # one box per stage of rules/procedure.yaml
+    assert len(groups) == 15  # one box per stage of rules/procedure.yaml
     assert "Current stage" in ElementTree.tostring(
         next(g for g in groups if g.get("id") == "stage-review"), encoding="unicode"
     )
