@@ -210,16 +210,17 @@ def test_the_cases_officer_approves_the_draft_letter_on_the_dashboard(
     ws: Workspace = make_workspace(START)
     reference = refer(ws)
     web = dashboard(ws)
-    assert post(web, f"/cases/{reference}/decision", decision="screen.eligible", reason="read it") == 303
+    page = f"/cases/{reference}/decision"
+    assert post(web, page, decision="screen.eligible", reason="read it") == 303
     ws.run(ws.clock.now() + timedelta(minutes=5))
     assert ws.app.cases.get(reference).stage == "letter_approval"  # type: ignore[union-attr]
     assert "Approve the letter to the provider and send it" in web.get(f"/cases/{reference}").text
     # Another officer's dashboard offers it too, but only the case's officer may give it.
     other = dashboard(ws, "akhan")
-    assert post(other, f"/cases/{reference}/decision", decision="letter.approve", reason="read it") == 303
+    assert post(other, page, decision="letter.approve", reason="read it") == 303
     ws.run(ws.clock.now() + timedelta(minutes=10))
     assert ws.app.cases.get(reference).stage == "letter_approval"  # type: ignore[union-attr]
-    assert post(web, f"/cases/{reference}/decision", decision="letter.approve", reason="read it") == 303
+    assert post(web, page, decision="letter.approve", reason="read it") == 303
     ws.run(ws.clock.now() + timedelta(minutes=15))
     assert ws.app.cases.get(reference).stage == "awaiting_provider"  # type: ignore[union-attr]
     [letter] = [m for m in ws.sent() if str(m["To"]) == "manager@oakview-care.example"]
