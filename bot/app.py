@@ -26,6 +26,7 @@ from bot.store.mailbox_state import StoreState
 from bot.store.spool import Spool
 from bot.upkeep.tick import TickReport, tick
 from bot.views.reader import Reader
+from bot.views.reports.monthly import monthly_maker
 
 log = logging.getLogger(__name__)
 
@@ -135,6 +136,7 @@ class App:
             store=self.store,
             outbox=self.outbox,
             handler=self.handler,
+            monthly=monthly_maker(self.rules, self.store),
         )
         report.delivered, report.failed = self._send(now)
         return report
@@ -180,14 +182,17 @@ def second_mailbox(config: Config, clock: Clock) -> Callable[[], Mailbox]:
     return opened
 
 
-def open_reader(config_path: Path) -> Reader:
-    """The rules and a read-only store: works beside a running daemon and never writes."""
+def open_reader(config_path: Path, *, index: bool = True) -> Reader:
+    """The rules and a read-only store: works beside a running daemon and never writes.
+
+    `index=False` skips parsing every open case into the case index (reports read the
+    stored JSON themselves)."""
     rules = Rules.load(config_path)
     directory = rules.config.store.directory
     if not directory.exists():
         return Reader(rules, None, None)
     store = Store(directory, read_only=True)
-    return Reader(rules, store, CaseIndex(store))
+    return Reader(rules, store, CaseIndex(store) if index else None)
 
 
 def inbox_backlog(config: Config, clock: Clock) -> int | None:

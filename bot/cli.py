@@ -1,10 +1,10 @@
-"""Command line: demo, run, once, cases, status, inspect, lint, web."""
+"""Command line: demo, run, once, cases, status, inspect, lint, web, report."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +20,13 @@ def _parse_now(value: str) -> datetime:
             f"{value!r} is not a date-time like 2026-12-01T09:00"
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=LONDON)
+
+
+def _parse_day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-04-01") from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -94,6 +101,13 @@ def _parser() -> argparse.ArgumentParser:
         "doctor", help="check everything is ready before the first real email; says what to fix"
     )
     doctor.add_argument("--now", type=_parse_now, help="judge at this time (Europe/London)")
+    doctor.add_argument(
+        "--probe",
+        action="append",
+        metavar="ADDRESS",
+        help="a mailbox the bot must NOT be able to read (repeatable; default: the team "
+        "address and the first member of staff)",
+    )
     service = sub.add_parser(
         "install-service", help="write the systemd units for the bot and its dashboard"
     )
@@ -114,6 +128,17 @@ def _parser() -> argparse.ArgumentParser:
     service.add_argument(
         "--no-dashboard", action="store_true", help="the bot's unit only, not the dashboard's"
     )
+    report = sub.add_parser("report", help="timescale compliance figures for a period")
+    report.add_argument("--from", dest="start", type=_parse_day, required=True,
+                        help="first day, e.g. 2026-04-01")
+    report.add_argument("--to", dest="end", type=_parse_day, required=True,
+                        help="last day, e.g. 2027-03-31")
+    report.add_argument("--format", choices=["xlsx", "csv", "html"], default="xlsx",
+                        help="xlsx (a sheet per view, with charts), csv (a zip of one file "
+                        "per view) or html (one page, charts beside tables)")
+    report.add_argument("--out", type=Path, help="the file to write (default: "
+                        "timescales-<period>.<xlsx|zip|html> here)")
+    report.add_argument("--now", type=_parse_now, help="judge overdue at this time")
     return parser
 
 
@@ -153,7 +178,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             from bot.operations.doctor_run import diagnose
 
             clock = FixedClock(args.now) if args.now else SystemClock()
-            text, status = report(diagnose(args.config, clock, open_mailbox_to_check))
+            findings = diagnose(args.config, clock, open_mailbox_to_check, args.probe)
+            text, status = report(findings)
             print(text)
             return status
         if args.command == "install-service":
@@ -162,6 +188,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return _read(args)
         if args.command == "web":
             return _web(args)
+        if args.command == "report":
+            return _report(args)
         if args.command == "once":
             from bot.app import build_app
 
@@ -247,3 +275,17 @@ def _web(args: argparse.Namespace) -> int:
         local_person=args.person,
         backlog=lambda: inbox_backlog(config, clock),
     )
+def _report(args: argparse.Namespace) -> int:
+    from bot.app import open_reader
+    from bot.views.reports.command import run_report
+    from bot.views.reports.period import Period
+
+    if args.end < args.start:
+        print("error: --to is before --from", file=sys.stderr)
+        return 2
+    clock: Clock = FixedClock(args.now) if args.now else SystemClock()
+    reader = open_reader(args.config, index=False)
+    try:
+        return run_report(reader, Period(args.start, args.end), args.format, args.out, clock.now())
+    finally:
+        reader.close()

@@ -632,3 +632,9 @@ def test_a_logo_needs_an_assets_folder(tmp_path: Path) -> None:
     text = BASE + "letters:\n  logo: crest.svg\n"
     problem = only_problem(tmp_path, text)
     assert "no letters.assets folder" in problem.message
+def test_an_unknown_monthly_report_recipient_is_named_at_its_line(tmp_path: Path) -> None:
+    text = BASE + "reports:\n  recipients: [nobody]\n"
+    problem = only_problem(tmp_path, text)
+    assert problem.line == line_of(text, "recipients: [nobody]")
+    assert "'nobody' is not a person in people" in str(problem)
+    assert load_config(write(tmp_path, BASE)).reports.monthly is True

@@ -30,6 +30,7 @@ EXPECTED = {
     "dispute_acknowledgement", "dispute_to_spo", "dispute_outcome", "internal_reminder",
     "command_receipt", "daily_digest", "triage_reminder", "undelivered_alert", "admin_alert",
     "suspect_command_alert", "letter_email", "letter_approval_request", "third_party_comment",
+    "monthly_report",
 }  # fmt: skip
 PROVIDER_LETTERS = {
     "concern_letter", "provider_reminder", "conclusion_letter", "follow_up_reminder",

@@ -233,6 +233,20 @@ class Outbox(LetterMail):
                     case.participants.append(address)
         return message_id
 
+    def queue_file(self, *, name: str, content: bytes, key: str, now: datetime) -> str | None:
+        """Queue a document not about one case (the monthly report) for the shared drive;
+        None when the same document is already queued or saved."""
+        message_id = message_id_for("CC-BOT", key, domain=self.domain)
+        item = {
+            "message_id": message_id,
+            "kind": "file",
+            "queued_at": now.isoformat(),
+            "reference": "CC-BOT",
+            "name": name,
+            "content_b64": base64.b64encode(content).decode("ascii"),
+        }
+        return message_id if self._add(item) else None
+
     def _queue_calendar(self, case: Case, action: Action, now: datetime, result: Queued) -> None:
         deadline = case.deadline(action.deadline or "")
         if deadline is None:

@@ -10,6 +10,7 @@ from bot.config.directory import Role
 from bot.config.letter_checks import letter_problems
 from bot.config.model import Config
 from bot.config.network import is_loopback
+from bot.config.report_settings import report_problems
 from bot.config.safeguard_checks import safeguard_problems
 from bot.config.yamlsource import Problem, YamlDoc
 
@@ -38,6 +39,7 @@ def cross_check(config: Config, doc: YamlDoc) -> list[Problem]:
     problems += safeguard_problems(config, doc)
     problems += dashboard_problems(config.dashboard, doc)
     problems += letter_problems(config.letters, doc)
+    problems += report_problems(config.reports, config.people, doc)
     return problems
 
 

@@ -13,6 +13,8 @@ from pathlib import Path
 from bot.demo.harness import Workspace
 from bot.demo.script import END, SCENES, START, Story
 from bot.procedure.case import Case
+from bot.views.reports.command import figures_from_store, render, write_private
+from bot.views.reports.period import financial_year_of
 from bot.views.timeline import render_case
 
 
@@ -60,6 +62,10 @@ def run_demo(workspace: Path | None = None, quiet: bool = False) -> int:
         letters, pdfs = export_letters(ws, root / "letters")
         stages = Counter(case.stage for case in cases)
         triage = store.triage_items()
+        period = financial_year_of(START.date())
+        figures = figures_from_store(store, ws.app.rules, period, ws.clock.now())
+        report = root / f"timescales-{period.key}.html"
+        write_private(report, render(figures, "html", ws.app.config.council.name))
     finally:
         ws.close()
     elapsed = time.perf_counter() - started
@@ -81,6 +87,10 @@ def run_demo(workspace: Path | None = None, quiet: bool = False) -> int:
     if shown is not None:
         print(f"    {shown}")
     print(f"  {len(triage)} email(s) waiting in triage for an officer")
+    print(
+        f"  timescale report, {period.label} ({len(figures.breaches)} breaches, by reference): "
+        f"{report}"
+    )
     print(f"  workspace (config, mailbox, store, shared drive): {root}")
     print("See it in the dashboard (then open http://127.0.0.1:8080/):")
     print(f"  {dashboard_command(root)}")

@@ -223,7 +223,9 @@ class Instructions:
             return f"not done: {item_id} is not waiting in triage"
         reference = args.get("reference")
         if reference is None:
-            self.store.triage_resolve(item_id, f"dismissed by {officer}: {args.get('text', '')}")
+            self.store.triage_resolve(
+                item_id, f"dismissed by {officer}: {args.get('text', '')}", now
+            )
             return f"done: {item_id} taken off the triage list"
         target = self.cases.get(normalise(str(reference)))
         if target is None or target.status != "open":
@@ -234,7 +236,7 @@ class Instructions:
         received = datetime.fromisoformat(str(item["received"]))
         reading = self.reread(raw, received, (target.reference, officer))
         handled = self.handle(reading, raw, now)
-        self.store.triage_resolve(item_id, f"filed under {target.reference} by {officer}")
+        self.store.triage_resolve(item_id, f"filed under {target.reference} by {officer}", now)
         return f"done: {item_id} filed under {target.reference} ({handled.outcome})"
 
     def _command(

@@ -66,6 +66,20 @@ def _sample_extra(name: str) -> dict[str, Any]:
             "received": date(2026, 12, 10),
             "text": "I manage Tom; he is on leave until Monday and will reply then.",
         },
+        "monthly_report": {
+            "period": "Nov 2026",
+            "file_name": "timescale-report-2026-11.xlsx",
+            "received": 12,
+            "fell_due": 30,
+            "met": 28,
+            "late": 2,
+            "on_time": "93%",
+            "steps": [{"step": "8", "title": "Review", "fell_due": 5, "met": 4, "late": 1}],
+            "breaches": [
+                {"reference": "CC-2026-0042", "step": "8", "title": "Review the concern",
+                 "due": date(2026, 11, 20), "done": None, "late": 3},
+            ],
+        },
         "admin_alert": {
             "problem": "The mailbox could not be reached (CC-2026-0042 waiting).",
             "since": date(2026, 12, 3),

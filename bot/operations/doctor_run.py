@@ -17,10 +17,10 @@ from bot.operations.doctor import (
     check_dashboard,
     check_holidays,
     check_secrets,
-    check_store,
     run_checks,
 )
 from bot.operations.doctor_mailbox import check_mailbox
+from bot.operations.doctor_store import check_store
 from bot.rules import Rules
 
 
@@ -32,9 +32,13 @@ def probe_addresses(config: Config) -> list[str]:
 
 
 def diagnose(
-    config_path: Path, clock: Clock, open_mailbox: Callable[[Config, Clock], Mailbox]
+    config_path: Path,
+    clock: Clock,
+    open_mailbox: Callable[[Config, Clock], Mailbox],
+    probes: list[str] | None = None,
 ) -> list[Finding]:
-    """Every check doctor makes; the mailbox is opened through `open_mailbox` (app.py's)."""
+    """Every check doctor makes; the mailbox is opened through `open_mailbox` (app.py's).
+    `probes` are mailboxes the bot must not reach (default: `probe_addresses`)."""
     try:
         rules = Rules.load(config_path)
     except ProblemsError as err:
@@ -52,7 +56,7 @@ def diagnose(
 
     def check_mail() -> list[Finding]:
         mailbox = open_mailbox(config, clock)
-        return check_mailbox(mailbox, since, now, probe_addresses(config))
+        return check_mailbox(mailbox, since, now, probes or probe_addresses(config))
 
     def check_letters() -> list[Finding]:
         problems = letter_problems(config, rules.renderer)

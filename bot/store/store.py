@@ -8,15 +8,29 @@ import hashlib
 import json
 import re
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.store.archive import check_reference
+from bot.store.archive import check_reference, read_closed_since
 from bot.store.core import StoreCore
 from bot.store.errors import StoreError, write_failed
-from bot.store.files import atomic_write, ensure_dir, json_bytes, json_copy, remove_durably
-from bot.store.journal import SEEN_FILE, SENT_FILE, TRIAGE_FILE, audit_file, audit_lines
+from bot.store.files import (
+    atomic_write,
+    ensure_dir,
+    json_bytes,
+    json_copy,
+    read_json_lines,
+    remove_durably,
+)
+from bot.store.journal import (
+    SEEN_FILE,
+    SENT_FILE,
+    TRIAGE_FILE,
+    audit_file,
+    audit_lines,
+    unwritten,
+)
 from bot.store.tinystorage import Packed
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -71,6 +85,31 @@ class Store(StoreCore):
                 self._maybe_archived.add(reference)
             self._staged_closed.pop(reference, None)
             self._cases.put(reference, Packed(encoded))
+
+    def closed_case_documents(
+        self, closed_since: date | None = None
+    ) -> tuple[int, Iterator[bytes]]:
+        """How many closed cases there are, and each one's stored JSON, unparsed. With
+        `closed_since`, a case that closed before that day is skipped on the tail of its file
+        alone (reports go through tens of thousands and need few)."""
+        files = [
+            (ref, path)
+            for ref, path in self._archive.files()
+            if ref not in self._cases and ref not in self._staged_closed
+        ]
+
+        def documents() -> Iterator[bytes]:
+            for _, path in files:
+                try:
+                    document = read_closed_since(path, closed_since)
+                except OSError as exc:
+                    raise StoreError(f"could not read {path}: {exc.strerror or exc}") from exc
+                if document is not None:
+                    yield document
+            for case in self._staged_closed.values():
+                yield json_bytes(case, f"case {case.get('reference')}")
+
+        return len(files) + len(self._staged_closed), documents()
 
     def closed_references(self) -> list[str]:
         closed = self._archive.references() | set(self._staged_closed)
@@ -201,13 +240,24 @@ class Store(StoreCore):
     def triage_items(self) -> list[dict[str, Any]]:
         return [copy.deepcopy(item) for item in self._triage.documents()]
 
-    def triage_resolve(self, item_id: str, note: str) -> None:
-        """Resolved items move to triage/resolved.jsonl with the note."""
+    def triage_resolve(self, item_id: str, note: str, at: datetime | None = None) -> None:
+        """Resolved items move to triage/resolved.jsonl with the note and, given, the time
+        (reports measure how long items waited)."""
         self._stage("resolve a triage item")
         item = self._triage.remove(item_id)
         if item is None:
             raise KeyError(f"no unresolved triage item {item_id!r}")
-        self._stage_line(TRIAGE_FILE, {"id": item_id, "note": note, "item": item}, "resolved")
+        line = {"id": item_id, "note": note, "item": item}
+        if at is not None:
+            line["at"] = at.isoformat()
+        self._stage_line(TRIAGE_FILE, line, "resolved")
+
+    def triage_resolved(self) -> Iterator[dict[str, Any]]:
+        """Resolved triage items, oldest first, with what is staged last."""
+        pending = self._unconfirmed + self._staged_records
+        yield from read_json_lines(self.directory / TRIAGE_FILE)
+        for line in unwritten(self.directory, (r for r in pending if r["file"] == TRIAGE_FILE)):
+            yield line["line"]
 
     # -- small key/values ------------------------------------------------------------------------
 
