@@ -26,7 +26,7 @@ NOW = datetime(2026, 12, 7, 9, 0, tzinfo=LONDON)
 
 @pytest.fixture
 def config_path(tmp_path: Path) -> Path:
-    for folder in ("rules", "templates"):
+    for folder in ("rules", "templates", "assets"):
         shutil.copytree(PROJECT / folder, tmp_path / folder)
     shutil.copy(PROJECT / "config.yaml", tmp_path / "config.yaml")
     return tmp_path / "config.yaml"

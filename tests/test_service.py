@@ -69,7 +69,7 @@ def test_on_microsoft_365_the_units_may_write_the_store_only(tmp_path: Path) -> 
     text = yaml.safe_load((PROJECT / "config.yaml").read_text(encoding="utf-8"))
     text.update(yaml.safe_load((PROJECT / "examples/mailbox-graph.yaml").read_text("utf-8")))
     text["store"] = {"directory": str(tmp_path / "data/store")}
-    for folder in ("rules", "templates"):
+    for folder in ("rules", "templates", "assets"):
         shutil.copytree(PROJECT / folder, tmp_path / folder)
     config_path = tmp_path / "config.yaml"
     config_path.write_text(yaml.safe_dump(text, sort_keys=False), encoding="utf-8")
