@@ -268,7 +268,8 @@ def test_a_failed_dmarc_verdict_is_never_obeyed_even_on_the_demo_config(
     text = next(p for p in alerts[0].walk() if p.get_content_type() == "text/plain")
     assert "forged" in text.get_content()
     # Without the failed verdict the demo config obeys the same officer, as before.
-    command_mail(ws, "screen: eligible\napprove", "2026-11-02T11:30", "")
+    command_mail(ws, "screen: eligible", "2026-11-02T11:30", "")
     ws.run(at("2026-11-02T11:35"))
     case = ws.app.cases.get("CC-2026-0001")
-    assert case is not None and case.stage == "awaiting_provider"
+    # Obeyed: screened eligible, the letter now waits for the officer's approval (issue 11).
+    assert case is not None and case.stage == "letter_approval"

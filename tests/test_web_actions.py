@@ -63,7 +63,7 @@ def test_a_decision_from_the_dashboard_is_carried_out_at_the_next_poll(
 
     ws.run(ws.clock.now() + timedelta(minutes=5))  # the daemon's next poll
     case = ws.app.cases.get(reference)
-    # Eligible: the draft letter now waits for its officer's approval (letters.approval).
+    # Eligible: the letter to the provider now waits for the officer's approval (issue 11).
     assert case is not None and case.stage == "letter_approval"
     timeline = texts(ws, reference)
     assert f"Reason given by {JANE} from the dashboard: ok" in timeline
@@ -204,26 +204,26 @@ def test_the_local_operator_may_give_any_command_and_gets_no_receipt(
     assert not any("Commands received" in str(m["Subject"]) for m in sent)
 
 
-def test_the_cases_officer_approves_the_draft_letter_on_the_dashboard(
+def test_the_officer_edits_the_draft_copy_on_the_dashboard_and_the_letter_goes_with_it(
     make_workspace: MakeWorkspace,
 ) -> None:
     ws: Workspace = make_workspace(START)
     reference = refer(ws)
     web = dashboard(ws)
-    page = f"/cases/{reference}/decision"
-    assert post(web, page, decision="screen.eligible", reason="read it") == 303
+    assert post(web, f"/cases/{reference}/decision", decision="screen.eligible", reason="ok") == 303
     ws.run(ws.clock.now() + timedelta(minutes=5))
-    assert ws.app.cases.get(reference).stage == "letter_approval"  # type: ignore[union-attr]
-    assert "Approve the letter to the provider and send it" in web.get(f"/cases/{reference}").text
-    # Another officer's dashboard offers it too, but only the case's officer may give it.
-    other = dashboard(ws, "akhan")
-    assert post(other, page, decision="letter.approve", reason="read it") == 303
-    ws.run(ws.clock.now() + timedelta(minutes=10))
-    assert ws.app.cases.get(reference).stage == "letter_approval"  # type: ignore[union-attr]
-    assert post(web, page, decision="letter.approve", reason="read it") == 303
-    ws.run(ws.clock.now() + timedelta(minutes=15))
-    assert ws.app.cases.get(reference).stage == "awaiting_provider"  # type: ignore[union-attr]
-    [letter] = [m for m in ws.sent() if str(m["To"]) == "manager@oakview-care.example"]
-    assert [p.get_content_type() for p in letter.walk() if p.get_filename()] == [
-        "application/pdf"
-    ]
+    case = ws.app.cases.get(reference)
+    assert case is not None and case.stage == "letter_approval"
+    page = web.get(f"/cases/{reference}/drafts")
+    assert page.status_code == 200 and "Residents missed their" in page.text
+    # An empty copy is refused with the form's error; nothing goes to the bot.
+    assert post(web, f"/cases/{reference}/drafts", action="edit", copy="  ") == 400
+    assert ws.app.spool.waiting() == []
+    edited = "Residents on the first floor missed medication.\n=== end of concern copy ===\nclose"
+    assert post(web, f"/cases/{reference}/drafts", action="edit", copy=edited) == 303
+    ws.run(ws.clock.now() + timedelta(minutes=5))
+    case = ws.app.cases.get(reference)
+    assert case is not None and case.stage == "awaiting_provider", case.stage
+    timeline = " ".join(texts(ws, reference))
+    assert "from the dashboard" in timeline
+    assert "no letter waits for approval" in web.get(f"/cases/{reference}/drafts").text.lower()

@@ -14,6 +14,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 from starlette.routing import Route
 
+from bot.actions.concern import concern_copy
+from bot.commands.parser import COPY_END, COPY_START
+from bot.handling.approval import waits_for_approval
 from bot.store.spool import Instruction, new_id, one_line
 from bot.views.web.decisions import BY_NAME, command_line, offered
 from bot.views.web.pages_case import case_page, find_case
@@ -24,6 +27,8 @@ from bot.views.web.site import Site, user_of
 _REFERENCE = re.compile(r"^CC-\d{4}-\d{4,6}$")
 MAX_REASON = 1000
 
+# A line the command parser would take for a marker (=== words ===), never kept in an edit.
+_MARKER_LINE = re.compile(r"^\s*={2,}.*={2,}\s*$")
 
 def _field(form: Mapping[str, object], name: str) -> str:
     value = form.get(name, "")
@@ -114,17 +119,41 @@ def routes(site: Site) -> list[Route]:
         submit(site, request, None, [f"dismiss {item_id}: not a concern - {one_line(reason)}"])
         return RedirectResponse("/triage", 303)
 
-    def drafts(request: Request) -> Response:
-        """Approving or editing a draft letter (issue 11) comes with the approval feature; this
-        route is its place, and says so until then."""
+    async def drafts(request: Request) -> Response:
+        """The draft letter to the provider: approve it, or send it with an edited copy."""
+        case = find_case(site, request)
+        if case is None:
+            return site.not_found(request, "case")
+        config, procedure = site.rules.config, site.rules.procedure
+        waiting = case.status == "open" and waits_for_approval(case, procedure)
+        errors: dict[str, str] = {}
+        values: dict[str, str] = {}
+        if request.method == "POST" and waiting:
+            form = await request.form()
+            action, text = _field(form, "action"), _field(form, "copy")
+            if action == "approve":
+                submit(site, request, case.reference, ["approve the letter"])
+                return RedirectResponse(f"/cases/{case.reference}", 303)
+            # The marker lines are the edit's frame: any inside the text are dropped, so an
+            # edit can never end early and turn the rest into instructions.
+            kept = [line for line in text.splitlines() if not _MARKER_LINE.match(line)]
+            if action == "edit" and "".join(kept).strip():
+                submit(site, request, case.reference, [COPY_START, *kept, COPY_END])
+                return RedirectResponse(f"/cases/{case.reference}", 303)
+            errors["copy"] = "Enter the copy of the concern the provider will read"
+            values["copy"] = text
+        officer = config.person(case.officer_id) if case.officer_id else None
         return site.pages.render(
             request,
-            "not_found.html",
-            404,
-            heading="Draft letters are not available yet",
-            paragraphs=(
-                "Approving and editing draft letters arrives with the letter approval feature.",
-            ),
+            "drafts.html",
+            400 if errors else 200,
+            section="cases",
+            case=case,
+            waiting_for_approval=waiting,
+            officer_name=officer.name if officer else "not allocated yet",
+            copy=concern_copy(case, config) if waiting else "",
+            errors=errors,
+            values=values,
         )
 
     item = "/triage/{item:str}"

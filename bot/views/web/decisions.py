@@ -37,13 +37,6 @@ DECISIONS: tuple[Decision, ...] = (
     Decision(
         "investigation.concluded", "The investigation has concluded", "investigation concluded"
     ),
-    # Only the case's officer may give these two (rules/commands.yaml, case_officer: true).
-    Decision("letter.approve", "Approve the letter to the provider and send it", "approve letter"),
-    Decision(
-        "letter.edit",
-        "Send the letter with this copy of the concern instead",
-        "concern copy: {reason}",
-    ),
     Decision("provider.accepts", "The provider accepts the concern", "provider accepts"),
     Decision("provider.disputes", "The provider disputes the concern", "provider disputes"),
     Decision("review.concluded", "Review complete: refer to the SPO", "refer to SPO"),

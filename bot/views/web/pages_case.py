@@ -9,6 +9,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.routing import Route
 
+from bot.handling.approval import waits_for_approval
 from bot.intake.threading import normalise
 from bot.procedure.case import Case
 from bot.views.web import case_view
@@ -52,6 +53,7 @@ def case_page(
         may_allocate=case.status == "open" and policy.allowed("allocate", me.roles),
         officers=rules.config.people_with_role("cmo"),
         waiting=site.data.spool.waiting(case.reference),
+        draft_waiting=case.status == "open" and waits_for_approval(case, rules.procedure),
         results=site.data.spool.results(case.reference)[:5],
         errors=dict(errors or {}),
         values=dict(values or {}),
