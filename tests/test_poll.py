@@ -126,7 +126,7 @@ def test_a_failing_email_is_tried_again_then_quarantined(
 
 
 def test_an_email_over_the_size_limit_is_quarantined_whole(ws: Workspace) -> None:
-    limit = ws.app.config.limits.max_attachment_mb * 1024 * 1024
+    limit = ws.app.config.limits.max_message_mb * 1024 * 1024
     huge = b"From: sam.ward@council.example\r\nSubject: big\r\n\r\n" + b"x" * (limit + 1)
     ws.mailbox.deliver(huge, START)
     ws.run(START.replace(minute=5))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -13,7 +13,8 @@ from bot.actions.context import build_context
 from bot.actions.recipients import ManagerLookup, Recipient, resolve
 from bot.config import Config
 from bot.intake.message import ParsedMail
-from bot.letters.compose import compose, message_id_for
+from bot.letters.attached import Chunk
+from bot.letters.compose import compose_chunks, message_id_for
 from bot.letters.render import Renderer
 from bot.procedure.case import Case
 from bot.procedure.engine import Action
@@ -21,6 +22,9 @@ from bot.procedure.model import Procedure
 from bot.store import Store
 
 log = logging.getLogger(__name__)
+
+# Letters larger than this (one carrying a large email) wait as a file, not in the outbox.
+INLINE_LETTER_BYTES = 256 * 1024
 
 
 @dataclass
@@ -179,7 +183,7 @@ class Outbox:
                 in_reply_to = in_reply_to or case.concern_message_id
             if in_reply_to and in_reply_to not in references:
                 references.append(in_reply_to)
-        raw = compose(
+        chunks = compose_chunks(
             rendered=rendered,
             sender=self.config.mailbox.address,
             sender_name=self.config.council.team_name,
@@ -201,7 +205,7 @@ class Outbox:
                 "to": [r.email for r in to],
                 "cc": cc_list,
                 "subject": rendered.subject,
-                "raw": base64.b64encode(raw).decode("ascii"),
+                **self._letter_bytes(chunks, sum(len(a[2]) for a in attachments)),
                 "queued_at": now.isoformat(),
             }
         )
@@ -216,6 +220,13 @@ class Outbox:
                 if address != case.referrer and address not in case.participants:
                     case.participants.append(address)
         return message_id
+
+    def _letter_bytes(self, chunks: Iterator[Chunk], attached: int) -> dict[str, str]:
+        """A letter's bytes as the outbox item holds them: inline, or by sha when it carries
+        large attachments (then it is written to a file as it is generated, never whole)."""
+        if attached > INLINE_LETTER_BYTES:
+            return {"raw_sha": self.store.keep_letter(chunks)}
+        return {"raw": base64.b64encode(b"".join(chunks)).decode("ascii")}
 
     def _attachments(self, case: Case, action: Action) -> list[tuple[str, str, bytes]]:
         if action.attach == "concern" and case.concern_sha:

@@ -44,6 +44,11 @@ class MonitoringSettings(BaseModel):
     poll_failure_alert_minutes: int = Field(
         default=30, gt=0, description="Alert when polling the mailbox has failed this long"
     )
+    poll_stuck_minutes: int = Field(
+        default=15,
+        gt=0,
+        description="Alert when one poll has been running this long (it may be stuck)",
+    )
     outbox_stuck_minutes: int = Field(
         default=60, gt=0, description="Alert when a letter has waited this long to go out"
     )

@@ -78,8 +78,18 @@ class Limits(BaseModel):
     """Safety limits on what comes in and goes out."""
 
     model_config = STRICT
+    max_message_mb: int = Field(
+        default=25,
+        gt=0,
+        description="Larger emails are quarantined unread, whole (MB)",
+    )
     max_attachment_mb: int = Field(
-        default=25, gt=0, description="Larger attachments are not accepted (MB)"
+        default=25, gt=0, description="An email with a larger attachment is quarantined (MB)"
+    )
+    max_read_seconds: int = Field(
+        default=30,
+        gt=0,
+        description="Longest reading one email may take; a slower one is quarantined (seconds)",
     )
     daily_cap_per_recipient: int = Field(
         default=20, gt=0, description="Most messages one address may get from the bot in a day"

@@ -4,14 +4,13 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.actions.outbox import Outbox
-from bot.classify.reading import Reading
 from bot.config.settings import Limits
 from bot.handling.handle import Handler
+from bot.handling.reading_limits import LimitedReader, Read, too_large
 from bot.intake.parse import MailParseError
 from bot.mailbox.base import IncomingMail, Mailbox
 from bot.store import Store
@@ -19,9 +18,6 @@ from bot.store.case_index import CaseIndex
 from bot.store.meta_keys import INBOX_LEFT, MOVES_OWED, TOKEN_EXPIRES
 
 log = logging.getLogger(__name__)
-
-# Reads raw mail received at a moment into what intake makes of it.
-Read = Callable[[bytes, datetime], Reading]
 
 
 class _MessageFailed(Exception):
@@ -64,7 +60,7 @@ class Poller:
         self.cases = cases
         self.outbox = outbox
         self.handler = handler
-        self.read = read
+        self.reader = LimitedReader(read, limits)
         self.limits = limits
         self.start = start  # mail received before it is never touched
 
@@ -145,17 +141,12 @@ class Poller:
         now: datetime,
     ) -> list[str]:
         processed: list[str] = []
-        limit = self.limits.max_attachment_mb * 1024 * 1024
         for item in incoming:
             if item.backend_id in skip:
                 continue
-            if len(item.raw) > limit:
-                megabytes = self.limits.max_attachment_mb
-                reason = (
-                    f"too large: {len(item.raw) / 1048576:.1f} MB is over the "
-                    f"{megabytes} MB limit (limits.max_attachment_mb)"
-                )
-                raise _MessageFailed(item, reason, "too large", permanent=True)
+            refused = item.refused or too_large(item.raw, self.limits)
+            if refused:
+                raise _MessageFailed(item, refused, "refused", permanent=True)
             try:
                 done = self._handle_one(item, report, now)
             except Exception as err:  # one bad email never stops the others
@@ -174,7 +165,7 @@ class Poller:
     def _handle_one(self, item: IncomingMail, report: PollReport, now: datetime) -> bool:
         """Handle one email, staging every change; True when it may leave the inbox as
         processed (False: it goes to quarantine)."""
-        reading = self.read(item.raw, item.received_at)
+        reading = self.reader.read(item.raw, item.received_at)
         key = reading.mail.dedupe_key
         if self.store.seen(key):
             report.duplicates += 1
@@ -214,7 +205,7 @@ class Poller:
                 "reason": f"quarantined, {reason}",
                 "reference": None,
                 "message_id": "",
-                "sha": self.store.keep_raw(item.raw),
+                "sha": self.store.keep_raw(item.raw) if item.raw else "",
                 "kind": "quarantined",
             }
         )

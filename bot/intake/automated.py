@@ -18,6 +18,7 @@ from bot.intake.dsn import (
     delivery_action,
     read_report,
 )
+from bot.intake.lean import lean_copy
 from bot.intake.message import AutomatedVerdict, ParsedMail
 
 # When signals disagree, the most specific kind wins: a bounce often also says "auto-replied".
@@ -192,7 +193,7 @@ def detect_automated(
     recipients), "loop", "auto-reply" (read receipts included) and "list".
     """
     try:
-        msg = email.message_from_bytes(raw, policy=compat32)
+        msg = email.message_from_bytes(lean_copy(raw).data, policy=compat32)
     except Exception:  # the verdict must never crash intake; headers alone still count
         msg = Message()
     ctx = _Context(

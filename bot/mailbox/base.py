@@ -42,6 +42,9 @@ class IncomingMail:
     # What the server knows beside the bytes (Graph's conversation id, EWS change key, IMAP
     # UID validity); for diagnostics and replies, never needed to read the mail.
     meta: dict[str, str] = field(default_factory=dict)
+    # Why the backend would not read this item (a link, a FIFO, too large): `raw` is then
+    # empty and the poll quarantines the item, whole, with this reason.
+    refused: str = ""
 
 
 @dataclass(frozen=True)

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import mailbox
 import os
 import re
 import socket
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -17,7 +19,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 
 import icalendar
 
-from bot.clock import Clock, SystemClock
+from bot.clock import Clock, Deadline, SystemClock
 from bot.mailbox.base import CalendarEntry, IncomingMail, MailboxUnavailable, SentRecord
 from bot.mailbox.files import private_dir as _private_dir
 from bot.mailbox.files import save_to_drive
@@ -30,6 +32,9 @@ from bot.mailbox.invitation import (
     invitation_message_id,
     next_sequence,
 )
+from bot.mailbox.maildir_entries import Entry, ReadTooSlow, Refused, list_entries, read_entry
+
+log = logging.getLogger(__name__)
 
 FOLDERS = ("inbox", "processed", "quarantine", "sent", "review")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -68,9 +73,20 @@ def _folder_call(
 
 
 def _check_key(key: str) -> str:
-    if not key or "/" in key or "\\" in key or key.startswith(".") or "\0" in key:
+    # A key names one entry of a folder we chose; anything that could climb out is refused.
+    if not key or key in (".", "..") or "/" in key or "\0" in key or key.startswith("."):
+        raise ValueError(f"not a message id of this mailbox: {key!r}")
+    if (os.altsep and os.altsep in key) or os.sep in key:
         raise ValueError(f"not a message id of this mailbox: {key!r}")
     return key
+
+
+def _sidecar_name(key: str) -> str:
+    # A key may be as long as a file name may be: keep ".json" inside the name limit.
+    if len(key.encode("utf-8", "surrogateescape")) <= 200:
+        return f"{key}.json"
+    digest = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    return f"{key[:100]}-{digest}.json"
 
 
 class LocalMailbox:
@@ -84,7 +100,13 @@ class LocalMailbox:
         shared_drive: Path,
         *,
         clock: Clock | None = None,
+        max_message_bytes: int = 25 * 1024 * 1024,
+        read_seconds: float = 30.0,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
+        self.max_message_bytes = max_message_bytes
+        self.read_seconds = read_seconds  # for one fetch_new: reading the files it returns
+        self.monotonic = monotonic
         self.directory = _private_dir(Path(directory))
         self.address = address
         self.calendar_address = calendar_address
@@ -114,35 +136,63 @@ class LocalMailbox:
 
     def _locate(self, folder: str, key: str) -> Path | None:
         base = self.directory / folder
-        if (base / "new" / key).is_file():
+        # lexists: a link, FIFO or directory is located as itself, never through a link.
+        if os.path.lexists(base / "new" / key):
             return base / "new" / key
         # In cur/ a mail client may have appended ":2,<flags>" to the key.
         return next((p for p in (base / "cur").iterdir() if p.name.split(":", 1)[0] == key), None)
 
+    def _waiting(self, since: datetime) -> list[Entry]:
+        threshold = _to_ns(since)
+        inbox = self.directory / "inbox"
+        entries = [e for sub in ("new", "cur") for e in list_entries(inbox / sub)]
+        return sorted(
+            (e for e in entries if e.mtime_ns >= threshold), key=lambda e: (e.mtime_ns, e.key)
+        )
+
+    @_folder_call
+    def count_waiting(self, since: datetime) -> int:
+        """How many entries fetch_new would return, without reading any of them."""
+        return len(self._waiting(since))
+
     @_folder_call
     def fetch_new(self, since: datetime) -> list[IncomingMail]:
-        """Inbox messages whose mtime is at or after `since`, oldest first; nothing is moved."""
-        threshold = _to_ns(since)
-        found: list[tuple[int, str, bytes]] = []
-        for sub in ("new", "cur"):
-            for path in (self.directory / "inbox" / sub).iterdir():
-                if path.name.startswith("."):
-                    continue
-                try:
-                    mtime = path.stat().st_mtime_ns
-                    if mtime >= threshold:
-                        found.append((mtime, path.name.split(":", 1)[0], path.read_bytes()))
-                except (FileNotFoundError, IsADirectoryError):
-                    continue  # moved away while we looked, or not a message
-        found.sort(key=lambda item: (item[0], item[1]))
-        return [IncomingMail(key, _from_ns(ns), raw) for ns, key, raw in found]
+        """Inbox entries whose mtime is at or after `since`, oldest first; nothing is moved.
+
+        Anything that is not a regular file of at most the size limit comes back unread, with
+        the reason (`refused`), for the poll to quarantine. Reading stops when the time limit
+        runs out; what is left waits for the next poll.
+        """
+        deadline = Deadline(self.read_seconds, self.monotonic)
+        found: list[IncomingMail] = []
+        for entry in self._waiting(since):
+            received = _from_ns(entry.mtime_ns)
+            if found and deadline.expired():
+                log.warning("local mailbox: time limit reached; the rest waits for next poll")
+                break
+            try:
+                raw = read_entry(entry, self.max_message_bytes, deadline)
+            except Refused as refused:
+                found.append(IncomingMail(entry.key, received, b"", refused=refused.reason))
+            except ReadTooSlow as slow:
+                log.warning("local mailbox: %s; left for the next poll", slow)
+                break
+            except FileNotFoundError:
+                continue  # moved away while we looked
+            else:
+                found.append(IncomingMail(entry.key, received, raw))
+        return found
 
     def _move(self, key: str, folder: str) -> None:
         source = self._locate("inbox", _check_key(key))
         if source is None:
             return  # already moved: a retried step must not fail
         # Same subdirectory and file name, so the key, flags and mtime all survive the move.
-        os.replace(source, self.directory / folder / source.parent.name / source.name)
+        # rename() moves a link itself, never its target.
+        target = self.directory / folder / source.parent.name / source.name
+        if os.path.lexists(target):  # never overwrite what is already kept there
+            target = target.with_name(f"{source.name}.{uuid.uuid4().hex[:12]}")
+        os.replace(source, target)
 
     @_folder_call
     def mark_processed(self, backend_id: str) -> None:
@@ -158,7 +208,7 @@ class LocalMailbox:
             "original_key": backend_id,
         }
         # The reason is written first, so a crash cannot leave a quarantined mail unexplained.
-        sidecar = self.reasons_dir / f"{backend_id}.json"
+        sidecar = self.reasons_dir / _sidecar_name(backend_id)
         _write_atomically(sidecar, json.dumps(record, indent=2).encode("utf-8"))
         self._move(backend_id, "quarantine")
 

@@ -7,16 +7,17 @@ import copy
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from bot.store.archive import check_reference
 from bot.store.core import StoreCore
-from bot.store.errors import StoreError, write_failed
+from bot.store.errors import write_failed
 from bot.store.files import atomic_write, ensure_dir, json_bytes, json_copy, remove_durably
 from bot.store.journal import SEEN_FILE, SENT_FILE, TRIAGE_FILE, audit_file, audit_lines
+from bot.store.letters import letter_path, read_kept, write_letter
 from bot.store.tinystorage import Packed
 
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
@@ -111,6 +112,7 @@ class Store(StoreCore):
         except OSError as exc:
             raise write_failed(self.directory, exc) from exc
         self._unsynced_raw.add(path)
+        self._recent_raw = (sha, raw)  # a letter may attach it at once: no second copy
         return sha
 
     def raw_path(self, sha: str) -> Path:
@@ -125,13 +127,26 @@ class Store(StoreCore):
         return remove_durably(self.raw_path(sha))
 
     def load_raw(self, sha: str) -> bytes:
-        path = self.raw_path(sha)
+        if self._recent_raw is not None and self._recent_raw[0] == sha:
+            return self._recent_raw[1]
+        return read_kept(self.raw_path(sha), "kept mail")
+
+    def keep_letter(self, chunks: Iterable[bytes | memoryview]) -> str:
+        """Keep a large letter as a file beside the outbox, written as it is generated; the
+        outbox item then holds only its sha, so no copy of the outbox carries it. Made durable
+        by the next commit."""
+        self._writable("keep a letter")
         try:
-            return path.read_bytes()
+            sha, path, new = write_letter(self.directory, chunks)
         except OSError as exc:
-            raise StoreError(
-                f"could not read kept mail {path}: {exc.strerror or exc}; restore it from a backup"
-            ) from exc
+            raise write_failed(self.directory, exc) from exc
+        self._unsynced_raw.add(path)
+        if new:  # only what this commit adds is taken away by a rollback
+            self._staged_files.add(path)
+        return sha
+
+    def load_letter(self, sha: str) -> bytes:
+        return read_kept(letter_path(self.directory, sha), "a queued letter")
 
     # -- audit trail -----------------------------------------------------------------------------
 
@@ -181,6 +196,8 @@ class Store(StoreCore):
         if item is None and self.was_sent(message_id):
             return
         self._staged_sent.add(message_id)
+        if item is not None and _SHA256.match(str(item.get("raw_sha", ""))):
+            self._remove_after_commit.append(letter_path(self.directory, item["raw_sha"]))
         line: dict[str, Any] = {"message_id": message_id, "info": json_copy(info, "sent info")}
         if item is not None and "reference" in item:
             line["reference"] = item["reference"]
