@@ -313,3 +313,62 @@ def test_commands_trusted_lets_unauthenticated_mail_through_only_when_not_requir
     demo = verdict(False)
     assert (demo.authenticated, demo.how) == (True, "not-required")
     assert "there is no Authentication-Results header" in demo.reason
+
+
+# A failed verdict from our own mail system: never obeyed, whatever the config says
+
+
+def _demo_verdict(headers: str, *, m365: bool = False, sender: str = JANE) -> Authenticity:
+    """As the demo config judges: require_authenticated_commands false."""
+    return commands_trusted(
+        parse_mail(_raw(headers, sender)),
+        own_domains=OWN,
+        trusted_authserv_ids=[MX],
+        trust_m365_internal=m365,
+        require_authenticated=False,
+    )
+
+
+@pytest.mark.parametrize(
+    ("result", "named"),
+    [
+        ("dmarc=fail (p=reject) header.from=council.example", "DMARC failed"),
+        ("spf=fail smtp.mailfrom=jane.smith@council.example", "SPF failed"),
+        ("dkim=fail header.d=council.example", "DKIM failed"),
+        ("dkim=fail header.i=@mail.council.example", "DKIM failed"),
+    ],
+)
+def test_a_failed_verdict_from_our_server_is_never_obeyed(result: str, named: str) -> None:
+    verdict = _demo_verdict(f"Authentication-Results: {MX}; {result}")
+    assert (verdict.authenticated, verdict.failed) == (False, True)
+    assert named in verdict.reason and f"{MX} reports" in verdict.reason
+
+
+def test_a_failed_verdict_outweighs_exchange_internal_and_a_pass() -> None:
+    headers = (
+        f"Authentication-Results: {MX}; dkim=pass header.d=council.example;\n"
+        " dmarc=fail header.from=council.example\n"
+        "X-MS-Exchange-Organization-AuthAs: Internal\n"
+    )
+    verdict = _demo_verdict(headers, m365=True)
+    assert (verdict.authenticated, verdict.failed) == (False, True)
+    assert "DMARC failed" in verdict.reason
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [
+        # Somebody else's verdict: anyone could have written it, so it proves nothing either way.
+        "Authentication-Results: mx.attacker.example; dmarc=fail header.from=council.example",
+        # SPF fail for an envelope sender at another domain says nothing about ours.
+        f"Authentication-Results: {MX}; spf=fail smtp.mailfrom=list.partner.example",
+        # One broken signature beside a valid one for the same domain: one valid is enough.
+        f"Authentication-Results: {MX}; dkim=fail header.d=council.example;\n"
+        " dkim=pass header.d=council.example",
+        f"Authentication-Results: {MX}; spf=softfail smtp.mailfrom=council.example",
+    ],
+)
+def test_what_is_not_a_failed_verdict_for_our_domain(headers: str) -> None:
+    verdict = _demo_verdict(headers)
+    assert not verdict.failed, verdict.reason
+    assert (verdict.authenticated, verdict.how) == (True, "not-required")

@@ -202,6 +202,46 @@ def test_an_unauthenticated_instruction_is_quarantined_and_the_officer_alerted(
         ws.close()
 
 
+def test_a_forged_officer_is_not_obeyed_even_where_authentication_is_not_required(
+    workspace: Workspace,
+) -> None:
+    # The demo config: require_authenticated_commands is false, as for a mailbox no server
+    # stamps. Our own server's failed DMARC verdict still stops the command.
+    assert not workspace.app.config.security.require_authenticated_commands
+    workspace.email(
+        SAM,
+        "Concern: Oakview Care Home",
+        "Oakview Care Home missed medication.",
+        at=at("2026-11-02T10:00"),
+    )
+    workspace.run(at("2026-11-02T10:05"))
+    command_mail(
+        workspace,
+        "screen: eligible",
+        "2026-11-02T11:00",
+        "mx.council.example; spf=fail smtp.mailfrom=jane.smith@council.example;"
+        " dmarc=fail (p=reject) header.from=council.example",
+    )
+    workspace.run(at("2026-11-02T11:05"))
+    case = workspace.app.cases.get("CC-2026-0001")
+    assert case is not None and case.stage == "screening"
+    assert any("not obeyed" in e.text and "forged" in e.text for e in case.timeline)
+    (kept,) = workspace.mailbox.sent_messages("quarantine")
+    alerts = [m for m in workspace.sent() if "Instruction not obeyed" in str(m["Subject"])]
+    assert len(alerts) == 1 and str(alerts[0]["To"]) == JSMITH
+    assert not [m for m in workspace.sent() if "Commands received" in str(m["Subject"])]
+    # The same instruction from the officer, as our server saw it arrive: obeyed.
+    command_mail(
+        workspace,
+        "screen: eligible",
+        "2026-11-02T11:30",
+        "mx.council.example; dmarc=pass header.from=council.example",
+    )
+    workspace.run(at("2026-11-02T11:35"))
+    case = workspace.app.cases.get("CC-2026-0001")
+    assert case is not None and case.stage == "awaiting_provider"
+
+
 def test_a_manager_copied_in_replies_all_and_is_threaded_to_the_case(
     workspace: Workspace,
 ) -> None:
