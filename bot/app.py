@@ -21,12 +21,14 @@ from bot.rules import Rules
 from bot.store import Store
 from bot.store.case_index import CaseIndex
 from bot.store.mailbox_state import StoreState
+from bot.upkeep.sd_notify import SystemdNotifier
 from bot.upkeep.tick import TickReport, tick
+from bot.upkeep.watchdog import Watchdog, direct_alerts
 from bot.views.reader import Reader
 
 log = logging.getLogger(__name__)
 
-__all__ = ["App", "Reader", "Rules", "build_app", "open_reader"]
+__all__ = ["App", "Reader", "Rules", "build_app", "build_watchdog", "open_reader"]
 
 
 def directory_lookup(config: Config, mailbox: Mailbox) -> ManagerLookup | None:
@@ -180,6 +182,24 @@ def inbox_backlog(config: Config, clock: Clock) -> int | None:
         return None
 
 
+
+
+def build_watchdog(app: App, *, check_every: float | None = None) -> Watchdog:
+    """The daemon's watchdog over `app`: it records each poll beside the store (for `status`),
+    and alerts through a mailbox it opens itself, with a throwaway checkpoint."""
+    config, clock = app.config, app.clock
+
+    def own_mailbox() -> Mailbox:
+        return open_mailbox(config, clock, MemoryState())
+
+    return Watchdog(
+        clock=clock,
+        config=config,
+        send=direct_alerts(app.outbox, own_mailbox, clock),
+        marker_dir=config.store.directory,
+        notifier=SystemdNotifier(),
+        check_every=check_every,
+    )
 
 
 def open_mailbox_to_check(

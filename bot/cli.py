@@ -149,10 +149,11 @@ def _dispatch(args: argparse.Namespace) -> int:
             )
             return 0
         if args.command == "run":
-            from bot.app import build_app
+            from bot.app import build_app, build_watchdog
             from bot.upkeep.daemon import run_daemon
 
-            return run_daemon(build_app(args.config, SystemClock(LONDON)))
+            app = build_app(args.config, SystemClock(LONDON))
+            return run_daemon(app, build_watchdog(app))
     except StoreError as err:
         print(f"error: {err}", file=sys.stderr)
         return 3

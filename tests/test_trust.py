@@ -226,7 +226,7 @@ def test_a_forged_officer_is_not_obeyed_even_where_authentication_is_not_require
     case = workspace.app.cases.get("CC-2026-0001")
     assert case is not None and case.stage == "screening"
     assert any("not obeyed" in e.text and "forged" in e.text for e in case.timeline)
-    (kept,) = workspace.mailbox.sent_messages("quarantine")
+    assert len(workspace.mailbox.sent_messages("quarantine")) == 1
     alerts = [m for m in workspace.sent() if "Instruction not obeyed" in str(m["Subject"])]
     assert len(alerts) == 1 and str(alerts[0]["To"]) == JSMITH
     assert not [m for m in workspace.sent() if "Commands received" in str(m["Subject"])]

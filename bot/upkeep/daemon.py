@@ -22,6 +22,7 @@ from bot.upkeep.health import check_health
 from bot.upkeep.monitor import AlertMemory, send_alerts
 from bot.upkeep.retention import purge_raw_mail
 from bot.upkeep.tick import TickReport
+from bot.upkeep.watchdog import Watchdog
 
 log = logging.getLogger(__name__)
 
@@ -44,11 +45,21 @@ class Bot(Protocol):
 class Cycle:
     """One scheduled run: poll, tick, daily retention, then alerts; it never raises."""
 
-    def __init__(self, app: Bot, memory: AlertMemory | None = None) -> None:
+    def __init__(
+        self, app: Bot, memory: AlertMemory | None = None, watchdog: Watchdog | None = None
+    ) -> None:
         self.app = app
         self.memory = memory or AlertMemory()
+        self.watchdog = watchdog
 
     def __call__(self) -> None:
+        if self.watchdog is None:
+            self._run()
+            return
+        with self.watchdog.watching():  # seen from the watchdog's thread if it never returns
+            self._run()
+
+    def _run(self) -> None:
         app = self.app
         store_ok = self._poll(app.clock.now())
         try:
@@ -165,10 +176,11 @@ class Cycle:
             self.reset()
 
 
-def run_daemon(app: Bot) -> int:
-    """Run `app` every poll interval until SIGTERM or Ctrl-C; closes its store on the way out."""
+def run_daemon(app: Bot, watchdog: Watchdog | None = None) -> int:
+    """Run `app` every poll interval until SIGTERM or Ctrl-C; closes its store on the way out.
+    `watchdog` (started here) watches each cycle from its own thread."""
     scheduler = BlockingScheduler(timezone=LONDON)
-    cycle = Cycle(app)
+    cycle = Cycle(app, watchdog=watchdog)
 
     # One job, first run now: with max_instances=1 a slow cycle is never overlapped by the next.
     scheduler.add_job(
@@ -193,11 +205,15 @@ def run_daemon(app: Bot) -> int:
         "Ctrl-C stops",
         flush=True,
     )
+    if watchdog is not None:
+        watchdog.start()
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
+        if watchdog is not None:
+            watchdog.stop()
         app.store.close()
     print("stopped", flush=True)
     return 0

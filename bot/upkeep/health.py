@@ -17,7 +17,7 @@ from bot.store.meta_keys import INBOX_LEFT, LOGIN_FAILURE, POLL_FAILING_SINCE
 class Alert:
     """One condition an administrator must look at; `problem` names no person and no content."""
 
-    kind: str  # poll | inbox | outbox | triage: at most one email per kind per day
+    kind: str  # login | poll | stuck | inbox | outbox | triage: one email per kind per day
     problem: str
     since: datetime
 
@@ -44,11 +44,13 @@ def check_health(
     *,
     failing_since: datetime | None = None,
     login_failure: str | None = None,
+    poll_running_since: datetime | None = None,
 ) -> list[Alert]:
     """Every alert condition that holds at `now`; reads only. `store` is None when unusable."""
     found = [
         _login_alert(now, store, config, login_failure),
         _poll_alert(now, store, config, failing_since),
+        stuck_alert(now, config, poll_running_since),
     ]
     if store is not None:
         found += [
@@ -100,6 +102,22 @@ def _poll_alert(
             last,
         )
     return None
+
+
+def stuck_alert(now: datetime, config: Config, running_since: datetime | None) -> Alert | None:
+    """A poll still running past monitoring.poll_stuck_minutes: it may never end."""
+    limit = config.monitoring.poll_stuck_minutes
+    if running_since is None or now - running_since <= timedelta(minutes=limit):
+        return None
+    return Alert(
+        "stuck",
+        f"A poll of the mailbox {config.mailbox.address} has been running for "
+        f"{_minutes(now - running_since)} minutes (since {running_since:%d/%m/%Y %H:%M}), "
+        f"longer than monitoring.poll_stuck_minutes ({limit}). Until it ends no email is "
+        "handled and no letter goes out. Run by systemd with WatchdogSec, the bot is "
+        "restarted; otherwise restart it. The bot's log shows where it stopped.",
+        running_since,
+    )
 
 
 def _inbox_alert(store: Store, config: Config) -> Alert | None:

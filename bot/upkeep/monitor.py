@@ -75,7 +75,7 @@ def send_alerts(
             log.warning("monitor: cannot queue admin alerts (%s); sending directly", err)
             if reset is not None:
                 reset()
-    return _directly(now, due, outbox, mailbox, memory)
+    return send_directly(now, due, outbox, mailbox, memory)
 
 
 def _admins(config: Config) -> list[Recipient]:
@@ -122,9 +122,14 @@ def _through_outbox(now: datetime, due: Sequence[Alert], outbox: Outbox, mailbox
     return queued
 
 
-def _directly(
+def send_directly(
     now: datetime, due: Sequence[Alert], outbox: Outbox, mailbox: Mailbox, memory: AlertMemory
 ) -> int:
+    """Send each alert straight through `mailbox`, bypassing the store; returns how many went.
+
+    Reads only the outbox's config, templates and procedure, so another thread may use it
+    while the poll thread holds the outbox (the watchdog does, with a mailbox of its own).
+    """
     config = outbox.config
     admins = _admins(config)
     sent = 0

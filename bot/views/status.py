@@ -14,6 +14,7 @@ from bot.store import Store
 from bot.store.case_index import CaseIndex
 from bot.store.meta_keys import POLL_FAILING_SINCE, TOKEN_EXPIRES
 from bot.upkeep.health import Alert, check_health, moment
+from bot.upkeep.poll_marker import running_poll
 from bot.views.reader import Reader
 
 
@@ -25,6 +26,7 @@ class Status:
     last_poll: datetime | None = None
     last_tick: datetime | None = None
     poll_failing_since: datetime | None = None
+    poll_running_since: datetime | None = None  # the daemon's poll in progress, if any
     backlog: int | None = None
     outbox_pending: int = 0
     outbox_oldest: datetime | None = None
@@ -50,6 +52,7 @@ class Status:
             "last_poll": iso(self.last_poll),
             "last_tick": iso(self.last_tick),
             "poll_failing_since": iso(self.poll_failing_since),
+            "poll_running_since": iso(self.poll_running_since),
             "mailbox_backlog": self.backlog,
             "outbox_pending": {
                 "count": self.outbox_pending,
@@ -83,6 +86,7 @@ class Status:
             ("last successful poll", when(self.last_poll)),
             ("last deadline tick", when(self.last_tick)),
             ("polling failing since", when(self.poll_failing_since, "-")),
+            ("poll running since", when(self.poll_running_since, "-")),
             ("mailbox backlog", "n/a" if self.backlog is None else str(self.backlog)),
             ("outbox pending", outbox),
             ("triage", triage),
@@ -127,7 +131,9 @@ def collect(
     """The figures at `now`, changing nothing; `store` None means the bot has never run;
     `backlog` is what waits in the inbox, None where it was not looked at."""
     status = Status(now=now, backlog=backlog)
-    status.alerts = check_health(now, store, config)
+    running = running_poll(config.store.directory) if store is not None else None
+    status.poll_running_since = running.started if running else None
+    status.alerts = check_health(now, store, config, poll_running_since=status.poll_running_since)
     if store is None:
         return status
     status.last_poll = moment(store.get_meta("last_poll"))
