@@ -22,8 +22,8 @@ def too_large(raw: bytes, limits: Limits) -> str:
     if len(raw) <= limits.max_message_mb * MB:
         return ""
     return (
-        f"too large: {len(raw) / MB:.1f} MB is over the {limits.max_message_mb} MB limit "
-        "(limits.max_message_mb)"
+        f"too large: {len(raw):,} bytes, over the limit of {limits.max_message_mb * MB:,} "
+        f"({limits.max_message_mb} MB, limits.max_message_mb)"
     )
 
 

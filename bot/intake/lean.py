@@ -64,14 +64,15 @@ class _Builder:
             self.pieces.append(b"\r\n")
         if base64_body:
             # The same characters as the text around it, so the part decodes cleanly.
-            encoded = base64.b64encode(f"\n{note}\n".encode()).decode()
-            marker = encoded
-            lines = end - start - raw.count(b"\n", start, end)
-            letters = lines - raw.count(b"\r", start, end) - raw.count(b" ", start, end)
-            size = letters * 3 // 4
+            decoded_note = f"\n{note}\n".encode()
+            marker = base64.b64encode(decoded_note).decode()
+            letters = end - start - sum(raw.count(c, start, end) for c in (b"\n", b"\r", b" "))
+            padding = raw.count(b"=", max(start, end - 8), end)
+            # What the cut stands for, less what the note itself decodes to.
+            size = letters // 4 * 3 - padding - len(decoded_note)
         else:
             marker = note
-            size = end - start
+            size = end - start - len(marker) - 2
         self.pieces.append(marker.encode() + b"\r\n")
         self.cuts.append(Cut(marker, size))
 

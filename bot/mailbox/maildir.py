@@ -32,7 +32,14 @@ from bot.mailbox.invitation import (
     invitation_message_id,
     next_sequence,
 )
-from bot.mailbox.maildir_entries import Entry, ReadTooSlow, Refused, list_entries, read_entry
+from bot.mailbox.maildir_entries import (
+    Entry,
+    ReadTooSlow,
+    Refused,
+    key_of,
+    list_entries,
+    read_entry,
+)
 
 log = logging.getLogger(__name__)
 
@@ -139,8 +146,13 @@ class LocalMailbox:
         # lexists: a link, FIFO or directory is located as itself, never through a link.
         if os.path.lexists(base / "new" / key):
             return base / "new" / key
-        # In cur/ a mail client may have appended ":2,<flags>" to the key.
-        return next((p for p in (base / "cur").iterdir() if p.name.split(":", 1)[0] == key), None)
+        # In cur/ a mail client may have appended ":2,<flags>"; a name that is not UTF-8
+        # has a key that is not its name.
+        for sub in ("new", "cur"):
+            found = next((p for p in (base / sub).iterdir() if key_of(p.name) == key), None)
+            if found is not None:
+                return found
+        return None
 
     def _waiting(self, since: datetime) -> list[Entry]:
         threshold = _to_ns(since)

@@ -49,6 +49,15 @@ class Entry:
     size: int
 
 
+def key_of(name: str) -> str:
+    """The message id for a file name: its part before any ":" flags, as text that can be
+    stored (a name that is not UTF-8 gets its odd bytes written as \\xNN)."""
+    key = name.split(":", 1)[0]
+    if key.isascii() or not any("\udc80" <= ch <= "\udcff" for ch in key):
+        return key
+    return key.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
 def what_it_is(mode: int) -> str | None:
     """None for a regular file; otherwise what the entry is, in words."""
     if stat.S_ISREG(mode):
@@ -77,15 +86,16 @@ def list_entries(folder: Path) -> list[Entry]:
                 info = item.stat(follow_symlinks=False)
             except FileNotFoundError:
                 continue  # moved away while we looked
-            key = item.name.split(":", 1)[0]  # in cur/ a client may add ":2,<flags>"
+            # In cur/ a client may add ":2,<flags>" to the name; the key is what comes before.
+            key = key_of(item.name)
             found.append(Entry(key, Path(item.path), info.st_mtime_ns, info.st_mode, info.st_size))
     return found
 
 
 def _too_large(size: int, limit: int) -> str:
     return (
-        f"too large: {size / 1048576:.1f} MB is over the {limit / 1048576:g} MB limit "
-        "(limits.max_message_mb); quarantined unread"
+        f"too large: {size:,} bytes, over the limit of {limit:,} "
+        f"({limit / 1048576:g} MB, limits.max_message_mb); quarantined unread"
     )
 
 
