@@ -22,6 +22,7 @@ from typing import Any
 
 from bot.clock import LONDON
 from bot.demo.harness import PROJECT, Workspace
+from bot.upkeep.memory import release_large_buffers
 
 NOW = datetime(2026, 11, 2, 10, 0, tzinfo=LONDON)
 LIMIT = 3.0  # peak above idle, in multiples of the email's size
@@ -79,6 +80,7 @@ def _reset_peak() -> bool:
 def child(work: Path) -> dict[str, Any]:
     """In this process: start the bot on `work`, settle, then poll the one waiting email."""
     meta = json.loads((work / "case.json").read_text())
+    release_large_buffers()  # as the command line does before it builds the bot
     ws = Workspace(work / "ws", NOW, replace=meta["replace"])
     try:
         # The first poll loads what every poll needs (rules, templates, parser tables).
