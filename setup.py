@@ -10,7 +10,9 @@ from setuptools.command.build_py import build_py
 
 # The council-editable files live at the top of the checkout, where people edit them; an
 # installed bot finds its copies in bot/project_files/ (see bot/demo/harness.py).
-SHIPPED = ("config.yaml", "rules", "templates", "assets")
+# examples/ and docs/ go too: an operator with only the wheel needs the mailbox sections and
+# the set-up notes (docs/microsoft-365.md, docs/windows.md) that README's steps point to.
+SHIPPED = ("config.yaml", "rules", "templates", "assets", "examples", "docs")
 
 
 class BuildWithProjectFiles(build_py):

@@ -1,170 +1,144 @@
-"""Peak memory for one maximum-size email: `python -m bench.hostile_memory [--mb N] [--repeat R]`.
+"""Peak memory handling one maximum-size email, each shape in a fresh process.
 
-Each case runs in a fresh process: the bot starts over the example config, settles, and then
-polls one email of exactly `limits.max_message_mb`; the figure is its peak RSS above that idle
-baseline, as a multiple of the email's size (issue 16 asks for at most 3).
+    python -m bench.hostile_memory [--mb 25] [--work DIR]
+
+The parent builds a workspace and writes the email straight into its inbox, in pieces (so
+making it costs the child nothing); the child starts the bot, reads VmHWM (its idle
+baseline), runs one poll and reads VmHWM again. The target (issue 16) is a peak at most
+3 times the email's size above the baseline.
 """
 
 from __future__ import annotations
 
 import argparse
-import base64
-import gc
 import json
-import random
+import os
 import subprocess
 import sys
 import tempfile
-from datetime import datetime, timedelta
-from email.utils import format_datetime
+from collections.abc import Iterator
+from datetime import datetime
 from pathlib import Path
-from typing import Any
 
-from bot.clock import LONDON
+from bench.child import peak_mb
+from bot.clock import LONDON, FixedClock
 from bot.demo.harness import PROJECT, Workspace
-from bot.upkeep.memory import release_large_buffers
 
-NOW = datetime(2026, 11, 2, 10, 0, tzinfo=LONDON)
-LIMIT = 3.0  # peak above idle, in multiples of the email's size
-MB = 1024 * 1024
-
-
-def max_size_email(size: int, header_bytes: int = 0, seed: int = 16) -> bytes:
-    """A referral of exactly `size` bytes: a short text and one attachment of random bytes,
-    with a `header_bytes` long X-Padding header when asked (the issue's 2 MB header)."""
-    rng = random.Random(seed)
-    boundary = "=_max_size_16"
-    padding = ""
-    if header_bytes:
-        padding = "X-Padding: " + "".join(rng.choices("abcdefghij", k=header_bytes)) + "\r\n"
-    head = (
-        "From: Sam Ward <sam.ward@council.example>\r\n"
-        "To: contract.concerns@council.example\r\n"
-        "Subject: Concern: Oakview Care Home, evidence attached\r\n"
-        f"Date: {format_datetime(NOW - timedelta(minutes=5))}\r\n"
-        f"Message-ID: <max-size-{seed}-{header_bytes}@council.example>\r\n"
-        f"{padding}MIME-Version: 1.0\r\n"
-        f'Content-Type: multipart/mixed; boundary="{boundary}"\r\n\r\n'
-        f"--{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n"
-        "Oakview Care Home missed medication rounds; the evidence is attached.\r\n"
-        f"--{boundary}\r\nContent-Type: application/pdf; name=evidence.pdf\r\n"
-        "Content-Disposition: attachment; filename=evidence.pdf\r\n"
-        "Content-Transfer-Encoding: base64\r\n\r\n"
-    ).encode()
-    tail = f"\r\n--{boundary}--\r\n".encode()
-    room = size - len(head) - len(tail)
-    if room < 100:
-        raise ValueError(f"{size} bytes is too small for the headers asked for")
-    # base64 lines of 76 characters plus CRLF: 78 bytes carry 57 bytes of content.
-    body = base64.encodebytes(rng.randbytes(room // 78 * 57)).replace(b"\n", b"\r\n")
-    raw = head + body + tail
-    return raw + b" " * (size - len(raw))  # the rest as the epilogue, after the last boundary
+RECEIVED = datetime(2026, 11, 2, 9, 0, tzinfo=LONDON)
+POLLED = datetime(2026, 11, 2, 9, 5, tzinfo=LONDON)
+_LINE = b"QUJDRA" * 12 + b"\r\n"  # 74 bytes of base64 a line, as mail programs write it
 
 
-def _status_kb(field: str) -> int:
-    for line in Path("/proc/self/status").read_text().splitlines():
-        if line.startswith(field + ":"):
-            return int(line.split()[1])
-    raise RuntimeError(f"no {field} in /proc/self/status")
+def _head(header_mb: float, content_type: str) -> bytes:
+    lines = [
+        "From: Sam Ward <sam.ward@council.example>",
+        "To: contract.concerns@council.example",
+        "Subject: Concern about Oakview Care Home, with the scans",
+        "Date: Mon, 02 Nov 2026 09:00:00 +0000",
+        "Message-ID: <bench-max-size@council.example>",
+        "MIME-Version: 1.0",
+    ]
+    if header_mb:
+        lines.append("X-Filler: " + ("y" * 70 + "\r\n ") * int(header_mb * 1048576 / 73) + "end")
+    lines.append(content_type)
+    return ("\r\n".join(lines) + "\r\n\r\n").encode()
 
 
-def _reset_peak() -> bool:
-    """Make VmHWM start again from the current RSS (Linux 4.0+: clear_refs 5)."""
-    try:
-        Path("/proc/self/clear_refs").write_text("5")
-    except OSError:
-        return False
-    return True
+def pieces(shape: str, size: int) -> Iterator[bytes]:
+    """The email of `shape` and exactly `size` bytes, as pieces to write one after another."""
+    boundary = "bench-boundary"
+    if shape == "text":
+        head = _head(0, "Content-Type: text/plain; charset=utf-8")
+        tail = b"\r\n"
+        note = b""
+        filler_line = b"Oakview Care Home missed the medication round again today.\r\n"
+    else:
+        mixed = f'Content-Type: multipart/mixed; boundary="{boundary}"'
+        head = _head(2 if shape == "header" else 0, mixed)
+        note = (
+            f"--{boundary}\r\nContent-Type: text/plain\r\n\r\nOakview: scans attached.\r\n"
+            f'--{boundary}\r\nContent-Type: application/pdf; name="scans.pdf"\r\n'
+            "Content-Transfer-Encoding: base64\r\n\r\n"
+        ).encode()
+        tail = f"\r\n--{boundary}--\r\n".encode()
+        filler_line = _LINE
+    room = size - len(head) - len(note) - len(tail)
+    yield head + note
+    block = filler_line * (1048576 // len(filler_line))
+    while room >= len(block):
+        yield block
+        room -= len(block)
+    lines = room // len(filler_line)
+    yield filler_line * lines + b"A" * (room - lines * len(filler_line))
+    yield tail
 
 
-def child(work: Path) -> dict[str, Any]:
-    """In this process: start the bot on `work`, settle, then poll the one waiting email."""
-    meta = json.loads((work / "case.json").read_text())
+def prepare(root: Path, shape: str, size: int) -> Path:
+    ws = Workspace(root, RECEIVED)
+    ws.close()
+    new = root / "var" / "mailbox" / "inbox" / "new"
+    path = new / f"{int(RECEIVED.timestamp())}.bench-{shape}.local"
+    with path.open("wb") as out:
+        for piece in pieces(shape, size):
+            out.write(piece)
+    os.utime(path, (RECEIVED.timestamp(), RECEIVED.timestamp()))
+    return path
+
+
+def child(root: Path) -> dict[str, object]:
+    from bot.app import build_app
+    from bot.upkeep.memory import release_large_buffers
+
     release_large_buffers()  # as the command line does before it builds the bot
-    ws = Workspace(work / "ws", NOW, replace=meta["replace"])
+    app = build_app(root / "config.yaml", FixedClock(POLLED))
     try:
-        # The first poll loads what every poll needs (rules, templates, parser tables).
-        ws.email("sam.ward@council.example", "Hello", "warm-up", at=NOW - timedelta(minutes=9))
-        ws.run(NOW - timedelta(minutes=8))
-        raw = (work / "mail.eml").read_bytes()
-        ws.server.inject(raw, NOW - timedelta(minutes=5))
-        del raw
-        gc.collect()
-        idle = _status_kb("VmRSS")
-        exact = _reset_peak()
-        ws.clock.set(NOW)
-        report = ws.app.poll()
-        peak = _status_kb("VmHWM")
+        baseline = peak_mb()
+        report = app.poll()
+        peak = peak_mb()
     finally:
-        ws.close()
+        app.store.close()
     return {
-        "idle_kb": idle,
-        "peak_kb": peak,
-        "peak_is_exact": exact,
+        "baseline_mb": round(baseline, 1),
+        "peak_mb": round(peak, 1),
         "handled": len(report.handled),
-        "quarantined": len(report.quarantined),
+        "quarantined": [reason for _, reason in report.quarantined],
     }
 
 
-def measure(size_mb: int, header_mb: float, repeat: int, work: Path) -> dict[str, Any]:
-    size = size_mb * MB
-    header = int(header_mb * MB)
-    runs = []
-    for n in range(repeat):
-        case = work / f"{size_mb}mb-{header_mb}h-{n}"
-        case.mkdir(parents=True)
-        (case / "mail.eml").write_bytes(max_size_email(size, header))
-        replace = {"max_attachment_mb: 25": f"max_attachment_mb: {size_mb}"}
-        (case / "case.json").write_text(json.dumps({"replace": replace}))
-        out = subprocess.run(
-            [sys.executable, "-m", "bench.hostile_memory", "--child", str(case)],
-            check=True,
-            cwd=PROJECT,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        runs.append(json.loads(out.stdout.strip().splitlines()[-1]))
-    above = sorted((r["peak_kb"] - r["idle_kb"]) / 1024 for r in runs)
-    worst = above[-1]
-    return {
-        "email_mb": size_mb,
-        "header_mb": header_mb,
-        "idle_mb": runs[0]["idle_kb"] / 1024,
-        "peak_above_idle_mb": above,
-        "times_size": worst / size_mb,
-        "within_limit": worst <= LIMIT * size_mb,
-        "peak_is_exact": all(r["peak_is_exact"] for r in runs),
-        "outcome": {k: runs[0][k] for k in ("handled", "quarantined")},
-    }
-
-
-def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.hostile_memory", description=__doc__)
-    parser.add_argument("--mb", type=int, default=25, help="the email's size (default 25 MB)")
-    parser.add_argument("--repeat", type=int, default=3)
+def main(argv: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog="python -m bench.hostile_memory")
+    parser.add_argument("--mb", type=float, default=25.0, help="the email's size (MB)")
+    parser.add_argument("--work", type=Path, help="keep the workspaces here")
     parser.add_argument("--child", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         print(json.dumps(child(args.child)))
         return 0
-    rows = []
-    with tempfile.TemporaryDirectory(prefix="bench-hostile-") as temp:
-        for header_mb in (0.0, 2.0):
-            rows.append(measure(args.mb, header_mb, args.repeat, Path(temp)))
-    print(f"{'email':>6} {'header':>7} {'idle':>8} {'peak above idle (MB)':>24} {'x size':>7}")
-    for row in rows:
-        above = "/".join(f"{v:.1f}" for v in row["peak_above_idle_mb"])
-        verdict = "PASS" if row["within_limit"] else "FAIL"
-        print(
-            f"{row['email_mb']:>4}MB {row['header_mb']:>5.1f}MB {row['idle_mb']:>6.1f}MB "
-            f"{above:>24} {row['times_size']:>6.2f}x {verdict} (limit {LIMIT:g}x)"
+    size = int(args.mb * 1048576)  # the largest email the default limit accepts
+    work = args.work or Path(tempfile.mkdtemp(prefix="hostile-memory-"))
+    failed = False
+    print(f"one {size / 1048576:.2f} MB email, peak RSS above the idle bot (target <= 3x size)")
+    for shape in ("attachment", "header", "text"):
+        root = work / shape
+        prepare(root, shape, size)
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.hostile_memory", "--child", str(root)],
+            cwd=PROJECT,
+            capture_output=True,
+            text=True,
+            check=True,
         )
-        if not row["peak_is_exact"]:
-            print("  note: /proc/self/clear_refs unavailable; the peak includes start-up")
-    print(json.dumps(rows))
-    return 0 if all(row["within_limit"] for row in rows) else 1
+        result = json.loads(out.stdout.strip().splitlines()[-1])
+        above = result["peak_mb"] - result["baseline_mb"]
+        ratio = above / (size / 1048576)
+        failed |= ratio > 3
+        print(
+            f"  {shape:<11} baseline {result['baseline_mb']:6.1f} MB  peak {result['peak_mb']:6.1f}"
+            f" MB  above {above:6.1f} MB = {ratio:.2f}x  handled {result['handled']}"
+            f" quarantined {result['quarantined']}"
+        )
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    raise SystemExit(main(sys.argv[1:]))

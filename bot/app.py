@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from datetime import datetime, time
 from pathlib import Path
 
@@ -12,6 +13,7 @@ from bot.classify.reading import Reading, read_mail
 from bot.clock import LONDON, Clock
 from bot.config import Config
 from bot.handling.handle import Handler
+from bot.handling.instructions import take_instructions
 from bot.handling.poll import Poller, PollReport, note_token_expiry
 from bot.handling.send import send_due
 from bot.mailbox.base import Mailbox
@@ -21,14 +23,14 @@ from bot.rules import Rules
 from bot.store import Store
 from bot.store.case_index import CaseIndex
 from bot.store.mailbox_state import StoreState
-from bot.upkeep.sd_notify import SystemdNotifier
+from bot.store.spool import Spool
 from bot.upkeep.tick import TickReport, tick
-from bot.upkeep.watchdog import Watchdog, direct_alerts
 from bot.views.reader import Reader
+from bot.views.reports.monthly import monthly_maker
 
 log = logging.getLogger(__name__)
 
-__all__ = ["App", "Reader", "Rules", "build_app", "build_watchdog", "open_reader"]
+__all__ = ["App", "Reader", "Rules", "build_app", "open_reader"]
 
 
 def directory_lookup(config: Config, mailbox: Mailbox) -> ManagerLookup | None:
@@ -63,6 +65,8 @@ class App:
         self.store = store
         self.engine = rules.engine()
         self.cases = CaseIndex(store)
+        # What staff asked for on the dashboard, which never writes the store itself.
+        self.spool = Spool.beside(store.directory)
         self.outbox = Outbox(
             self.config,
             rules.procedure,
@@ -110,6 +114,14 @@ class App:
     def poll(self) -> PollReport:
         now = self.clock.now()
         report = self.poller.poll(now)
+        take_instructions(
+            now,
+            spool=self.spool,
+            handler=self.handler,
+            store=self.store,
+            cases=self.cases,
+            outbox=self.outbox,
+        )
         note_token_expiry(self.mailbox, self.store)
         report.delivered, report.failed = self._send(now)
         return report
@@ -124,6 +136,7 @@ class App:
             store=self.store,
             outbox=self.outbox,
             handler=self.handler,
+            monthly=monthly_maker(self.rules, self.store),
         )
         report.delivered, report.failed = self._send(now)
         return report
@@ -157,14 +170,29 @@ def build_app(
         raise
 
 
-def open_reader(config_path: Path) -> Reader:
-    """The rules and a read-only store: works beside a running daemon and never writes."""
+def second_mailbox(config: Config, clock: Clock) -> Callable[[], Mailbox]:
+    """Opens another connection to the configured mail system, for the watchdog's alerts.
+
+    Its checkpoint state is thrown away: it only sends, it never fetches.
+    """
+
+    def opened() -> Mailbox:
+        return open_mailbox(config, clock, MemoryState())
+
+    return opened
+
+
+def open_reader(config_path: Path, *, index: bool = True) -> Reader:
+    """The rules and a read-only store: works beside a running daemon and never writes.
+
+    `index=False` skips parsing every open case into the case index (reports read the
+    stored JSON themselves)."""
     rules = Rules.load(config_path)
     directory = rules.config.store.directory
     if not directory.exists():
         return Reader(rules, None, None)
     store = Store(directory, read_only=True)
-    return Reader(rules, store, CaseIndex(store))
+    return Reader(rules, store, CaseIndex(store) if index else None)
 
 
 def inbox_backlog(config: Config, clock: Clock) -> int | None:
@@ -180,26 +208,6 @@ def inbox_backlog(config: Config, clock: Clock) -> int | None:
         return local_mailbox(config, clock).count_waiting(start)
     except Exception:  # unreadable: shown as n/a; the poll figures tell the rest
         return None
-
-
-
-
-def build_watchdog(app: App, *, check_every: float | None = None) -> Watchdog:
-    """The daemon's watchdog over `app`: it records each poll beside the store (for `status`),
-    and alerts through a mailbox it opens itself, with a throwaway checkpoint."""
-    config, clock = app.config, app.clock
-
-    def own_mailbox() -> Mailbox:
-        return open_mailbox(config, clock, MemoryState())
-
-    return Watchdog(
-        clock=clock,
-        config=config,
-        send=direct_alerts(app.outbox, own_mailbox, clock),
-        marker_dir=config.store.directory,
-        notifier=SystemdNotifier(),
-        check_every=check_every,
-    )
 
 
 def open_mailbox_to_check(

@@ -1,11 +1,12 @@
-"""Command line: demo, run, once, cases, status, inspect, lint."""
+"""Command line: demo, run, once, cases, status, inspect, lint, web, report."""
 
 from __future__ import annotations
 
 import argparse
 import sys
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
+from typing import Any
 
 from bot.clock import LONDON, Clock, FixedClock, SystemClock
 from bot.config.yamlsource import ProblemsError
@@ -19,6 +20,13 @@ def _parse_now(value: str) -> datetime:
             f"{value!r} is not a date-time like 2026-12-01T09:00"
         ) from None
     return moment if moment.tzinfo else moment.replace(tzinfo=LONDON)
+
+
+def _parse_day(value: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{value!r} is not a date like 2026-04-01") from None
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -42,7 +50,23 @@ def _parser() -> argparse.ArgumentParser:
         choices=["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
         help="the least severe records to log (default WARNING)",
     )
-    sub = parser.add_subparsers(dest="command", required=True)
+    # The same options after the command (`once --config x.yaml`); given there, they win.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--config", type=Path, default=argparse.SUPPRESS, help="the configuration file"
+    )
+    common.add_argument(
+        "-v", "--verbose", action="store_true", default=argparse.SUPPRESS, help="log more"
+    )
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    class Sub:
+        @staticmethod
+        def add_parser(name: str, **kwargs: Any) -> argparse.ArgumentParser:
+            found: argparse.ArgumentParser = commands.add_parser(name, parents=[common], **kwargs)
+            return found
+
+    sub = Sub()
     demo = sub.add_parser("demo", help="play every path of the procedure on a simulated clock")
     demo.add_argument("--workspace", type=Path, help="keep the demo workspace here")
     demo.add_argument("--quiet", action="store_true", help="print only the summary")
@@ -63,10 +87,27 @@ def _parser() -> argparse.ArgumentParser:
     inspect = sub.add_parser("inspect", help="how the bot reads an email (changes nothing)")
     inspect.add_argument("file", type=Path)
     sub.add_parser("lint", help="check config, rules and templates")
+    web = sub.add_parser("web", help="the dashboard in the browser, beside the daemon")
+    web.add_argument("--host", help="address to listen on (default: dashboard.bind_host)")
+    web.add_argument("--port", type=int, help="port to listen on (default: dashboard.port)")
+    web.add_argument("--now", type=_parse_now, help="show the cases as at this time (a demo)")
+    web.add_argument(
+        "--as",
+        dest="person",
+        metavar="ID",
+        help="without sign-in: act as this member of staff from the directory",
+    )
     doctor = sub.add_parser(
         "doctor", help="check everything is ready before the first real email; says what to fix"
     )
     doctor.add_argument("--now", type=_parse_now, help="judge at this time (Europe/London)")
+    doctor.add_argument(
+        "--probe",
+        action="append",
+        metavar="ADDRESS",
+        help="a mailbox the bot must NOT be able to read (repeatable; default: the team "
+        "address and the first member of staff)",
+    )
     service = sub.add_parser(
         "install-service", help="write the systemd units for the bot and its dashboard"
     )
@@ -87,6 +128,17 @@ def _parser() -> argparse.ArgumentParser:
     service.add_argument(
         "--no-dashboard", action="store_true", help="the bot's unit only, not the dashboard's"
     )
+    report = sub.add_parser("report", help="timescale compliance figures for a period")
+    report.add_argument("--from", dest="start", type=_parse_day, required=True,
+                        help="first day, e.g. 2026-04-01")
+    report.add_argument("--to", dest="end", type=_parse_day, required=True,
+                        help="last day, e.g. 2027-03-31")
+    report.add_argument("--format", choices=["xlsx", "csv", "html"], default="xlsx",
+                        help="xlsx (a sheet per view, with charts), csv (a zip of one file "
+                        "per view) or html (one page, charts beside tables)")
+    report.add_argument("--out", type=Path, help="the file to write (default: "
+                        "timescales-<period>.<xlsx|zip|html> here)")
+    report.add_argument("--now", type=_parse_now, help="judge overdue at this time")
     return parser
 
 
@@ -111,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _dispatch(args: argparse.Namespace) -> int:
+    from bot.mailbox.base import MailboxError
     from bot.store import StoreError
 
     try:
@@ -128,13 +181,18 @@ def _dispatch(args: argparse.Namespace) -> int:
             from bot.operations.doctor_run import diagnose
 
             clock = FixedClock(args.now) if args.now else SystemClock()
-            text, status = report(diagnose(args.config, clock, open_mailbox_to_check))
+            findings = diagnose(args.config, clock, open_mailbox_to_check, args.probe)
+            text, status = report(findings)
             print(text)
             return status
         if args.command == "install-service":
             return _install_service(args)
         if args.command in ("inspect", "cases", "status"):
             return _read(args)
+        if args.command == "web":
+            return _web(args)
+        if args.command == "report":
+            return _report(args)
         if args.command == "once":
             from bot.app import build_app
 
@@ -152,12 +210,12 @@ def _dispatch(args: argparse.Namespace) -> int:
             )
             return 0
         if args.command == "run":
-            from bot.app import build_app, build_watchdog
+            from bot.app import build_app, second_mailbox
             from bot.upkeep.daemon import run_daemon
 
             app = build_app(args.config, SystemClock(LONDON))
-            return run_daemon(app, build_watchdog(app))
-    except StoreError as err:
+            return run_daemon(app, alert_mailbox=second_mailbox(app.config, app.clock))
+    except (StoreError, MailboxError) as err:
         print(f"error: {err}", file=sys.stderr)
         return 3
     raise AssertionError(args.command)
@@ -200,5 +258,37 @@ def _read(args: argparse.Namespace) -> int:
                 return 2
             return show_case(reader, args.reference, clock)
         return show_cases(reader, clock)
+    finally:
+        reader.close()
+
+
+def _web(args: argparse.Namespace) -> int:
+    """The dashboard: its own process, reading the store read-only beside the daemon."""
+    from bot.app import inbox_backlog
+    from bot.config import load_config
+    from bot.views.web.serve import serve
+
+    clock: Clock = FixedClock(args.now) if args.now else SystemClock(LONDON)
+    config = load_config(args.config)
+    return serve(
+        args.config,
+        clock,
+        host=args.host,
+        port=args.port,
+        local_person=args.person,
+        backlog=lambda: inbox_backlog(config, clock),
+    )
+def _report(args: argparse.Namespace) -> int:
+    from bot.app import open_reader
+    from bot.views.reports.command import run_report
+    from bot.views.reports.period import Period
+
+    if args.end < args.start:
+        print("error: --to is before --from", file=sys.stderr)
+        return 2
+    clock: Clock = FixedClock(args.now) if args.now else SystemClock()
+    reader = open_reader(args.config, index=False)
+    try:
+        return run_report(reader, Period(args.start, args.end), args.format, args.out, clock.now())
     finally:
         reader.close()

@@ -154,6 +154,8 @@ def build_plan(config: Config, seed: int, emails: int, days: int) -> Plan:
                 "substantiated.\n\nRegards")
         screened = opened + timedelta(minutes=rng.randint(20, 150))
         outcome = rng.choice(["eligible"] * 4 + ["operational", "isolated"])
+        # An eligible concern's letter waits for its officer's approval: give it in the reply.
+        command = f"screen: {outcome}" + ("\napprove" if outcome == "eligible" else "")
         later = min(screened.date() + timedelta(days=rng.randint(2, 8)), end.date())
         replied = max(moment(later), screened + timedelta(hours=1))
         answer = rng.choice(["We accept the findings and have started an audit.",
@@ -165,7 +167,7 @@ def build_plan(config: Config, seed: int, emails: int, days: int) -> Plan:
                  _message(referrer, own, f"Concern: {alias}", body, opened,
                           mid(f"ref{number}", referrer), {})),
             Mail(screened, f"screen {reference}",
-                 _message(cmo, own, f"RE: {tag} Contract concern", f"screen: {outcome}",
+                 _message(cmo, own, f"RE: {tag} Contract concern", command,
                           screened, mid(f"cmd{number}", cmo), staff)),
             Mail(replied, f"response {reference}",
                  _message(contact, own, f"RE: {tag} Contract concern", answer, replied,
@@ -245,7 +247,7 @@ class Workspace:
     def make(cls, root: Path, code: Path) -> Workspace:
         source = project_files()
         root.mkdir(mode=0o700, parents=True)
-        for folder in ("rules", "templates"):
+        for folder in ("rules", "templates", "assets"):
             shutil.copytree(source / folder, root / folder)
         text = (source / "config.yaml").read_text(encoding="utf-8")
         # As a live council would: commands are obeyed only from authenticated staff mail.

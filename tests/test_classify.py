@@ -213,12 +213,30 @@ def test_operational_team_validation(rules: ClassificationRules) -> None:
         sender("unknown"),
         sender("provider"),  # a provider contact with no case to thread to
         sender("referrer", "follow_up"),
-        sender("staff", "awaiting_provider"),
         sender("provider", "screening"),
     ],
 )
 def test_everything_else_is_unknown(who: SenderInfo, rules: ClassificationRules) -> None:
     assert classify(mail("Hello, any news?"), who, rules) == Classification("unknown", NO_RULE, ())
+
+
+@pytest.mark.parametrize(
+    "who",
+    [
+        sender("third_party", "awaiting_provider"),
+        sender("staff", "awaiting_provider"),  # e.g. the referrer's manager, replying to all
+        sender("third_party", "follow_up"),
+    ],
+)
+def test_someone_in_the_thread_who_is_no_party_comments(
+    who: SenderInfo, rules: ClassificationRules
+) -> None:
+    # Even words that would be a provider's acceptance move nothing: it is only a comment.
+    assert kind_of("We accept the allegations.", who, rules) == "third_party_comment"
+
+
+def test_a_third_party_needs_a_case(rules: ClassificationRules) -> None:
+    assert kind_of("Any news?", sender("third_party", case=False), rules) == "unknown"
 
 
 def test_hits_say_what_each_check_saw(rules: ClassificationRules) -> None:

@@ -16,7 +16,7 @@ PROJECT = Path(__file__).resolve().parents[1]
 
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
-    for folder in ("rules", "templates"):
+    for folder in ("rules", "templates", "assets"):
         shutil.copytree(PROJECT / folder, tmp_path / folder)
     shutil.copy(PROJECT / "config.yaml", tmp_path / "config.yaml")
     return tmp_path
@@ -122,3 +122,44 @@ def test_daemon_stops_cleanly_on_interrupt(workspace: Path) -> None:
     finally:
         if daemon.poll() is None:
             daemon.kill()
+
+
+def test_config_may_follow_the_command(
+    workspace: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(workspace.parent)  # no ./config.yaml here: only the option finds it
+    config = str(workspace / "config.yaml")
+    assert main(["lint", "--config", config]) == 0
+    assert main(["once", "--now", "2026-12-01T09:00", "--config", config]) == 0
+    assert main(["cases", "--config", config]) == 0
+    assert main(["status", "--config", config, "--now", "2026-12-01T09:01"]) in (0, 1)
+    out = capsys.readouterr().out
+    assert "ok" in out and "poll: 0 fetched" in out and "no open cases" in out
+    # Given in both places, the one after the command wins.
+    assert main(["--config", "nowhere.yaml", "lint", "--config", config]) == 0
+
+
+def test_a_maildir_with_a_broken_folder_stops_once_with_one_line(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    config = str(workspace / "config.yaml")
+    assert main(["--config", config, "once", "--now", "2026-12-01T09:00"]) == 0
+    (workspace / "var/mailbox/inbox/tmp").rmdir()  # missing: made again
+    assert main(["--config", config, "once", "--now", "2026-12-01T09:05"]) == 0
+    (workspace / "var/mailbox/inbox/tmp").rmdir()
+    (workspace / "var/mailbox/inbox/tmp").write_text("a file where a folder belongs")
+    capsys.readouterr()
+    assert main(["--config", config, "once", "--now", "2026-12-01T09:10"]) == 3
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "var/mailbox/inbox/tmp is broken" in err
+
+
+def test_lint_makes_a_sample_pdf_letter_and_names_what_breaks_it(
+    workspace: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    layout = workspace / "templates" / "_letter.html.j2"
+    layout.write_text(layout.read_text().replace("{{ reference }}", "{{ letterhead.crest }}"))
+    assert main(["lint", "--config", str(workspace / "config.yaml")]) == 1
+    out = capsys.readouterr().out
+    assert f"{layout}:1: _letter.html.j2: a sample letter could not be made into a PDF" in out
+    assert "crest" in out

@@ -327,3 +327,57 @@ def test_policy_roles_are_validated(tmp_path: Path, policy_file: Path) -> None:
     assert problem.key == "commands.decision.agreed.roles[1]"
     with pytest.raises(ProblemsError):
         load_command_policy(policy_file, known_roles={"cmo", "spo"})
+
+
+@pytest.mark.parametrize(
+    ("line", "name", "args"),
+    [
+        ("approve the letter", "letter.approve", {}),
+        ("Approve draft as it is", "letter.approve", {}),
+        ("letter approved", "letter.approve", {}),
+        ("send the letter", "letter.approve", {}),
+        ("approve", "decision.agreed", {}),  # handling takes it as the letter while one waits
+        ("concern copy: the provider missed four visits", "letter.edit",
+         {"text": "the provider missed four visits"}),
+        ("referrer identity: shared", "letter.identity", {"value": "shared"}),
+        ("Referrer's name - withheld", "letter.identity", {"value": "withheld"}),
+        ("name the referrer to the provider", "letter.identity", {"value": "shared"}),
+        ("withhold the referrer's identity", "letter.identity", {"value": "withheld"}),
+        ("attachments: keep", "letter.attachments", {"value": "keep"}),
+        ("drop the attachments", "letter.attachments", {"value": "drop"}),
+        ("referrer: jane.doe@council.example", "referrer", {"email": "jane.doe@council.example"}),
+    ],
+)
+def test_what_goes_to_the_provider(line: str, name: str, args: dict[str, Any]) -> None:
+    assert one(line) == (name, args)
+
+
+def test_an_edited_copy_between_the_marker_lines_is_read_as_it_was_written() -> None:
+    text = (
+        "Hi Jane,\n\n=== concern copy ===\nFirst line, with a bullet below.\n- not a command\n\n"
+        "close: this is text too\n=== end of concern copy ===\nattachments: keep\n\nThanks\nJane"
+    )
+    parsed = parse_commands(text, TODAY)
+    assert [(c.name, c.lineno) for c in parsed.commands] == [
+        ("letter.edit", 3),
+        ("letter.attachments", 9),
+    ]
+    assert parsed.commands[0].args["text"] == (
+        "First line, with a bullet below.\n- not a command\n\nclose: this is text too"
+    )
+    assert parsed.not_understood == () and parsed.ignored == ("Hi Jane,", "Thanks", "Jane")
+
+
+def test_a_copy_without_its_end_line_changes_nothing() -> None:
+    parsed = parse_commands("=== concern copy ===\nNew text\nclose\n", TODAY)
+    assert parsed.commands == ()
+    assert parsed.not_understood == (
+        "=== concern copy === (no '=== end of concern copy ===' line after it)",
+    )
+
+
+def test_the_letter_approval_is_for_the_cases_officer_alone(policy_file: Path) -> None:
+    policy = load_command_policy(policy_file)
+    assert policy.case_officer_only("letter.approve") and policy.case_officer_only("letter.edit")
+    assert not policy.case_officer_only("screen.eligible")
+    assert any(line.endswith("(the case's officer)") for line in policy.help_lines())

@@ -569,3 +569,75 @@ def test_empty_file_and_recursive_alias_are_problems(tmp_path: Path) -> None:
         "a[1]",
         "this alias refers to a block that contains it",
     )
+
+
+# Letters to providers
+
+
+def test_letters_default_to_approval_withheld_identity_and_the_plain_letterhead(
+    config: Config,
+) -> None:
+    letters = config.letters
+    assert (letters.approval, letters.referrer_identity, letters.concern_attachments) == (
+        "required",
+        "withheld",
+        "drop",
+    )
+    assert letters.assets is None and letters.logo == ""
+
+
+def test_unquoted_off_turns_approval_off(tmp_path: Path) -> None:
+    assert load_config(write(tmp_path, BASE + "letters:\n  approval: off\n")).letters.approval == (
+        "off"
+    )
+
+
+def test_a_contact_may_be_a_named_person_or_just_an_address(tmp_path: Path) -> None:
+    text = changed(
+        "    contacts: [manager@elmhouse.example]\n",
+        "    contacts:\n"
+        "      - {email: Manager@elmhouse.example, name: Ann Elm, job_title: Registered Manager}\n"
+        "      - office@elmhouse.example\n"
+        "    address: [1 Elm Road, Testtown]\n",
+    )
+    elm = load_config(write(tmp_path, text)).provider("elm")
+    assert elm is not None
+    assert elm.contacts == ["manager@elmhouse.example", "office@elmhouse.example"]
+    first = elm.contact("manager@elmhouse.example")
+    assert first is not None and (first.name, first.job_title) == ("Ann Elm", "Registered Manager")
+    assert elm.contact_list[1].name == "" and elm.address == ["1 Elm Road", "Testtown"]
+
+
+def test_a_bad_contact_address_points_at_its_line(tmp_path: Path) -> None:
+    text = changed(
+        "    contacts: [manager@elmhouse.example]\n",
+        "    contacts:\n      - {email: not-an-address, name: Ann Elm}\n",
+    )
+    problem = only_problem(tmp_path, text)
+    assert problem.line == line_of(text, "not-an-address")
+    assert "not a valid email address" in problem.message
+
+
+def test_letter_assets_must_exist_with_the_files_named(tmp_path: Path) -> None:
+    text = BASE + "letters:\n  assets: letterhead\n  logo: crest.svg\n"
+    problem = only_problem(tmp_path, text)
+    assert problem.line == line_of(text, "assets: letterhead")
+    assert "does not exist" in problem.message
+    (tmp_path / "letterhead").mkdir()
+    problem = only_problem(tmp_path, text)
+    assert problem.line == line_of(text, "logo: crest.svg")
+    assert "crest.svg' is not a file in" in problem.message
+    (tmp_path / "letterhead" / "crest.svg").write_text("<svg/>")
+    assert load_config(write(tmp_path, text)).letters.logo == "crest.svg"
+
+
+def test_a_logo_needs_an_assets_folder(tmp_path: Path) -> None:
+    text = BASE + "letters:\n  logo: crest.svg\n"
+    problem = only_problem(tmp_path, text)
+    assert "no letters.assets folder" in problem.message
+def test_an_unknown_monthly_report_recipient_is_named_at_its_line(tmp_path: Path) -> None:
+    text = BASE + "reports:\n  recipients: [nobody]\n"
+    problem = only_problem(tmp_path, text)
+    assert problem.line == line_of(text, "recipients: [nobody]")
+    assert "'nobody' is not a person in people" in str(problem)
+    assert load_config(write(tmp_path, BASE)).reports.monthly is True

@@ -22,7 +22,7 @@ def with_example(tmp_path: Path, example: Path) -> Path:
     """config.yaml with the example's top-level sections in place of its own."""
     config = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
     config.update(yaml.safe_load(example.read_text(encoding="utf-8")))
-    for folder in ("rules", "templates"):
+    for folder in ("rules", "templates", "assets"):
         shutil.copytree(REPO / folder, tmp_path / folder)
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")

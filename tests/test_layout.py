@@ -53,7 +53,7 @@ def test_importing_the_poll_does_not_build_or_import_the_application() -> None:
 
 
 def test_one_poll_runs_with_a_maildir_a_store_and_the_rules_alone(tmp_path: Path) -> None:
-    for folder in ("rules", "templates"):
+    for folder in ("rules", "templates", "assets"):
         shutil.copytree(ROOT / folder, tmp_path / folder)
     shutil.copy(ROOT / "config.yaml", tmp_path / "config.yaml")
     rules = Rules.load(tmp_path / "config.yaml")

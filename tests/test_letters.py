@@ -29,13 +29,15 @@ EXPECTED = {
     "follow_up_reminder", "follow_up_received", "refer_default_to_spo", "default_notice_to_spo",
     "dispute_acknowledgement", "dispute_to_spo", "dispute_outcome", "internal_reminder",
     "command_receipt", "daily_digest", "triage_reminder", "undelivered_alert", "admin_alert",
-    "suspect_command_alert",
+    "suspect_command_alert", "letter_email", "letter_approval_request", "third_party_comment",
+    "monthly_report",
 }  # fmt: skip
 PROVIDER_LETTERS = {
     "concern_letter", "provider_reminder", "conclusion_letter", "follow_up_reminder",
     "dispute_acknowledgement", "dispute_outcome",
 }  # fmt: skip
 LAYOUT = (TEMPLATES / "_layout.html.j2").read_text(encoding="utf-8")
+LETTER_LAYOUT = (TEMPLATES / "_letter.html.j2").read_text(encoding="utf-8")
 
 
 @pytest.fixture(scope="module")
@@ -46,6 +48,7 @@ def renderer() -> Renderer:
 def scratch(tmp_path: Path, **templates: str) -> Renderer:
     """A renderer over a temporary template folder holding the real layout plus `templates`."""
     (tmp_path / "_layout.html.j2").write_text(LAYOUT, encoding="utf-8")
+    (tmp_path / "_letter.html.j2").write_text(LETTER_LAYOUT, encoding="utf-8")
     for name, source in templates.items():
         (tmp_path / name.replace("__", ".")).write_text(source, encoding="utf-8")
     return Renderer(tmp_path)
@@ -100,8 +103,19 @@ def test_concern_letter_carries_concern_and_deadline(renderer: Renderer) -> None
 
 def test_blank_recipient_name_gets_dear_colleague(renderer: Renderer) -> None:
     context = sample_context()
-    context["recipient"] = {"name": "", "email": "someone@council.example"}
+    context["recipient"] = dict(context["recipient"], name="", organisation="")
     assert renderer.render("acknowledgement", context).text.startswith("Dear colleague,")
+
+
+def test_an_unnamed_provider_contact_is_sir_or_madam_never_the_provider(
+    renderer: Renderer,
+) -> None:
+    context = sample_context()
+    context["recipient"] = dict(context["recipient"], name="", organisation="The Meadows")
+    for name in PROVIDER_LETTERS:
+        text = renderer.render(name, context).text
+        assert text.startswith("Dear Sir or Madam,"), name
+        assert "Yours faithfully," in text and "Dear The" not in text, name
 
 
 def test_missing_provider_and_deadline_are_handled(renderer: Renderer) -> None:

@@ -69,7 +69,7 @@ def test_json_lines_carry_the_case_context(restore_logging: None) -> None:
 def test_a_poll_logged_as_json_names_the_case_and_never_the_mail(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], restore_logging: None
 ) -> None:
-    for folder in ("rules", "templates"):
+    for folder in ("rules", "templates", "assets"):
         shutil.copytree(PROJECT / folder, tmp_path / folder)
     shutil.copy(PROJECT / "config.yaml", tmp_path / "config.yaml")
     message = EmailMessage()
@@ -91,5 +91,9 @@ def test_a_poll_logged_as_json_names_the_case_and_never_the_mail(
     lines = [json.loads(text) for text in capsys.readouterr().err.splitlines()]
     handled = [line for line in lines if line.get("event") == "mail"]
     assert [line.get("reference") for line in handled] == ["CC-2026-0001"]
+    # Each letter sent says which, for which case (the digest's is the bot's own, CC-BOT).
+    sent = [line for line in lines if line.get("event") == "sent"]
+    letters = {line.get("letter") for line in sent if line.get("reference") == "CC-2026-0001"}
+    assert {"acknowledgement", "screening_request"} <= letters
     everything = json.dumps(lines)
     assert "@" not in everything and "medication" not in everything

@@ -423,6 +423,7 @@ def test_save_file_goes_to_the_shared_drive(box: ImapMailbox, harness: ImapHarne
 
 def _config_text(harness: ImapHarness, host: str, security: str = "none") -> str:
     text = (REPO / "config.yaml").read_text()
+    text = text.replace("  assets: assets ", f"  assets: {REPO / 'assets'} ", 1)
     section = (
         "  imap:\n"
         f"    host: {host}\n"

@@ -14,7 +14,7 @@ import icalendar
 import pytest
 
 from bot.clock import LONDON, FixedClock
-from bot.mailbox.base import CalendarEntry, Mailbox
+from bot.mailbox.base import CalendarEntry, Mailbox, MailboxError
 from bot.mailbox.maildir import FOLDERS, LocalMailbox
 
 BOT = "contract-concerns@council.example"
@@ -226,6 +226,29 @@ def test_save_file_rejects_unsafe_names(box: LocalMailbox, name: str) -> None:
         box.save_file(name, b"x")
 
 
+@pytest.mark.parametrize("missing", ["tmp", "cur", "new"])
+def test_a_maildir_folder_missing_a_subfolder_is_made_whole(
+    tmp_path: Path, clock: FixedClock, missing: str
+) -> None:
+    LocalMailbox(tmp_path / "mail", BOT, CALENDAR, tmp_path / "drive", clock=clock)
+    (tmp_path / "mail" / "inbox" / missing).rmdir()
+    box = LocalMailbox(tmp_path / "mail", BOT, CALENDAR, tmp_path / "drive", clock=clock)
+    assert _mode(box.directory / "inbox" / missing) == 0o700
+    box.deliver(_raw(1), T0)
+    assert len(box.fetch_new(T0)) == 1
+
+
+def test_a_broken_maildir_folder_is_named_in_one_line(tmp_path: Path, clock: FixedClock) -> None:
+    LocalMailbox(tmp_path / "mail", BOT, CALENDAR, tmp_path / "drive", clock=clock)
+    (tmp_path / "mail" / "sent" / "cur").rmdir()
+    (tmp_path / "mail" / "sent" / "cur").write_text("not a folder")
+    with pytest.raises(MailboxError) as caught:
+        LocalMailbox(tmp_path / "mail", BOT, CALENDAR, tmp_path / "drive", clock=clock)
+    message = str(caught.value)
+    assert "\n" not in message and str(tmp_path / "mail" / "sent" / "cur") in message
+    assert "move it away" in message
+
+
 # Entries that are not email files: never followed, never waited on, never read.
 
 
@@ -271,13 +294,14 @@ def test_an_email_over_the_size_limit_is_refused_before_it_is_read(
     tmp_path: Path, clock: FixedClock
 ) -> None:
     box = LocalMailbox(
-        tmp_path / "mail", BOT, CALENDAR, tmp_path / "drive", clock=clock, max_message_bytes=100
+        tmp_path / "mail", BOT, CALENDAR, tmp_path / "drive", clock=clock, max_message_mb=1
     )
-    small, large = box.deliver(b"x" * 100, T0), box.deliver(b"x" * 101, T1)
+    limit = 1024 * 1024
+    small, large = box.deliver(b"x" * limit, T0), box.deliver(b"x" * (limit + 1), T1)
     found = {m.backend_id: m for m in box.fetch_new(T0)}
-    assert (found[small].raw, found[small].refused) == (b"x" * 100, "")
+    assert (found[small].raw, found[small].refused) == (b"x" * limit, "")
     assert found[large].raw == b""
-    assert found[large].refused.startswith("too large: 101 bytes, over the limit of 100")
+    assert found[large].refused.startswith("too large: 1,048,577 bytes, over the limit of")
     assert box.count_waiting(T0) == 2
 
 
@@ -290,9 +314,10 @@ def test_reading_stops_at_the_time_limit_and_the_rest_waits(
         read_seconds=25, monotonic=lambda: float(next(ticks)),
     )
     keys = [box.deliver(_raw(n), T0.replace(minute=n)) for n in range(4)]
-    # Looks at 0 (start), 10 (first read), 20 (before the second), 30: over 25, so stop.
-    assert [m.backend_id for m in box.fetch_new(T0)] == keys[:1]
-    assert len(box.fetch_new(T0)) == 1  # the next fetch starts a new time limit
+    # Looks at 0 (the start), then before each entry after the first: 10, 20, then 30 is
+    # over 25, so the fourth waits.
+    assert [m.backend_id for m in box.fetch_new(T0)] == keys[:3]
+    assert len(box.fetch_new(T0)) == 3  # the next fetch starts a new time limit
 
 
 def test_odd_file_names_get_keys_that_find_them_again(box: LocalMailbox) -> None:

@@ -195,3 +195,37 @@ def test_broken_multipart_without_boundary_still_yields_text_and_defects() -> No
 )
 def test_strip_quoted_keeps_only_the_new_part(text: str, expected: str) -> None:
     assert strip_quoted(text) == expected
+
+
+def test_a_big_attachment_is_set_aside_but_its_size_and_the_text_are_read() -> None:
+    import base64
+
+    from bot.intake.lean import BIG, skeleton
+
+    data = bytes(range(256)) * (3 * BIG // 256)
+    encoded = base64.encodebytes(data).replace(b"\n", b"\r\n")
+    raw = (
+        b"From: Sam Ward <sam.ward@council.example>\r\nSubject: scans\r\nMIME-Version: 1.0\r\n"
+        b'Content-Type: multipart/mixed; boundary="b"\r\n\r\n--b\r\n'
+        b"Content-Type: text/plain\r\n\r\nOakview missed medication.\r\n--b\r\n"
+        b'Content-Type: application/pdf; name="scan.pdf"\r\n'
+        b"Content-Transfer-Encoding: base64\r\n\r\n" + encoded + b"\r\n--b--\r\n"
+    )
+    assert len(skeleton(raw)) < 1000
+    mail = parse_mail(raw)
+    assert mail.text == "Oakview missed medication."
+    ((attachment),) = mail.attachments
+    assert (attachment.filename, attachment.size) == ("scan.pdf", len(data))
+    assert mail.content_hash == hashlib.sha256(raw).hexdigest()  # of the mail, not the skeleton
+
+
+def test_a_huge_text_body_is_read_only_as_far_as_a_person_writes() -> None:
+    from bot.intake.lean import BIG
+
+    line = b"Oakview Care Home missed the round.\r\n"
+    raw = b"From: sam.ward@council.example\r\nSubject: long\r\n\r\n" + line * (2 * BIG // len(line))
+    mail = parse_mail(raw)
+    assert mail.text.startswith("Oakview Care Home missed the round.")
+    assert BIG * 0.9 < len(mail.text) < BIG + 100  # CRLF read as one newline
+    assert "more bytes not read here" in mail.text
+    assert mail.raw_size == len(raw)

@@ -131,7 +131,7 @@ def test_a_failing_email_is_tried_again_then_quarantined(
 
 
 def test_an_email_over_the_size_limit_is_quarantined_whole(ws: Workspace) -> None:
-    limit = ws.app.config.limits.max_message_mb * 1024 * 1024
+    limit = ws.app.config.limits.max_attachment_mb * 1024 * 1024
     huge = b"From: sam.ward@council.example\r\nSubject: big\r\n\r\n" + b"x" * (limit + 1)
     ws.mailbox.deliver(huge, START)
     ws.run(START.replace(minute=5))
@@ -156,7 +156,8 @@ def test_filing_into_the_case_the_command_is_about_keeps_both(ws: Workspace) -> 
     assert any("placed by jane.smith@council.example" in t for t in texts)
     assert any(t.startswith("Commands from jane.smith@council.example: 2 done") for t in texts)
     assert "sarah.m@personal.example" not in {d.get("message_id") for d in case.documents}
-    assert len(case.documents) == 3  # the concern, the filed reply, the command email
+    mail = [d for d in case.documents if d.get("kind") != "letter"]
+    assert len(mail) == 3  # the concern, the filed reply, the command email
 
 
 def test_what_the_mailbox_refused_to_read_is_quarantined_with_its_reason(
@@ -171,7 +172,7 @@ def test_what_the_mailbox_refused_to_read_is_quarantined_with_its_reason(
     ws.run(START.replace(minute=5))
     assert len(list(ws.app.cases.open())) == 1
     (item,) = ws.app.store.triage_items()
-    assert item["reason"] == "quarantined, not an email file: a FIFO (named pipe)"
+    assert item["reason"].startswith("quarantined, ") and "FIFO" in item["reason"]
     assert item["sha"] == ""  # nothing was read, so nothing is kept in the store
     assert stat.S_ISFIFO(os.lstat(ws.mailbox.directory / "quarantine" / "new" / "a-fifo").st_mode)
 

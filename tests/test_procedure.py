@@ -170,3 +170,47 @@ def test_engine_is_pure(engine: Engine) -> None:
     engine.apply(case, Event("screen.eligible", london("2026-12-01T11:00")))
     engine.fire_due(case, london("2027-06-01T09:00"))
     assert case.model_dump() == before
+
+
+def test_with_approval_required_the_draft_waits_and_the_step_3_deadline_runs(
+    engine: Engine,
+) -> None:
+    case = new_case()
+    case.data["approval_required"] = True
+    case = engine.open_case(case, Event("referral.new", london("2026-12-21T10:00"))).case
+    outcome = engine.apply(case, Event("screen.eligible", london("2026-12-21T11:00")))
+    assert outcome.case.stage == "letter_approval"
+    [draft] = outcome.actions
+    assert (draft.template, draft.to, draft.draft) == (
+        "letter_approval_request",
+        ("officer",),
+        "concern_letter",
+    )
+    step3 = outcome.case.deadline("concern_letter")
+    # Two working days from Monday 21 December: Wednesday 23rd (Christmas comes after).
+    assert step3 is not None and step3.due == date(2026, 12, 23) and step3.remind == "officer"
+    args = {"copy": "The approved copy.", "by": "jane.smith@council.example"}
+    approved = engine.apply(
+        outcome.case, Event("letter.approve", london("2026-12-22T09:00"), args=args)
+    )
+    assert approved.case.stage == "awaiting_provider"
+    assert approved.case.data["concern_copy"] == "The approved copy."
+    assert [(a.template, a.to) for a in approved.actions] == [("concern_letter", ("provider",))]
+    assert approved.case.deadline("concern_letter").status == "met"  # type: ignore[union-attr]
+
+
+def test_the_timeline_reads_in_time_order_causes_first() -> None:
+    case = new_case()
+    at = london("2026-12-21T11:00")
+    case.note(london("2026-12-21T11:01"), "letter", "Letter out")
+    case.note(at, "stage", "Stage 3")
+    case.note(at, "command", "Commands from jane: 1 done")  # noted once its effects are known
+    case.note(london("2026-12-21T10:00"), "mail_in", "Filed late from triage")
+    case.note(at, "mail_in", "Email from jane")
+    assert [e.text for e in case.ordered_timeline()] == [
+        "Filed late from triage",
+        "Email from jane",
+        "Commands from jane: 1 done",
+        "Stage 3",
+        "Letter out",
+    ]

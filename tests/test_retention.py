@@ -40,10 +40,11 @@ def close_case(ws: Workspace, reference: str, when: datetime) -> datetime:
     return closed
 
 
-def raw_files(ws: Workspace, reference: str) -> list[str]:
+def raw_files(ws: Workspace, reference: str, kind: str = "mail") -> list[str]:
+    """The kept mail of a case (kind "mail"), or the letters it sent (kind "letter")."""
     case = ws.app.store.get_case(reference)
     assert case is not None
-    return [doc["sha"] for doc in case["documents"]]
+    return [d["sha"] for d in case["documents"] if (d["kind"] == "letter") == (kind == "letter")]
 
 
 def present(ws: Workspace, sha: str) -> bool:
@@ -56,11 +57,13 @@ def test_raw_mail_of_a_case_closed_longer_than_the_period_is_removed(
     closed = close_case(workspace, ref, at("2026-11-02T11:00"))
     shas = raw_files(workspace, ref)
     assert len(shas) == 2 and all(present(workspace, sha) for sha in shas)
+    letters = raw_files(workspace, ref, "letter")  # acknowledgement, screening, return, receipt
+    assert len(letters) == 4 and all(present(workspace, sha) for sha in letters)
     store, config = workspace.app.store, workspace.app.config
     timeline_before = store.get_case(ref)["timeline"]  # type: ignore[index]
 
-    assert purge_raw_mail(closed + timedelta(days=DAYS), store, config) == 2
-    assert not any(present(workspace, sha) for sha in shas)
+    assert purge_raw_mail(closed + timedelta(days=DAYS), store, config) == 2 + 4
+    assert not any(present(workspace, sha) for sha in shas + letters)
     case = store.get_case(ref)
     assert case is not None and case["status"] == "closed"
     assert all(doc["purged"] for doc in case["documents"])
@@ -103,12 +106,13 @@ def test_a_raw_file_shared_with_an_open_case_is_kept(workspace: Workspace) -> No
     store.put_case(doc)
     store.commit()
 
-    assert purge_raw_mail(closed + timedelta(days=DAYS + 1), store, config) == 1
+    letters = raw_files(workspace, old, "letter")
+    assert purge_raw_mail(closed + timedelta(days=DAYS + 1), store, config) == 1 + len(letters)
     assert present(workspace, shared) and not present(workspace, own)
     case = store.get_case(old)
     assert case is not None
     assert {d["sha"]: bool(d.get("purged")) for d in case["documents"]} == {
-        shared: False, own: True,
+        shared: False, own: True, **{sha: True for sha in letters},
     }
 
 

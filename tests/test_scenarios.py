@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import re
 import stat
 from collections.abc import Callable
@@ -11,6 +12,7 @@ from pathlib import Path
 from typing import ClassVar
 
 import pytest
+from pypdf import PdfReader
 
 from bot.clock import LONDON
 from bot.demo.harness import LocalServer, Workspace
@@ -42,6 +44,10 @@ RIVERSIDE = "enquiries@riverside-living.example"
 MEADOWS = "centre.manager@meadows-day.example"
 
 
+# Screened as eligible, and the draft letter to the provider approved in the same reply.
+ELIGIBLE = "screen: eligible\napprove"
+
+
 def at(text: str) -> datetime:
     """A Europe/London wall time: at("2026-11-02T10:00")."""
     return datetime.fromisoformat(text).replace(tzinfo=LONDON)
@@ -64,6 +70,16 @@ def sent_at(message: EmailMessage) -> datetime:
     """The Date header, with the UTC offset it was written with."""
     value: datetime = message["Date"].datetime
     return value
+
+
+def letter_text(message: EmailMessage) -> str:
+    """The text of the one PDF letter attached, on one line (provider letters are PDFs)."""
+    pdfs = [p for p in message.walk() if p.get_content_type() == "application/pdf"]
+    assert len(pdfs) == 1, [p.get_content_type() for p in message.walk()]
+    data = pdfs[0].get_content()
+    assert isinstance(data, bytes)
+    pages = PdfReader(io.BytesIO(data)).pages
+    return " ".join(" ".join(page.extract_text() for page in pages).split())
 
 
 def body_of(message: EmailMessage) -> str:
@@ -170,7 +186,7 @@ def open_oakview(bot: Driver, when: str = "2026-11-02T10:00") -> str:
 def agreed_oakview(bot: Driver, decision: str = "Decision: agreed\nDefault notice: no") -> None:
     """Oakview: referred 2 Nov, eligible, accepted 12 Nov, reviewed 18 Nov, decided 20 Nov."""
     open_oakview(bot)
-    bot.reply(REF, at("2026-11-02T11:30"), JSMITH, "screen: eligible")
+    bot.reply(REF, at("2026-11-02T11:30"), JSMITH, ELIGIBLE)
     bot.reply(REF, at("2026-11-12T10:00"), OAKVIEW,
               "We accept the findings and have started a medication audit.")
     bot.reply(REF, at("2026-11-18T15:00"), JSMITH,
@@ -183,21 +199,23 @@ def agreed_oakview(bot: Driver, decision: str = "Decision: agreed\nDefault notic
 
 # --- 1. screening ----------------------------------------------------------------------------
 
-def test_eligible_sends_the_concern_letter_to_the_provider_with_the_concern_attached(
+def test_eligible_sends_the_concern_letter_to_the_provider_with_a_copy_of_the_concern(
         bot: Driver) -> None:
-    concern_id = bot.ws.email(SAM, "Concern: Oakview Care Home medication errors",
-                              concern("Oakview Care Home", "Residents missed medication."),
-                              at=at("2026-11-02T10:00"))
+    bot.ws.email(SAM, "Concern: Oakview Care Home medication errors",
+                 concern("Oakview Care Home", "Residents missed medication."),
+                 at=at("2026-11-02T10:00"))
     bot.run(at("2026-11-02T10:01"))
-    out = about(bot.reply(REF, at("2026-11-02T11:30"), JSMITH, "screen: eligible"))
+    out = about(bot.reply(REF, at("2026-11-02T11:30"), JSMITH, ELIGIBLE))
     letter = one(out, "request to review, investigate and respond")
     assert to_and_cc(letter) == ({OAKVIEW}, set())
     assert sent_at(letter) == at("2026-11-02T11:31")
     # Step 4's reminder is on the 14th day, so the provider is asked to respond by then.
-    assert "respond to us in writing by Monday 16 November 2026" in body_of(letter)
-    carried = attached_mail(letter)
-    assert message_id(carried) == f"<{concern_id}>"
-    assert recipients(carried, "From") == {SAM}
+    text = letter_text(letter)
+    assert "respond to us in writing by Monday 16 November 2026" in text
+    assert "Residents missed medication." in text
+    # The copy, not the referrer's email: no attached message, no referrer.
+    assert not [p for p in letter.walk() if p.get_content_type() == "message/rfc822"]
+    assert SAM not in letter.as_string() and "Sam Ward" not in text
     receipt = one(out, "Commands received")
     assert recipients(receipt, "To") == {JSMITH}
     assert {recipients(m, "To").pop() for m in out} == {OAKVIEW, JSMITH}
@@ -276,7 +294,7 @@ def test_screening_again_after_an_investigation_is_due_that_day_not_overdue(
 
 def test_accepted_concern_is_concluded_followed_up_and_closed_with_a_report(bot: Driver) -> None:
     open_oakview(bot)
-    bot.reply(REF, at("2026-11-02T11:30"), JSMITH, "screen: eligible")
+    bot.reply(REF, at("2026-11-02T11:30"), JSMITH, ELIGIBLE)
     out = bot.reply(REF, at("2026-11-12T10:00"), OAKVIEW,
                     "We accept the findings and have started a medication audit.")
     diary = [m for m in out if recipients(m, "To") == {TEAM_CALENDAR}]
@@ -296,8 +314,8 @@ def test_accepted_concern_is_concluded_followed_up_and_closed_with_a_report(bot:
     letter = one(out, "Contract concern: conclusion and remedial action")
     assert to_and_cc(letter) == ({OAKVIEW}, set())
     assert sent_at(letter).date() == date(2026, 11, 20)
-    assert "complete a full medication audit" in body_of(letter)
-    attached_mail(letter)
+    assert "complete a full medication audit" in letter_text(letter)
+    assert "Residents missed evening medication." in letter_text(letter)
     conclusion = one(out, "Concern concluded: please validate remedial action")
     assert to_and_cc(conclusion) == ({SAM}, OPS_TEAMS | {JSMITH})
     assert sent_at(conclusion).date() == sent_at(letter).date()
@@ -338,7 +356,7 @@ def test_disputed_concern_with_a_silent_referrer_and_a_request_for_more_informat
     bot.refer(at("2026-11-30T09:15"), CHRIS, "Riverside Supported Living - tenancy concern",
               concern("Riverside Supported Living", "A tenant's allowance was not recorded."))
     # Riverside has no allocated officer: the rota's first officer has the case.
-    bot.reply(REF, at("2026-11-30T10:00"), JSMITH, "screen: eligible")
+    bot.reply(REF, at("2026-11-30T10:00"), JSMITH, ELIGIBLE)
     out = about(bot.reply(REF, at("2026-12-04T15:00"), RIVERSIDE,
                           "We dispute the allegations: our records show every payment was "
                           "logged."))
@@ -397,7 +415,7 @@ def test_referrer_reminder_copies_the_referrers_manager(
         bot: Driver, referrer: str, manager: set[str]) -> None:
     bot.refer(at("2026-11-30T09:15"), referrer, "Riverside Supported Living - tenancy concern",
               concern("Riverside Supported Living", "A tenant's allowance was not recorded."))
-    bot.reply(REF, at("2026-11-30T10:00"), JSMITH, "screen: eligible")
+    bot.reply(REF, at("2026-11-30T10:00"), JSMITH, ELIGIBLE)
     bot.reply(REF, at("2026-12-04T15:00"), RIVERSIDE, "We dispute the allegations.")
     reminder = one(about(bot.run(at("2026-12-11T09:00"))), "Reminder: your comments")
     assert to_and_cc(reminder) == ({referrer}, manager)
@@ -436,7 +454,8 @@ def test_the_directory_names_a_manager_the_config_does_not(tmp_path: Path) -> No
 def test_silent_provider_is_reminded_on_day_14_then_referred_to_the_spo(bot: Driver) -> None:
     bot.refer(at("2026-11-03T16:40"), HANNAH, "Concern about Brightpath Home Care visits",
               concern("Brightpath Home Care", "Visits were cut short and two were missed."))
-    out = about(bot.reply(REF, at("2026-11-04T09:30"), AKHAN, "Screening outcome - eligible"))
+    out = about(bot.reply(REF, at("2026-11-04T09:30"), AKHAN,
+                          "Screening outcome - eligible\napprove"))
     letter = one(out, "request to review")
     assert recipients(letter, "To") == BRIGHTPATH
     assert sent_at(letter).date() == date(2026, 11, 4)
@@ -446,7 +465,7 @@ def test_silent_provider_is_reminded_on_day_14_then_referred_to_the_spo(bot: Dri
     reminder = one(about(bot.run(at("2026-11-18T09:00"))), "Reminder: response needed")
     assert to_and_cc(reminder) == (BRIGHTPATH, set())
     assert sent_at(reminder) == at("2026-11-18T09:00")  # the 14th day after Wednesday 4th
-    assert "Please send us your response by Wednesday 2 December 2026" in body_of(reminder)
+    assert "Please send us your response by Wednesday 2 December 2026" in letter_text(reminder)
 
     assert about(bot.run(at("2026-12-02T08:59"))) == []
     out = about(bot.run(at("2026-12-02T09:00")))
@@ -461,7 +480,7 @@ def test_the_officers_digest_does_not_list_a_letter_already_sent_as_coming_up(
         bot: Driver) -> None:
     bot.refer(at("2026-11-03T16:40"), HANNAH, "Concern about Brightpath Home Care visits",
               concern("Brightpath Home Care", "Visits were cut short and two were missed."))
-    bot.reply(REF, at("2026-11-04T09:30"), AKHAN, "screen: eligible")
+    bot.reply(REF, at("2026-11-04T09:30"), AKHAN, ELIGIBLE)
     one(about(bot.run(at("2026-11-18T09:00"))), "Reminder: response needed")
     bot.run(at("2026-11-19T08:05"))
     digest = one(bot.run(at("2026-11-26T08:05")), "Contract concerns digest")
@@ -473,7 +492,7 @@ def test_the_officers_digest_does_not_list_a_letter_already_sent_as_coming_up(
 def test_default_notice_after_no_response_does_not_claim_a_sign_off(bot: Driver) -> None:
     bot.refer(at("2026-11-03T16:40"), HANNAH, "Concern about Brightpath Home Care visits",
               concern("Brightpath Home Care", "Visits were cut short and two were missed."))
-    bot.reply(REF, at("2026-11-04T09:30"), AKHAN, "screen: eligible")
+    bot.reply(REF, at("2026-11-04T09:30"), AKHAN, ELIGIBLE)
     bot.run(at("2026-11-18T09:00"))
     bot.run(at("2026-12-02T09:00"))
     out = about(bot.reply(REF, at("2026-12-03T11:00"), SPO, "default notice: yes"))
@@ -487,7 +506,7 @@ def test_step_14_referral_after_no_response_does_not_say_no_remedial_action_is_r
         bot: Driver) -> None:
     bot.refer(at("2026-11-03T16:40"), HANNAH, "Concern about Brightpath Home Care visits",
               concern("Brightpath Home Care", "Visits were cut short and two were missed."))
-    bot.reply(REF, at("2026-11-04T09:30"), AKHAN, "screen: eligible")
+    bot.reply(REF, at("2026-11-04T09:30"), AKHAN, ELIGIBLE)
     bot.run(at("2026-11-18T09:00"))
     referral = one(about(bot.run(at("2026-12-02T09:00"))), "Consider a default notice")
     assert "has not responded" in body_of(referral)
@@ -500,7 +519,7 @@ def test_default_notice_goes_to_the_spo_when_the_outcome_is_not_disputed(bot: Dr
     bot.refer(at("2027-03-01T10:00"), NINA, "Meadows Day Centre transport concern",
               concern("The Meadows Day Centre", "Service users were left waiting for hours."))
     ref = "CC-2027-0001"
-    bot.reply(ref, at("2027-03-01T12:00"), PJONES, "screen: eligible")
+    bot.reply(ref, at("2027-03-01T12:00"), PJONES, ELIGIBLE)
     bot.reply(ref, at("2027-03-04T10:00"), MEADOWS, "We accept the concern and apologise.")
     bot.reply(ref, at("2027-03-09T10:00"), PJONES,
               "conclusion: transport was not scheduled\n"
@@ -549,7 +568,7 @@ def test_outcome_dispute_is_acknowledged_reviewed_and_answered(
     assert to_and_cc(ack) == ({OAKVIEW}, set())
     assert to_and_cc(to_spo) == ({SPO}, set())
     assert sent_at(ack).date() == sent_at(to_spo).date() == date(2026, 11, 24)
-    assert "by Tuesday 8 December 2026" in body_of(ack)  # 14 days from receipt
+    assert "by Tuesday 8 December 2026" in letter_text(ack)  # 14 days from receipt
     assert "by Tuesday 8 December 2026" in body_of(to_spo)
     assert recipients(attached_mail(to_spo), "From") == {OAKVIEW}
 
@@ -562,8 +581,9 @@ def test_outcome_dispute_is_acknowledged_reviewed_and_answered(
     out = about(bot.reply(REF, at("2026-12-09T10:00"), SPO, ruling))
     outcomes = [m for m in out if "Outcome of the dispute" in subject_of(m)]
     assert sorted(recipients(m, "To").pop() for m in outcomes) == sorted([OAKVIEW, SAM])
-    for message in outcomes:
-        assert verdict in body_of(message)
+    for message in outcomes:  # a PDF letter to the provider, an email to the referrer
+        assert verdict in (letter_text(message) if OAKVIEW in recipients(message, "To")
+                           else body_of(message))
         assert sent_at(message).date() == date(2026, 12, 9)
 
 
@@ -581,7 +601,7 @@ def test_the_spo_is_shown_the_providers_grounds_for_disputing_the_outcome(bot: D
 def test_spo_decision_over_christmas_counts_five_working_days(bot: Driver) -> None:
     bot.refer(at("2026-12-14T10:00"), SAM, "Oakview Care Home medication errors",
               concern("Oakview Care Home", "Residents missed evening medication."))
-    bot.reply(REF, at("2026-12-14T11:00"), JSMITH, "screen: eligible")
+    bot.reply(REF, at("2026-12-14T11:00"), JSMITH, ELIGIBLE)
     bot.reply(REF, at("2026-12-16T10:00"), OAKVIEW, "We accept the findings.")
     out = about(bot.reply(REF, at("2026-12-23T10:00"), JSMITH,
                           "conclusion: medication was missed\nrefer to SPO"))
@@ -598,10 +618,10 @@ def test_spo_decision_over_christmas_counts_five_working_days(bot: Driver) -> No
 def test_provider_reminder_due_on_a_closure_day_moves_to_the_next_working_day(
         bot: Driver) -> None:
     open_oakview(bot, "2026-12-15T10:00")
-    letter = one(about(bot.reply(REF, at("2026-12-15T11:00"), JSMITH, "screen: eligible")),
+    letter = one(about(bot.reply(REF, at("2026-12-15T11:00"), JSMITH, ELIGIBLE)),
                  "request to review")
     # 14 days after Tue 15 Dec is Tue 29 Dec, a closure day; then 30, 31 Dec, 1 Jan, a weekend.
-    assert "respond to us in writing by Monday 4 January 2027" in body_of(letter)
+    assert "respond to us in writing by Monday 4 January 2027" in letter_text(letter)
     for moment in ("2026-12-29T09:00", "2026-12-31T17:30", "2027-01-04T08:59"):
         assert about(bot.run(at(moment))) == []
     reminder = one(about(bot.run(at("2027-01-04T09:00"))), "Reminder: response needed")
@@ -622,10 +642,10 @@ def test_a_concern_after_close_of_business_counts_from_the_next_working_day(
 def test_calendar_day_reminder_across_the_spring_clock_change_goes_at_9_bst(bot: Driver) -> None:
     open_oakview(bot, "2027-03-22T10:00")
     ref = "CC-2027-0001"
-    letter = one(about(bot.reply(ref, at("2027-03-22T11:00"), JSMITH, "screen: eligible"), ref),
+    letter = one(about(bot.reply(ref, at("2027-03-22T11:00"), JSMITH, ELIGIBLE), ref),
                  "request to review")
     assert sent_at(letter).utcoffset() == timedelta(0)  # GMT before Sunday 28 March
-    assert "respond to us in writing by Monday 5 April 2027" in body_of(letter)
+    assert "respond to us in writing by Monday 5 April 2027" in letter_text(letter)
     # 09:00 GMT would be 10:00 BST: nothing may go an hour early or an hour late.
     assert about(bot.run(at("2027-04-05T08:59")), ref) == []
     reminder = one(about(bot.run(at("2027-04-05T09:00")), ref), "Reminder: response needed")
@@ -640,7 +660,7 @@ def test_out_of_office_reply_is_not_answered_and_is_not_the_providers_response(
         bot: Driver) -> None:
     bot.refer(at("2026-11-03T16:40"), HANNAH, "Concern about Brightpath Home Care visits",
               concern("Brightpath Home Care", "Visits were cut short and two were missed."))
-    bot.reply(REF, at("2026-11-04T09:30"), AKHAN, "screen: eligible")
+    bot.reply(REF, at("2026-11-04T09:30"), AKHAN, ELIGIBLE)
     auto = {"Auto-Submitted": "auto-replied"}
     # Without the header this would read as the provider accepting the concern.
     out = bot.reply(REF, at("2026-11-04T09:40"), "office@brightpath-homecare.example",
@@ -659,7 +679,7 @@ def test_out_of_office_reply_is_not_answered_and_is_not_the_providers_response(
 
 def test_a_decision_only_the_spo_may_give_is_refused_when_a_cmo_sends_it(bot: Driver) -> None:
     open_oakview(bot)
-    bot.reply(REF, at("2026-11-02T11:30"), JSMITH, "screen: eligible")
+    bot.reply(REF, at("2026-11-02T11:30"), JSMITH, ELIGIBLE)
     bot.reply(REF, at("2026-11-12T10:00"), OAKVIEW, "We accept the findings.")
     bot.reply(REF, at("2026-11-18T15:00"), JSMITH, "conclusion: medication missed\nrefer to SPO")
     out = about(bot.reply(REF, at("2026-11-19T09:00"), JSMITH, "decision: agreed"))
@@ -688,7 +708,7 @@ def test_shadow_mode_sends_nothing_and_keeps_the_letters_for_review(
         make_workspace: MakeWorkspace) -> None:
     bot = Driver(make_workspace(at("2026-11-02T08:00"), shadow=True))
     open_oakview(bot)
-    bot.reply(REF, at("2026-11-02T11:30"), JSMITH, "screen: eligible")
+    bot.reply(REF, at("2026-11-02T11:30"), JSMITH, ELIGIBLE)
     bot.reply(REF, at("2026-11-12T10:00"), OAKVIEW, "We accept the findings.")
     assert bot.ws.sent() == []
     held = [subject_of(m) for m in about(bot.held())]
@@ -713,7 +733,7 @@ def test_running_twice_at_the_same_moment_sends_nothing_twice(
     assert after_referral >= 2  # acknowledgement and screening request (and the digest)
     bot.run(at("2026-11-02T10:01"))
     assert len(sent_ids) == after_referral
-    bot.reply(REF, at("2026-11-02T11:30"), JSMITH, "screen: eligible")
+    bot.reply(REF, at("2026-11-02T11:30"), JSMITH, ELIGIBLE)
     bot.run(at("2026-11-02T11:31"))
     bot.run(at("2026-11-16T09:00"))
     before = len(sent_ids)

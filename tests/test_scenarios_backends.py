@@ -15,7 +15,7 @@ import pytest
 from conftest import START
 from test_scenarios import (  # noqa: F401  (collected here with this module's workspace)
     bot,
-    test_eligible_sends_the_concern_letter_to_the_provider_with_the_concern_attached,
+    test_eligible_sends_the_concern_letter_to_the_provider_with_a_copy_of_the_concern,
     test_out_of_office_reply_is_not_answered_and_is_not_the_providers_response,
     test_running_twice_at_the_same_moment_sends_nothing_twice,
     test_silent_provider_is_reminded_on_day_14_then_referred_to_the_spo,

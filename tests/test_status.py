@@ -44,7 +44,7 @@ def snapshot(root: Path) -> dict[str, tuple[int, int]]:
 
 
 def test_before_the_bot_ever_ran(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    for folder in ("rules", "templates"):
+    for folder in ("rules", "templates", "assets"):
         shutil.copytree(PROJECT / folder, tmp_path / folder)
     shutil.copy(PROJECT / "config.yaml", tmp_path / "config.yaml")
     code, out = status(tmp_path / "config.yaml", "2026-11-02T10:00", capsys)

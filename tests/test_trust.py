@@ -27,7 +27,9 @@ def eligible_case(ws: Workspace) -> EmailMessage:
         at=at("2026-11-02T10:00"),
     )
     ws.run(at("2026-11-02T10:05"))
-    ws.email(JSMITH, "RE: [CC-2026-0001] concern", "screen: eligible", at=at("2026-11-02T11:00"))
+    ws.email(
+        JSMITH, "RE: [CC-2026-0001] concern", "screen: eligible\napprove", at=at("2026-11-02T11:00")
+    )
     ws.run(at("2026-11-02T11:05"))
     (letter,) = [m for m in ws.sent() if "request to review" in str(m["Subject"])]
     return letter
@@ -97,16 +99,24 @@ def test_a_reference_named_by_an_outsider_goes_to_triage(workspace: Workspace) -
     assert "takes no part" in item["reason"] and item["reference"] is None
 
 
-def test_another_cases_referrer_cannot_thread_into_this_case(workspace: Workspace) -> None:
+def test_another_cases_referrer_is_a_third_party_here_and_moves_nothing(
+    workspace: Workspace,
+) -> None:
     eligible_case(workspace)
+    before = len(workspace.sent())
     workspace.email(
         "chris.evans@council.example",
         "RE: [CC-2026-0001] Contract concern",
-        "More comments.",
+        "We accept the allegations.",  # read as the provider's, it would move the case on
         at=at("2026-11-03T10:00"),
     )
     workspace.run(at("2026-11-03T10:05"))
-    assert "takes no part" in workspace.app.store.triage_items()[0]["reason"]
+    case = workspace.app.cases.get("CC-2026-0001")
+    assert case is not None and case.stage == "awaiting_provider"
+    assert workspace.app.store.triage_items() == []
+    assert [e.kind for e in case.timeline if "chris.evans" in e.text] == ["mail_in", "comment"]
+    (told,) = workspace.sent()[before:]
+    assert str(told["To"]) == JSMITH and "outside the case" in str(told["Subject"])
 
 
 def test_the_provider_reply_to_a_forwarded_letter_threads_by_subject(workspace: Workspace) -> None:
@@ -190,7 +200,7 @@ def test_an_unauthenticated_instruction_is_quarantined_and_the_officer_alerted(
         # Genuine: our own server checked DMARC for the council's domain.
         command_mail(
             ws,
-            "screen: eligible",
+            "screen: eligible\napprove",
             "2026-11-02T11:30",
             "mx.council.example; dkim=pass header.d=council.example; "
             "dmarc=pass (p=reject) header.from=council.example",
@@ -200,46 +210,6 @@ def test_an_unauthenticated_instruction_is_quarantined_and_the_officer_alerted(
         assert case is not None and case.stage == "awaiting_provider"
     finally:
         ws.close()
-
-
-def test_a_forged_officer_is_not_obeyed_even_where_authentication_is_not_required(
-    workspace: Workspace,
-) -> None:
-    # The demo config: require_authenticated_commands is false, as for a mailbox no server
-    # stamps. Our own server's failed DMARC verdict still stops the command.
-    assert not workspace.app.config.security.require_authenticated_commands
-    workspace.email(
-        SAM,
-        "Concern: Oakview Care Home",
-        "Oakview Care Home missed medication.",
-        at=at("2026-11-02T10:00"),
-    )
-    workspace.run(at("2026-11-02T10:05"))
-    command_mail(
-        workspace,
-        "screen: eligible",
-        "2026-11-02T11:00",
-        "mx.council.example; spf=fail smtp.mailfrom=jane.smith@council.example;"
-        " dmarc=fail (p=reject) header.from=council.example",
-    )
-    workspace.run(at("2026-11-02T11:05"))
-    case = workspace.app.cases.get("CC-2026-0001")
-    assert case is not None and case.stage == "screening"
-    assert any("not obeyed" in e.text and "forged" in e.text for e in case.timeline)
-    assert len(workspace.mailbox.sent_messages("quarantine")) == 1
-    alerts = [m for m in workspace.sent() if "Instruction not obeyed" in str(m["Subject"])]
-    assert len(alerts) == 1 and str(alerts[0]["To"]) == JSMITH
-    assert not [m for m in workspace.sent() if "Commands received" in str(m["Subject"])]
-    # The same instruction from the officer, as our server saw it arrive: obeyed.
-    command_mail(
-        workspace,
-        "screen: eligible",
-        "2026-11-02T11:30",
-        "mx.council.example; dmarc=pass header.from=council.example",
-    )
-    workspace.run(at("2026-11-02T11:35"))
-    case = workspace.app.cases.get("CC-2026-0001")
-    assert case is not None and case.stage == "awaiting_provider"
 
 
 def test_a_manager_copied_in_replies_all_and_is_threaded_to_the_case(
@@ -272,3 +242,34 @@ def test_a_manager_copied_in_replies_all_and_is_threaded_to_the_case(
     assert manager in case.participants
     assert any(e.kind == "mail_in" and manager in e.text for e in case.timeline)
     assert not any("takes no part" in t["reason"] for t in workspace.app.store.triage_items())
+
+
+def test_a_failed_dmarc_verdict_is_never_obeyed_even_on_the_demo_config(
+    workspace: Workspace,
+) -> None:
+    ws = workspace  # the example config: require_authenticated_commands is false
+    assert not ws.app.config.security.require_authenticated_commands
+    ws.email(SAM, "Concern: Oakview Care Home", "Oakview missed meds.", at=at("2026-11-02T10:00"))
+    ws.run(at("2026-11-02T10:05"))
+    command_mail(
+        ws,
+        "screen: eligible",
+        "2026-11-02T11:00",
+        "mx.council.example; spf=fail smtp.mailfrom=council.example; "
+        "dmarc=fail (p=reject) header.from=council.example",
+    )
+    ws.run(at("2026-11-02T11:05"))
+    case = ws.app.cases.get("CC-2026-0001")
+    assert case is not None and case.stage == "screening"
+    ((_, kept),) = ws.mailbox.sent_messages("quarantine")
+    assert b"dmarc=fail" in kept
+    alerts = [m for m in ws.sent() if "Instruction not obeyed" in str(m["Subject"])]
+    assert len(alerts) == 1 and str(alerts[0]["To"]) == JSMITH
+    text = next(p for p in alerts[0].walk() if p.get_content_type() == "text/plain")
+    assert "forged" in text.get_content()
+    # Without the failed verdict the demo config obeys the same officer, as before.
+    command_mail(ws, "screen: eligible", "2026-11-02T11:30", "")
+    ws.run(at("2026-11-02T11:35"))
+    case = ws.app.cases.get("CC-2026-0001")
+    # Obeyed: screened eligible, the letter now waits for the officer's approval (issue 11).
+    assert case is not None and case.stage == "letter_approval"

@@ -1,286 +1,187 @@
-"""A poll can never hang unseen: the watchdog alerts from its own thread, `status` shows the
-poll, and systemd hears READY and WATCHDOG over its notify socket while polls end in time."""
+"""A poll that never ends is seen: the watchdog alerts the admins, status shows it, systemd too."""
 
 from __future__ import annotations
 
-import json
+import email
+import email.policy
 import os
 import socket
-import tempfile
+import subprocess
+import sys
 import threading
 from collections.abc import Iterator
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 
 import pytest
 
-from bot.app import build_watchdog
-from bot.cli import main
 from bot.clock import LONDON, Clock
 from bot.demo.harness import Workspace
 from bot.mailbox.base import IncomingMail, Mailbox, MailboxState
 from bot.mailbox.maildir import LocalMailbox
-from bot.upkeep.daemon import Cycle
-from bot.upkeep.poll_marker import FILE, running_poll
-from bot.upkeep.sd_notify import SystemdNotifier
+from bot.upkeep import poll_marker
+from bot.upkeep.daemon import Cycle, build_watchdog
+from bot.upkeep.health import check_health
+from bot.upkeep.sd_notify import notify, watchdog_seconds
+from bot.upkeep.watchdog import check_every
+from bot.views.status import collect
 
+START = datetime(2026, 11, 2, 9, 0, tzinfo=LONDON)
 ADMIN = "ict.servicedesk@council.example"
-WAIT = 10.0  # seconds: only ever reached when the code under test is broken
+WAIT = 10.0  # seconds a test waits for another thread before failing; never slept
 
 
-def at(text: str) -> datetime:
-    return datetime.fromisoformat(text).replace(tzinfo=LONDON)
+class StuckMailbox(LocalMailbox):
+    """A local mailbox whose fetch never answers until the test lets it."""
 
-
-class NotifySocket:
-    """systemd's side of sd_notify: a datagram socket that keeps what it is told."""
-
-    def __init__(self, address: str) -> None:
-        self.sock = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self.sock.bind(address)
-        self.sock.settimeout(WAIT)
-
-    def receive(self) -> str:
-        return self.sock.recv(4096).decode()
-
-    def pending(self) -> list[str]:
-        self.sock.setblocking(False)
-        found = []
-        try:
-            while True:
-                found.append(self.sock.recv(4096).decode())
-        except BlockingIOError:
-            pass
-        finally:
-            self.sock.settimeout(WAIT)
-        return found
-
-    def close(self) -> None:
-        self.sock.close()
-
-
-@pytest.fixture
-def notify_path() -> Iterator[str]:
-    # Short: an AF_UNIX path must fit in 108 bytes, which pytest's tmp_path may not.
-    folder = tempfile.mkdtemp(prefix="sdn-")
-    yield os.path.join(folder, "notify")
-    for name in os.listdir(folder):
-        os.unlink(os.path.join(folder, name))
-    os.rmdir(folder)
-
-
-def test_notify_sends_each_state_as_one_datagram(notify_path: str) -> None:
-    systemd = NotifySocket(notify_path)
-    try:
-        notifier = SystemdNotifier({"NOTIFY_SOCKET": notify_path})
-        assert notifier.notify("READY=1") and notifier.notify("WATCHDOG=1")
-        assert [systemd.receive(), systemd.receive()] == ["READY=1", "WATCHDOG=1"]
-    finally:
-        systemd.close()
-
-
-def test_notify_reaches_an_abstract_socket() -> None:
-    name = f"bot-test-{os.getpid()}-{threading.get_ident()}"
-    systemd = NotifySocket("\0" + name)
-    try:
-        assert SystemdNotifier({"NOTIFY_SOCKET": "@" + name}).notify("STOPPING=1")
-        assert systemd.receive() == "STOPPING=1"
-    finally:
-        systemd.close()
-
-
-def test_outside_systemd_nothing_is_sent_and_no_watchdog_is_asked() -> None:
-    notifier = SystemdNotifier({})
-    assert not notifier.enabled and not notifier.notify("READY=1")
-    assert notifier.watchdog_seconds() is None
-
-
-@pytest.mark.parametrize(
-    ("environ", "seconds"),
-    [
-        ({"WATCHDOG_USEC": "300000000"}, 300.0),
-        ({"WATCHDOG_USEC": "300000000", "WATCHDOG_PID": "4242"}, 300.0),
-        ({"WATCHDOG_USEC": "300000000", "WATCHDOG_PID": "4243"}, None),  # meant for another
-        ({"WATCHDOG_USEC": "soon"}, None),
-        ({"WATCHDOG_USEC": "0"}, None),
-    ],
-)
-def test_watchdog_sec_comes_from_the_environment(
-    environ: dict[str, str], seconds: float | None
-) -> None:
-    assert SystemdNotifier(environ, pid=4242).watchdog_seconds() == seconds
-
-
-class HangingMailbox:
-    """The local mailbox, except that once fetching has begun nothing answers (not even a
-    send) until the test lets it: a server that has stopped answering this connection."""
-
-    def __init__(self, local: LocalMailbox) -> None:
-        self.local = local
-        self.address = local.address
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         self.entered = threading.Event()
         self.release = threading.Event()
 
     def fetch_new(self, since: datetime) -> list[IncomingMail]:
         self.entered.set()
-        self.release.wait(WAIT * 3)  # a server that has stopped answering
-        return self.local.fetch_new(since)
-
-    def __getattr__(self, name: str) -> Any:
-        found = getattr(self.local, name)
-        if not callable(found):
-            return found
-
-        def call(*args: Any, **kwargs: Any) -> Any:
-            if self.entered.is_set():
-                self.release.wait(WAIT * 3)
-            return found(*args, **kwargs)
-
-        return call
+        self.release.wait()  # a server that accepted the request and went silent
+        return super().fetch_new(since)
 
 
-class HangingServer:
-    """The workspace's mail server: the bot's own mailbox hangs; the folders are the truth."""
+class StuckServer:
+    """The local folders as a mail system whose fetch hangs."""
 
-    def __init__(self, local: LocalMailbox) -> None:
-        self.local = local
-        self.hanging = HangingMailbox(local)
+    def __init__(self, directory: Path) -> None:
+        self.directory = directory
+        self.local: StuckMailbox | None = None
 
     def mailbox(self, clock: Clock, state: MailboxState) -> Mailbox:
-        return self.hanging  # type: ignore[return-value]  # delegates the rest
+        self.local = StuckMailbox(
+            self.directory, "contract.concerns@council.example",
+            "contract.management@council.example", self.directory.parent / "drive", clock=clock,
+        )
+        return self.local
+
+    def second(self) -> Mailbox:
+        """Another connection to the same folders, as the daemon opens for its alerts."""
+        assert self.local is not None
+        return LocalMailbox(
+            self.directory, self.local.address, self.local.calendar_address,
+            self.local.shared_drive, clock=self.local.clock,
+        )
 
     def inject(self, raw: bytes, received_at: datetime) -> None:
+        assert self.local is not None
         self.local.deliver(raw, received_at)
 
     def folder(self, name: str) -> list[bytes]:
+        assert self.local is not None
         return [raw for _, raw in self.local.sent_messages(name)]
 
 
+def _text(raw: bytes) -> str:
+    message = email.message_from_bytes(raw, policy=email.policy.default)
+    assert isinstance(message, EmailMessage)
+    part = message.get_body(("plain",))
+    assert part is not None
+    return " ".join(str(part.get_content()).split())
+
+
 @pytest.fixture
-def hanging(tmp_path: Path) -> Iterator[tuple[Workspace, HangingMailbox]]:
-    root = tmp_path / "ws"
-    local = LocalMailbox(
-        root / "var" / "mailbox",
-        "contract.concerns@council.example",
-        "contract.management@council.example",
-        root / "var" / "shared-drive",
-    )
-    server = HangingServer(local)
-    ws = Workspace(root, at("2026-11-02T10:00"), server=server)
-    local.clock = ws.clock
-    yield ws, server.hanging
-    server.hanging.release.set()
+def stuck(tmp_path: Path) -> Iterator[tuple[Workspace, StuckServer]]:
+    server = StuckServer(tmp_path / "mail")
+    ws = Workspace(tmp_path / "ws", START, server=server)
+    yield ws, server
+    assert server.local is not None
+    server.local.release.set()
     ws.close()
 
 
-def admin_alerts(ws: Workspace) -> list[EmailMessage]:
-    return [m for m in ws.sent() if str(m["To"]) == ADMIN]
-
-
-def next_check(watchdog: Any) -> None:
-    watchdog.checked.clear()
-    assert watchdog.checked.wait(WAIT), "the watchdog thread stopped checking"
-
-
-def status_json(ws: Workspace, now: str, capsys: pytest.CaptureFixture[str]) -> dict[str, Any]:
-    capsys.readouterr()
-    main(["--config", str(ws.root / "config.yaml"), "status", "--json", "--now", now])
-    result: dict[str, Any] = json.loads(capsys.readouterr().out)
-    return result
-
-
-def test_a_stuck_poll_is_alerted_from_the_watchdog_thread_within_its_limit(
-    hanging: tuple[Workspace, HangingMailbox],
-    notify_path: str,
-    capsys: pytest.CaptureFixture[str],
+def test_a_stuck_poll_raises_the_alert_within_its_limit(
+    stuck: tuple[Workspace, StuckServer],
 ) -> None:
-    ws, mailbox = hanging
-    limit = ws.app.config.monitoring.poll_stuck_minutes
-    systemd = NotifySocket(notify_path)
-    watchdog = build_watchdog(ws.app, check_every=0.005)
-    watchdog.notifier = SystemdNotifier({"NOTIFY_SOCKET": notify_path})
-    poll = threading.Thread(target=Cycle(ws.app, watchdog=watchdog), daemon=True)
+    ws, server = stuck
+    assert server.local is not None
+    limit = timedelta(minutes=ws.app.config.monitoring.poll_stuck_minutes)
+    watchdog = build_watchdog(ws.app, server.second)
+    cycle = Cycle(ws.app, watchdog=watchdog)
+    poller = threading.Thread(target=cycle, daemon=True)
+    poller.start()
+    assert server.local.entered.wait(WAIT), "the poll never reached the mailbox"
+    # Up to the limit the watchdog is quiet, and status says only that a poll is running.
+    ws.clock.set(START + limit)
+    assert watchdog.check() and not watchdog.alerted.is_set()
+    config = ws.app.config
+    status = collect(START + limit, config, ws.app.engine, ws.app.store, None)
+    assert status.poll_running_since == START
+    assert "stuck" not in [a.kind for a in status.alerts]
+    # Past it, the watchdog's own thread alerts while the poll thread is still stuck.
+    ws.clock.set(START + limit + timedelta(minutes=1))
+    stop = threading.Event()
+    watchdog.start(stop, every=0.01)
     try:
-        watchdog.start()
-        assert systemd.receive() == "READY=1"
-        poll.start()
-        assert mailbox.entered.wait(WAIT)
-        # Running, but within the limit: no alert, systemd still fed, `status` sees the poll.
-        ws.clock.set(at("2026-11-02T10:00") + timedelta(minutes=limit))
-        next_check(watchdog)
-        next_check(watchdog)
-        assert admin_alerts(ws) == []
-        assert "WATCHDOG=1" in systemd.pending()
-        shown = status_json(ws, "2026-11-02T10:05", capsys)
-        assert shown["poll_running_since"] == at("2026-11-02T10:00").isoformat()
-        assert "stuck" not in [a["kind"] for a in shown["alerts"]]
-        # A minute past the limit: the alert goes out while the poll thread is still stuck.
-        ws.clock.set(at("2026-11-02T10:01") + timedelta(minutes=limit))
-        next_check(watchdog)
-        next_check(watchdog)
-        (alert,) = admin_alerts(ws)
-        assert poll.is_alive()
-        text = alert.get_body(("plain",))
-        assert text is not None and f"running for {limit + 1} minutes" in text.get_content()
-        # From then on systemd is no longer told all is well: it will restart the bot.
-        systemd.pending()
-        next_check(watchdog)
-        next_check(watchdog)
-        assert "WATCHDOG=1" not in systemd.pending()
-        assert len(admin_alerts(ws)) == 1  # once per stuck poll, not once per check
-        now = (at("2026-11-02T10:01") + timedelta(minutes=limit)).isoformat(timespec="minutes")
-        shown = status_json(ws, now, capsys)
-        assert "stuck" in [a["kind"] for a in shown["alerts"]] and not shown["healthy"]
+        assert watchdog.alerted.wait(WAIT), "no alert from the watchdog thread"
     finally:
-        mailbox.release.set()
-        poll.join(WAIT)
-        watchdog.stop()
-        systemd.close()
-    assert not poll.is_alive()
-    # The poll ended: nothing is recorded as running any more.
-    assert not (ws.app.config.store.directory / FILE).exists()
-    assert running_poll(ws.app.config.store.directory) is None
+        stop.set()
+    assert poller.is_alive(), "the poll should still be stuck"
+    (alert,) = [raw for raw in server.folder("sent") if ADMIN.encode() in raw]
+    assert "has been running for 16 minutes" in _text(alert)
+    # A status process sees it too, from the owner-only marker file.
+    marker = poll_marker.marker_path(config.store.directory)
+    assert marker.stat().st_mode & 0o777 == 0o600
+    found = check_health(START + limit + timedelta(minutes=1), None, config)
+    assert [a.kind for a in found] == ["stuck"]
+    # One alert per stuck poll, however often the watchdog looks.
+    assert not watchdog.check()
+    assert len([raw for raw in server.folder("sent") if ADMIN.encode() in raw]) == 1
+    # The poll ends: the marker goes, and the poll-running row is empty again.
+    server.local.release.set()
+    poller.join(WAIT)
+    assert not poller.is_alive() and not marker.exists()
+    assert watchdog.check()
 
 
-def test_the_watchdog_feeds_systemd_again_once_the_poll_ends(
-    hanging: tuple[Workspace, HangingMailbox], notify_path: str
-) -> None:
-    ws, mailbox = hanging
-    limit = ws.app.config.monitoring.poll_stuck_minutes
-    systemd = NotifySocket(notify_path)
-    watchdog = build_watchdog(ws.app, check_every=0.005)
-    watchdog.notifier = SystemdNotifier({"NOTIFY_SOCKET": notify_path})
-    poll = threading.Thread(target=Cycle(ws.app, watchdog=watchdog), daemon=True)
-    try:
-        watchdog.start()
-        poll.start()
-        assert mailbox.entered.wait(WAIT)
-        ws.clock.set(at("2026-11-02T10:01") + timedelta(minutes=limit))
-        next_check(watchdog)
-        next_check(watchdog)
-        systemd.pending()
-        mailbox.release.set()
-        poll.join(WAIT)
-        assert not poll.is_alive()
-        next_check(watchdog)
-        next_check(watchdog)
-        assert "WATCHDOG=1" in systemd.pending()
-    finally:
-        mailbox.release.set()
-        watchdog.stop()
-    assert "STOPPING=1" in systemd.pending()
-    systemd.close()
+def test_notify_writes_the_datagram_systemd_reads(tmp_path: Path) -> None:
+    path = tmp_path / "notify.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as listener:
+        listener.bind(str(path))
+        listener.settimeout(WAIT)
+        assert notify("WATCHDOG=1", {"NOTIFY_SOCKET": str(path)})
+        assert listener.recv(100) == b"WATCHDOG=1"
+    assert not notify("READY=1", {})  # not under systemd: nothing to do
+    assert not notify("READY=1", {"NOTIFY_SOCKET": str(tmp_path / "gone.sock")})
 
 
-def test_a_poll_recorded_by_a_process_that_is_gone_is_not_running(tmp_path: Path) -> None:
-    record = {"started": at("2026-11-02T10:00").isoformat(), "pid": 2**22 + 12345}
-    (tmp_path / FILE).write_text(json.dumps(record))
-    assert running_poll(tmp_path) is None
-    record["pid"] = os.getpid()
-    (tmp_path / FILE).write_text(json.dumps(record))
-    found = running_poll(tmp_path)
-    assert found is not None and found.started == at("2026-11-02T10:00")
-    (tmp_path / FILE).write_text("{not json")
-    assert running_poll(tmp_path) is None
+def test_heartbeats_stop_while_a_poll_is_stuck(tmp_path: Path, workspace: Workspace) -> None:
+    path = tmp_path / "notify.sock"
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as listener:
+        listener.bind(str(path))
+        listener.setblocking(False)
+        watchdog = build_watchdog(workspace.app, None)
+        watchdog.heartbeat = True
+        watchdog.sd_notify = lambda state: notify(state, {"NOTIFY_SOCKET": str(path)})
+        assert watchdog.check()
+        assert listener.recv(100) == b"WATCHDOG=1"
+        watchdog.poll_started()
+        workspace.clock.set(workspace.clock.now() + timedelta(minutes=16))
+        assert not watchdog.check()  # logged only: no second mailbox given
+        with pytest.raises(BlockingIOError):
+            listener.recv(100)  # silence: systemd restarts the bot after WatchdogSec
+        watchdog.poll_finished()
+
+
+def test_the_watchdog_interval_follows_systemd() -> None:
+    env = {"WATCHDOG_USEC": "30000000", "WATCHDOG_PID": str(os.getpid())}
+    assert watchdog_seconds(env) == 30.0
+    assert watchdog_seconds({"WATCHDOG_USEC": "30000000", "WATCHDOG_PID": "1"}) is None
+    assert watchdog_seconds({}) is None
+    assert check_every(timedelta(minutes=15), 30.0) == 10.0
+    assert check_every(timedelta(minutes=15), None) == 60.0
+
+
+def test_a_marker_left_by_a_dead_process_is_not_a_running_poll(tmp_path: Path) -> None:
+    poll_marker.mark_started(tmp_path, START)
+    assert poll_marker.running_since(tmp_path) == START
+    done = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"],
+                          capture_output=True, text=True, check=True)
+    marker = poll_marker.marker_path(tmp_path)
+    marker.write_text(f'{{"started": "{START.isoformat()}", "pid": {done.stdout.strip()}}}')
+    assert poll_marker.running_since(tmp_path) is None

@@ -94,6 +94,7 @@ def test_the_server_options_check_the_address_and_keep_no_access_log() -> None:
 
 def write_config(tmp_path: Path, section: str) -> Path:
     text = (REPO / "config.yaml").read_text(encoding="utf-8") + "\n" + section
+    text = text.replace("  assets: assets ", f"  assets: {REPO / 'assets'} ", 1)
     path = tmp_path / "config.yaml"
     path.write_text(text, encoding="utf-8")
     return path

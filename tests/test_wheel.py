@@ -12,10 +12,12 @@ from pathlib import Path
 
 import pytest
 
+from bot.demo.harness import project_files
+
 PROJECT = Path(__file__).resolve().parents[1]
 
-# Building and installing with every dependency takes a minute or two: CI always runs it.
-pytestmark = pytest.mark.skipif(
+# Building and installing with every dependency takes a few minutes: CI always runs it.
+slow = pytest.mark.skipif(
     os.environ.get("CI") != "true" and os.environ.get("CCBOT_WHEEL_TEST") != "1",
     reason="slow: runs under CI=true, or set CCBOT_WHEEL_TEST=1",
 )
@@ -30,6 +32,16 @@ def run(argv: list[str], cwd: Path, timeout: int = 900) -> subprocess.CompletedP
     return result
 
 
+def test_the_demo_never_takes_a_config_from_the_current_folder(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "rules").mkdir()
+    (tmp_path / "config.yaml").write_text("council: {name: A council's live config}\n")
+    monkeypatch.chdir(tmp_path)
+    assert project_files() == PROJECT  # the checkout's example, in a checkout
+
+
+@slow
 def test_the_wheel_installs_and_runs_the_demo_away_from_the_checkout(tmp_path: Path) -> None:
     dist = tmp_path / "dist"
     run([sys.executable, "-m", "build", "--outdir", str(dist), str(PROJECT)], cwd=tmp_path)
@@ -38,7 +50,14 @@ def test_the_wheel_installs_and_runs_the_demo_away_from_the_checkout(tmp_path: P
     for shipped in (
         "bot/project_files/config.yaml",
         "bot/project_files/rules/procedure.yaml",
+        "bot/project_files/assets/logo.svg",
+        "bot/letters/assets/letter.css",
+        "bot/project_files/examples/mailbox-graph.yaml",
+        "bot/project_files/docs/microsoft-365.md",
+        "bot/project_files/docs/windows.md",
         "bot/operations/units/contract-concerns-bot.service",
+        "bot/views/web/templates/layout.html",
+        "bot/views/web/static/dashboard.css",
     ):
         assert shipped in names
     assert any(name.startswith("bot/project_files/templates/") for name in names)
@@ -47,12 +66,15 @@ def test_the_wheel_installs_and_runs_the_demo_away_from_the_checkout(tmp_path: P
     run([sys.executable, "-m", "venv", str(venv)], cwd=tmp_path)
     python = venv / "bin" / "python"
     run([str(python), "-m", "pip", "install", "--quiet", str(wheel)], cwd=tmp_path)
+    # A council's own config folder: the demo must play on its own example, never on this.
     elsewhere = tmp_path / "elsewhere"
-    elsewhere.mkdir()
+    (elsewhere / "rules").mkdir(parents=True)
+    (elsewhere / "config.yaml").write_text("council: {name: Not The Example}\n")
     where = run([str(python), "-c", "import bot; print(bot.__file__)"], cwd=elsewhere)
     assert str(venv) in where.stdout, "the demo must run the installed copy, not the checkout"
     demo = run([str(python), "-m", "bot", "demo", "--quiet"], cwd=elsewhere)
-    assert "9 cases" in demo.stdout and "final stages: closed 9" in demo.stdout
+    assert "11 cases" in demo.stdout and "closed 9" in demo.stdout
+    assert " web --now 2027-04-09T18:00" in demo.stdout  # the command for the dashboard
     follow_running_it_for_real(python, tmp_path)
 
 
@@ -66,7 +88,7 @@ def follow_running_it_for_real(python: Path, root: Path) -> None:
     probe = "import bot, pathlib; print(pathlib.Path(bot.__file__).parent)"
     where = run([str(python), "-c", probe], cwd=root)
     shipped = Path(where.stdout.strip()) / "project_files"
-    for folder in ("rules", "templates"):
+    for folder in ("rules", "templates", "assets"):
         shutil.copytree(shipped / folder, etc / folder)
     text = (shipped / "config.yaml").read_text(encoding="utf-8")
     text = text.replace("directory: var/store", f"directory: {data}/store")

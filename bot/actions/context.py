@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from typing import Any
 
+from bot.actions.concern import concern_copy, referrer_withheld
 from bot.actions.recipients import Recipient
 from bot.config import Config
 from bot.intake.message import ParsedMail
@@ -46,8 +47,13 @@ def case_view(
     procedure: Procedure,
     now: datetime,
     overdue: Mapping[str, bool] | None = None,
+    *,
+    for_provider: bool = False,
+    enclosures: Sequence[str] = (),
+    referral_attachments: Sequence[str] = (),
 ) -> dict[str, Any]:
-    """The `case` variable of every template."""
+    """The `case` variable of every template. For a letter to the provider it holds only what
+    the provider may read: the approved copy of the concern, and no referrer it is not told of."""
     overdue = overdue or {}
     data = case.data
     provider = config.provider(case.provider_id) if case.provider_id else None
@@ -61,6 +67,10 @@ def case_view(
         "name": referrer_person.name if referrer_person else case.referrer_name,
         "email": case.referrer,
     }
+    withheld = referrer_withheld(case, config)
+    copy = concern_copy(case, config)
+    if for_provider and withheld:
+        referrer = {"name": "", "email": ""}
     return {
         "reference": case.reference,
         "stage": case.stage,
@@ -69,8 +79,13 @@ def case_view(
         "opened_on": case.opened_at.date(),
         "received_day": case.received_day,
         "subject": case.subject,
-        "concern_text": case.concern_text,
-        "concern_from": referrer,
+        # The provider never sees the referral itself, only the copy.
+        "concern_text": copy if for_provider else case.concern_text,
+        "concern_copy": copy,
+        "referrer_withheld": withheld,
+        "copy_enclosures": list(enclosures),
+        "referral_attachments": list(referral_attachments),
+        "concern_from": dict(referrer),
         "referrer": referrer,
         "provider": {"name": provider.name, "contract_reference": provider.contract_reference}
         if provider
@@ -122,16 +137,43 @@ def build_context(
     today: date,
     extra: Mapping[str, Any] | None = None,
     overdue: Mapping[str, bool] | None = None,
+    letterhead: bool = False,
+    enclosures: Sequence[str] = (),
+    referral_attachments: Sequence[str] = (),
 ) -> dict[str, Any]:
+    """Everything a template sees. A recipient with an organisation is a provider's contact:
+    its case view is the provider's (see case_view)."""
     council = config.council
+    for_provider = bool(recipient.organisation)
+    if for_provider and mail is not None and config.provider_by_address(mail.sender) is None:
+        mail = None  # an officer's or a referrer's email is not the provider's to read
     return {
         "council": {
             "name": council.name,
             "team_name": council.team_name,
             "team_address": council.team_address,
         },
-        "recipient": {"name": recipient.name, "email": recipient.email},
-        "case": case_view(case, config, procedure, now, overdue) if case else None,
+        "recipient": {
+            "name": recipient.name,
+            "email": recipient.email,
+            "job_title": recipient.job_title,
+            "organisation": recipient.organisation,
+            "address": list(recipient.address),
+        },
+        # True when the text goes in a PDF on letterhead, which carries the council's details.
+        "letterhead": letterhead,
+        "case": case_view(
+            case,
+            config,
+            procedure,
+            now,
+            overdue,
+            for_provider=for_provider,
+            enclosures=enclosures,
+            referral_attachments=referral_attachments,
+        )
+        if case
+        else None,
         "deadline": deadline_view(deadline, now, False) if deadline else None,
         "mail": mail_view(mail),
         "today": today,

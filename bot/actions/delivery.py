@@ -80,10 +80,11 @@ def deliver(
         except Exception as err:  # one stuck item must not hold up the rest
             result.failed += 1
             log.warning(
-                "outbox item %s for %s not delivered: %s",
-                message_id,
+                "%s for %s not delivered: %s",
+                item.get("template") or item["kind"],
                 item.get("reference"),
                 type(err).__name__,
+                extra=_context(item, "send-failed"),
             )
             continue
         counts.add(addresses)
@@ -91,6 +92,12 @@ def deliver(
             message_id, {"at": now.isoformat(), "where": where, "shadow": shadow}
         )
         result.delivered += 1
+        log.info(
+            "%s %s",
+            item.get("template") or item["kind"],
+            "held for review" if shadow else "delivered",
+            extra=_context(item, "review" if shadow else "sent"),
+        )
     return result
 
 
@@ -102,8 +109,9 @@ def _deliver_one(
     if kind == "mail":
         if maybe_sent and mailbox.already_sent(message_id):
             return "already in Sent"
+        # A large letter waits in the store (outbox.INLINE_LETTER_BYTES), the rest inline.
         sha = item.get("raw_sha")
-        raw = store.load_letter(sha) if sha else base64.b64decode(item["raw"])
+        raw = store.load_raw(sha) if sha else base64.b64decode(item["raw"])
         if shadow:
             return mailbox.hold_for_review(raw, message_id).location or "review"
         recipients = [*item["to"], *item.get("cc", [])]
@@ -123,5 +131,14 @@ def _deliver_one(
         return "calendar"
     if kind == "file":
         name = ("shadow-" + item["name"]) if shadow else item["name"]
+        # A binary document (a workbook) is kept base64-encoded; a text one as it is.
+        if "content_b64" in item:
+            return mailbox.save_file(name, base64.b64decode(item["content_b64"]))
         return mailbox.save_file(name, item["content"].encode("utf-8"))
     raise ValueError(f"unknown outbox item kind {kind!r}")
+
+
+def _context(item: Mapping[str, Any], event: str) -> dict[str, Any]:
+    """What a log line about an outbox item may carry: its case and letter, never recipients
+    (a message id looks like an address, so the log would only show it redacted)."""
+    return {"event": event, "reference": item.get("reference"), "letter": item.get("template")}

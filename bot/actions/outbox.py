@@ -4,16 +4,17 @@ from __future__ import annotations
 
 import base64
 import logging
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from bot.actions.context import build_context
+from bot.actions.letter_mail import LetterMail
+from bot.actions.letters import ProviderLetters
 from bot.actions.recipients import ManagerLookup, Recipient, resolve
 from bot.config import Config
 from bot.intake.message import ParsedMail
-from bot.letters.attached import Chunk
 from bot.letters.compose import compose_chunks, message_id_for
 from bot.letters.render import Renderer
 from bot.procedure.case import Case
@@ -23,7 +24,7 @@ from bot.store import Store
 
 log = logging.getLogger(__name__)
 
-# Letters larger than this (one carrying a large email) wait as a file, not in the outbox.
+# A letter whose attachments are larger than this waits as a file in the store, not inline.
 INLINE_LETTER_BYTES = 256 * 1024
 
 
@@ -35,7 +36,7 @@ class Queued:
     missing_roles: list[str] = field(default_factory=list)
 
 
-class Outbox:
+class Outbox(LetterMail):
     """Renders actions into complete messages and keeps them in the store until delivered."""
 
     def __init__(
@@ -52,6 +53,7 @@ class Outbox:
         self.renderer = renderer
         self.store = store
         self.domain = config.mailbox.address.split("@", 1)[1]
+        self.letters = ProviderLetters(config, procedure, renderer, store)
         # Items wait here until the message that caused them has been handled without error,
         # so a failure half-way never leaves a letter queued for a change that was not stored.
         self.staged: list[dict[str, Any]] = []
@@ -101,7 +103,6 @@ class Outbox:
             self._queue_report(case, action, now, result)
             return result
         deadline = case.deadline(action.deadline) if action.deadline else None
-        attachments = self._attachments(case, action)
         cc = [
             r
             for role in action.cc
@@ -116,19 +117,26 @@ class Outbox:
                 result.missing_roles.append(role)
                 continue
             key = f"{action.key}.{role}" if len(action.to) > 1 else action.key
-            message_id = self.queue_message(
-                template=action.template,
-                to=recipients,
-                cc=cc,
-                case=case,
-                key=key,
-                now=now,
-                deadline_name=deadline.name if deadline else None,
-                mail=mail,
-                attachments=attachments,
-                overdue=overdue,
-                extra=extra,
-            )
+            if role == "provider":
+                # Whatever goes to a provider is a letter on letterhead, never a raw email.
+                message_id = self._queue_letter(
+                    case, action, recipients, cc, key, now, deadline, mail, overdue
+                )
+            else:
+                message_id = self.queue_message(
+                    template=action.template,
+                    to=recipients,
+                    cc=cc,
+                    case=case,
+                    key=key,
+                    now=now,
+                    deadline_name=deadline.name if deadline else None,
+                    mail=mail,
+                    attachments=self._attachments(case, action, now),
+                    overdue=overdue,
+                    extra={**extra, **self._draft_extra(action)},
+                    files=self.letters.context_files(case) if action.draft else None,
+                )
             if message_id:
                 result.message_ids.append(message_id)
         for role in action.cc:
@@ -151,8 +159,10 @@ class Outbox:
         attachments: Sequence[tuple[str, str, bytes]] = (),
         overdue: Mapping[str, bool] | None = None,
         in_reply_to: str | None = None,
+        files: Mapping[str, Any] | None = None,
     ) -> str | None:
-        """Render and queue one message; None when the same message is already queued or sent."""
+        """Render and queue one message; None when the same message is already queued or sent.
+        `files` names the concern's enclosures and the referral's attachments for the template."""
         reference = case.reference if case else "CC-BOT"
         message_id = message_id_for(reference, key, domain=self.domain)
         if self._known(message_id):
@@ -170,6 +180,7 @@ class Outbox:
             today=today,
             extra=extra,
             overdue=overdue,
+            **(files or {}),
         )
         rendered = self.renderer.render(template, context)
         to_cc = {r.email for r in to}
@@ -196,6 +207,12 @@ class Outbox:
             date=now,
             attachments=attachments,
         )
+        # A letter carrying a large email is written to the store as it is generated, never
+        # whole in memory; the outbox holds its sha, so no copy of the outbox carries it.
+        large = sum(len(data) for _, _, data in attachments) > INLINE_LETTER_BYTES
+        sha = self.store.keep_raw_chunks(chunks) if large else None
+        raw = b"" if large else b"".join(chunks)
+        letter = {"raw_sha": sha} if sha else {"raw": base64.b64encode(raw).decode("ascii")}
         added = self._add(
             {
                 "message_id": message_id,
@@ -205,13 +222,17 @@ class Outbox:
                 "to": [r.email for r in to],
                 "cc": cc_list,
                 "subject": rendered.subject,
-                **self._letter_bytes(chunks, sum(len(a[2]) for a in attachments)),
+                **letter,
                 "queued_at": now.isoformat(),
             }
         )
         if not added:
             return None
         if case is not None:
+            # Kept with the case, byte for byte as sent, for the dashboard (and purged with the
+            # case's other mail by retention).
+            sha = sha or self.store.keep_raw(raw)
+            case.documents.append({"kind": "letter", "sha": sha, "message_id": message_id})
             for recipient in to:
                 case.last_from[recipient.email] = message_id
             case.thread_ids.append(message_id)
@@ -221,19 +242,19 @@ class Outbox:
                     case.participants.append(address)
         return message_id
 
-    def _letter_bytes(self, chunks: Iterator[Chunk], attached: int) -> dict[str, str]:
-        """A letter's bytes as the outbox item holds them: inline, or by sha when it carries
-        large attachments (then it is written to a file as it is generated, never whole)."""
-        if attached > INLINE_LETTER_BYTES:
-            return {"raw_sha": self.store.keep_letter(chunks)}
-        return {"raw": base64.b64encode(b"".join(chunks)).decode("ascii")}
-
-    def _attachments(self, case: Case, action: Action) -> list[tuple[str, str, bytes]]:
-        if action.attach == "concern" and case.concern_sha:
-            return [("concern.eml", "message/rfc822", self.store.load_raw(case.concern_sha))]
-        if action.attach == "mail" and action.mail_sha:
-            return [("response.eml", "message/rfc822", self.store.load_raw(action.mail_sha))]
-        return []
+    def queue_file(self, *, name: str, content: bytes, key: str, now: datetime) -> str | None:
+        """Queue a document not about one case (the monthly report) for the shared drive;
+        None when the same document is already queued or saved."""
+        message_id = message_id_for("CC-BOT", key, domain=self.domain)
+        item = {
+            "message_id": message_id,
+            "kind": "file",
+            "queued_at": now.isoformat(),
+            "reference": "CC-BOT",
+            "name": name,
+            "content_b64": base64.b64encode(content).decode("ascii"),
+        }
+        return message_id if self._add(item) else None
 
     def _queue_calendar(self, case: Case, action: Action, now: datetime, result: Queued) -> None:
         deadline = case.deadline(action.deadline or "")

@@ -14,8 +14,11 @@ ManagerLookup = Callable[[str], str | None]
 
 @dataclass(frozen=True)
 class Recipient:
-    name: str
+    name: str  # the person, or "" when the directory names no one at the address
     email: str
+    job_title: str = ""
+    organisation: str = ""  # set for a provider's contacts: the letter goes to the provider
+    address: tuple[str, ...] = ()  # postal address lines, for a letter's address block
 
 
 def resolve(
@@ -73,7 +76,14 @@ def _resolve(
         return [_named(config, manager_address)] if manager_address else []
     if role == "provider":
         provider = config.provider(case.provider_id) if case.provider_id else None
-        return [Recipient(provider.name, c) for c in provider.contacts] if provider else []
+        if provider is None:
+            return []
+        # A named contact is greeted by name; an unnamed one as "Sir or Madam", never by the
+        # provider's name ("Dear The Meadows Day Centre").
+        return [
+            Recipient(c.name, c.email, c.job_title, provider.name, tuple(provider.address))
+            for c in provider.contact_list
+        ]
     if role == "officer":
         officer = config.person(case.officer_id) if case.officer_id else None
         return [Recipient(officer.name, officer.email)] if officer else []

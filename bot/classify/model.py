@@ -14,6 +14,7 @@ KINDS: tuple[str, ...] = (
     "follow_up_evidence",
     "operational_validation",
     "outcome_dispute",
+    "third_party_comment",
     "command",
     "automated",
     "unknown",
@@ -27,6 +28,7 @@ ROLES: tuple[str, ...] = (
     "referrer",
     "provider",
     "referrer_domain",
+    "third_party",
     "unknown",
 )
 

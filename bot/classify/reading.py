@@ -12,6 +12,7 @@ from bot.classify.model import Classification, SenderInfo
 from bot.classify.rules import ClassificationRules
 from bot.config import Config
 from bot.intake.automated import detect_automated
+from bot.intake.command_trust import commands_trusted
 from bot.intake.message import AutomatedVerdict, ParsedMail
 from bot.intake.parse import parse_mail
 from bot.intake.threading import Threading, find_case
@@ -85,8 +86,12 @@ def is_participant(case: Case | None, address: str, config: Config) -> bool:
     return provider is not None and provider.id == case.provider_id
 
 
-def sender_role(address: str, case: Case | None, config: Config) -> tuple[str, tuple[str, ...]]:
-    """The sender's part in this email's case (see classify.SenderInfo), and directory roles."""
+def sender_role(
+    address: str, case: Case | None, config: Config, *, third_party: bool = False
+) -> tuple[str, tuple[str, ...]]:
+    """The sender's part in this email's case (see classify.SenderInfo), and directory roles.
+    In a case's thread, anyone but its referrer, provider, officers and procedure staff is a
+    third party (another case's referrer included)."""
     person = config.person_by_email(address)
     roles = tuple(person.roles) if person else ()
     if case is not None and address == case.referrer:
@@ -98,13 +103,33 @@ def sender_role(address: str, case: Case | None, config: Config) -> tuple[str, t
     provider = config.provider_by_address(address)
     if provider is not None and (case is None or case.provider_id in (None, provider.id)):
         return "provider", roles
+    if third_party:
+        return "third_party", roles
+    if case is not None and address in config.teams.operational_teams:
+        return "staff", roles  # the teams that validate remedial action (step 13.2)
     if person is not None and roles != ("referrer",) and case is not None:
         return "staff", roles
+    if case is not None:
+        return "third_party", roles
     if config.may_refer(address):
         return ("referrer" if person else "referrer_domain"), roles
     if person is not None:
         return "staff", roles
     return "unknown", roles
+
+
+def inside_council(mail: ParsedMail, config: Config) -> bool:
+    """From the council's own staff, and proven so (as commands are: see intake.authenticity)."""
+    if not config.is_staff(mail.sender):
+        return False
+    security = config.security
+    return commands_trusted(
+        mail,
+        own_domains=config.council.own_domains,
+        trusted_authserv_ids=security.trusted_authserv_ids,
+        trust_m365_internal=security.microsoft_365_internal,
+        require_authenticated=security.require_authenticated_commands,
+    ).authenticated
 
 
 def read_mail(
@@ -137,8 +162,18 @@ def read_mail(
             if automated.kind in ("bounce", "delivery-report")
             else "",
         )
+    if threading.refused and inside_council(mail, config):
+        # Council staff replying in a thread they were not copied into: a third party's
+        # comment for the case, not a stranger's mail for triage.
+        threading = Threading(
+            threading.refused,
+            "third-party",
+            f"{mail.sender} is council staff but no party to {threading.refused}",
+        )
     case = get_case(threading.reference) if threading.reference else None
-    role, roles = sender_role(mail.sender, case, config)
+    role, roles = sender_role(
+        mail.sender, case, config, third_party=threading.how == "third-party"
+    )
     info = SenderInfo(
         role=role,
         case_reference=threading.reference,

@@ -3,11 +3,13 @@
 from bot.commands.dates import DateError, parse_date
 from bot.commands.grammar import COMMAND_NAMES
 from bot.commands.model import Command, ParsedCommands
-from bot.commands.parser import parse_commands
+from bot.commands.parser import COPY_END, COPY_START, parse_commands
 from bot.commands.policy import CommandPolicy, CommandRule, load_command_policy
 
 __all__ = [
     "COMMAND_NAMES",
+    "COPY_END",
+    "COPY_START",
     "Command",
     "CommandPolicy",
     "CommandRule",

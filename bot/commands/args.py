@@ -66,3 +66,15 @@ def triage_item(found: re.Match[str], today: date) -> dict[str, Any]:
     if "text" in found.groupdict():
         args["text"] = _clean(found["text"])
     return args
+
+
+def identity(found: re.Match[str], today: date) -> dict[str, Any]:
+    """Whether the provider is told who raised the concern."""
+    shared = found["value"].lower().startswith(("shar", "nam", "give", "show", "tell", "reveal"))
+    return {"value": "shared" if shared else "withheld"}
+
+
+def attachments(found: re.Match[str], today: date) -> dict[str, Any]:
+    """Whether the referral's attachments go with the provider's copy of the concern."""
+    keep = found["value"].lower().startswith(("keep", "send", "includ", "yes", "enclos"))
+    return {"value": "keep" if keep else "drop"}

@@ -9,7 +9,9 @@ from typing import Any
 
 from bot.commands.args import (
     Build,
+    attachments,
     deadline,
+    identity,
     nothing,
     officer,
     provider,
@@ -101,6 +103,31 @@ _FORMS: list[tuple[str, str, Build]] = [
     ),
     ("provider.disputes", rf"(?:provider\s+)?response{SEP}(?:disputes|disputed|dispute)", nothing),
     ("provider", rf"(?:service\s+)?provider(?:\s+name)?{COLON}(?P<name>\S.*)", provider),
+    # What goes to the provider with its first letter (step 3); before "referrer: address".
+    (
+        "letter.identity",
+        rf"(?:the\s+)?referrer(?:'s)?\s+(?:identity|name){SEP}(?P<value>shared|share|named|name"
+        r"|withheld|withhold|hidden|hide|anonymous|not\s+shared)",
+        identity,
+    ),
+    (
+        "letter.identity",
+        r"(?P<value>share|name|give|withhold|hide)\s+(?:the\s+)?referrer(?:'s)?"
+        r"(?:\s+(?:identity|name))?(?:\s+(?:with|to)\s+the\s+provider)?",
+        identity,
+    ),
+    (
+        "letter.attachments",
+        rf"(?:the\s+)?(?:referral(?:'s)?\s+)?attachments?{SEP}(?P<value>keep|send|include|yes|drop"
+        r"|withhold|remove|exclude|no)",
+        attachments,
+    ),
+    (
+        "letter.attachments",
+        r"(?P<value>keep|send|include|enclose|drop|withhold|remove|exclude)\s+(?:the\s+)?"
+        r"(?:referral(?:'s)?\s+)?attachments?(?:\s+(?:with|to)\s+the\s+(?:provider|copy|letter))?",
+        attachments,
+    ),
     ("referrer", rf"referrer(?:'s)?(?:\s+(?:email|address|is))?{SEP}(?P<rest>\S.*)", referrer),
     (
         "investigation.concluded",
@@ -120,6 +147,18 @@ _FORMS: list[tuple[str, str, Build]] = [
         r"(?:spo|senior\s+procurement\s+officer)(?:\s+for\s+(?:a\s+)?decision)?",
         nothing,
     ),
+    # The case officer approves the letter to the provider (step 3). A bare "approve" reads as
+    # the SPO's decision below; handling takes it as this while a draft waits for approval.
+    (
+        "letter.approve",
+        r"(?:i\s+)?approve(?:d)?\s+(?:the\s+|this\s+)?(?:draft|(?:concern\s+)?letter|copy)"
+        r"(?:\s+(?:letter|and\s+copy))?(?:\s+as\s+(?:it\s+is|drafted|written))?"
+        r"|(?:the\s+)?(?:draft|letter)\s+(?:is\s+)?approved"
+        r"|send\s+(?:the\s+)?(?:concern\s+)?letter(?:\s+as\s+(?:it\s+is|drafted))?",
+        nothing,
+    ),
+    # An edited copy on one line; longer ones go between the marker lines (bot.commands.parser).
+    ("letter.edit", rf"(?:new\s+|edited\s+)?concern\s+copy{TEXT}", text),
     # SPO decision (step 10).
     ("decision.agreed", rf"(?:decision{SEP})?(?:i\s+)?(?:agreed|approved|agree|approve)", nothing),
     (
@@ -200,6 +239,10 @@ COMMAND_NAMES: tuple[str, ...] = (
     "allocate",
     "provider",
     "referrer",
+    "letter.identity",
+    "letter.attachments",
+    "letter.approve",
+    "letter.edit",
     "provider.accepts",
     "provider.disputes",
     "review.conclusion",

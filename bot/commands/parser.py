@@ -40,6 +40,16 @@ _FILLER = re.compile(
     re.IGNORECASE,
 )
 _SIGNATURE_DELIMITER = "--"
+# An edited copy of the concern goes between these lines (the draft letter's email shows them).
+COPY_START = "=== concern copy ==="
+COPY_END = "=== end of concern copy ==="
+_ONE_LINE_COPY = re.compile(r".*?concern\s+copy\s*[:-]\s*(?P<text>\S.*)$", re.IGNORECASE)
+_MARKER = re.compile(r"^\s*={2,}\s*(?P<words>[a-z ]+?)\s*={2,}\s*$", re.IGNORECASE)
+
+
+def _marker(line: str) -> str:
+    found = _MARKER.match(line)
+    return " ".join(found["words"].lower().split()) if found else ""
 
 
 def parse_commands(text: str, today: date) -> ParsedCommands:
@@ -49,7 +59,22 @@ def parse_commands(text: str, today: date) -> ParsedCommands:
     ignored: list[str] = []
     reference: str | None = None
     signed_off = False
-    for lineno, raw in enumerate(new_part(text).split("\n"), start=1):
+    lines = new_part(text).split("\n")
+    block_end = 0  # lines before this index were read as an edited copy of the concern
+    for lineno, raw in enumerate(lines, start=1):
+        if lineno <= block_end:
+            continue
+        if _marker(raw) == "concern copy":
+            closing = "end of concern copy"
+            end = next((i for i in range(lineno, len(lines)) if _marker(lines[i]) == closing), None)
+            if end is None:
+                # Without its end line the copy cannot be told from what follows: change nothing.
+                not_understood.append(f"{raw.strip()} (no '{COPY_END}' line after it)")
+                break
+            copy = "\n".join(line.rstrip() for line in lines[lineno:end]).strip("\n")
+            commands.append(Command("letter.edit", {"text": copy}, raw.strip(), lineno))
+            block_end = end + 1
+            continue
         if raw.rstrip() == _SIGNATURE_DELIMITER:
             break  # the standard "-- " signature delimiter: nothing below it is an instruction
         original = raw.strip()
@@ -71,7 +96,12 @@ def parse_commands(text: str, today: date) -> ParsedCommands:
             not_understood.append(original)
             continue
         if result is not None:
-            commands.append(Command(result[0], result[1], original, lineno))
+            name, args = result
+            if name == "letter.edit":
+                # A copy of the concern is taken as written, its closing full stop included.
+                written = _ONE_LINE_COPY.match(original.translate(_DASHES))
+                args = {"text": written["text"].strip()} if written else args
+            commands.append(Command(name, args, original, lineno))
         elif _SIGN_OFF.fullmatch(line):
             signed_off = True
             ignored.append(original)

@@ -13,7 +13,7 @@ from bot.commands.grammar import COMMAND_NAMES
 from bot.commands.parser import parse_commands
 from bot.config.yamlsource import Problem, ProblemsError, YamlDoc, load_yaml
 
-_ENTRY_KEYS = ("roles", "example", "help")
+_ENTRY_KEYS = ("roles", "example", "help", "case_officer")
 _ROLE = re.compile(r"^[a-z][a-z0-9_]*$")
 # Examples are parsed only to check they name their own command; any fixed day will do.
 _EXAMPLE_DAY = date(2026, 1, 1)
@@ -25,6 +25,7 @@ class CommandRule:
     roles: frozenset[str]
     example: str
     help: str
+    case_officer: bool = False  # only the officer the case is allocated to may give it
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,11 @@ class CommandPolicy:
         rule = self.rules.get(name)
         return rule is not None and not rule.roles.isdisjoint(roles)
 
+    def case_officer_only(self, name: str) -> bool:
+        """Whether only the case's own officer may give command `name`."""
+        rule = self.rules.get(name)
+        return rule is not None and rule.case_officer
+
     def help_lines(self, roles: Iterable[str] | None = None) -> list[str]:
         """One line per command, in the parser's order; only those `roles` may give, if given."""
         held = None if roles is None else set(roles)
@@ -46,7 +52,7 @@ class CommandPolicy:
             rule = self.rules[name]
             if held is not None and rule.roles.isdisjoint(held):
                 continue
-            who = ", ".join(sorted(rule.roles))
+            who = "the case's officer" if rule.case_officer else ", ".join(sorted(rule.roles))
             lines.append(f"{rule.example}  -  {rule.help} ({who})")
         return lines
 
@@ -120,6 +126,11 @@ def _read_entry(
             problems.append(
                 doc.problem((*loc, key), f"'{key}' must be one line of text", f"write {key}: ...")
             )
+    case_officer = entry.get("case_officer", False)
+    if not isinstance(case_officer, bool):
+        fix = "write case_officer: true, or leave it out"
+        where = (*loc, "case_officer")
+        problems.append(doc.problem(where, "case_officer must be true or false", fix))
     example = entry.get("example")
     if isinstance(example, str) and example.strip():
         parsed = parse_commands(example, _EXAMPLE_DAY).commands
@@ -134,4 +145,10 @@ def _read_entry(
             )
     if len(problems) > before:
         return None
-    return CommandRule(name, frozenset(roles), str(example).strip(), str(entry["help"]).strip())
+    return CommandRule(
+        name,
+        frozenset(roles),
+        str(example).strip(),
+        str(entry["help"]).strip(),
+        case_officer is True,
+    )

@@ -1,7 +1,8 @@
 """The bot's configuration: validated models, lookups, and a loader naming file and line."""
 
 from bot.config.dashboard_settings import DashboardSettings, SignInSettings
-from bot.config.directory import ROLES, Person, Provider, Role, Teams
+from bot.config.directory import ROLES, Contact, Person, Provider, Role, Teams
+from bot.config.letter_settings import LetterSettings
 from bot.config.loader import config_from_doc, load_config
 from bot.config.mailbox_settings import (
     EwsMailbox,
@@ -19,11 +20,13 @@ __all__ = [
     "ROLES",
     "ClosureDay",
     "Config",
+    "Contact",
     "Council",
     "DashboardSettings",
     "EwsMailbox",
     "GraphMailbox",
     "ImapMailbox",
+    "LetterSettings",
     "Limits",
     "LocalMailbox",
     "MailboxSettings",

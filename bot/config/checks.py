@@ -7,8 +7,10 @@ from collections.abc import Hashable, Iterable
 
 from bot.config.dashboard_checks import dashboard_problems
 from bot.config.directory import Role
+from bot.config.letter_checks import letter_problems
 from bot.config.model import Config
 from bot.config.network import is_loopback
+from bot.config.report_settings import report_problems
 from bot.config.safeguard_checks import safeguard_problems
 from bot.config.yamlsource import Problem, YamlDoc
 
@@ -36,6 +38,8 @@ def cross_check(config: Config, doc: YamlDoc) -> list[Problem]:
     problems += _check_plain_imap(config, doc)
     problems += safeguard_problems(config, doc)
     problems += dashboard_problems(config.dashboard, doc)
+    problems += letter_problems(config.letters, doc)
+    problems += report_problems(config.reports, config.people, doc)
     return problems
 
 
@@ -64,7 +68,7 @@ def _unique_contacts(config: Config, doc: YamlDoc) -> list[Problem]:
     owner: dict[str, str] = {}
     problems = []
     for index, provider in enumerate(config.providers):
-        for c_index, contact in enumerate(provider.contacts):
+        for c_index, contact in enumerate(provider.contacts):  # addresses, main one first
             if contact in owner and owner[contact] != provider.id:
                 problems.append(
                     doc.problem(

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Literal, get_args
+from typing import Any, Literal, get_args
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, field_validator
 
 from bot.config.fields import Email, Identifier, PersonRef
 from bot.config.mailbox_settings import STRICT
@@ -53,6 +53,15 @@ class Teams(BaseModel):
     )
 
 
+class Contact(BaseModel):
+    """One address of a provider, with the person who reads it when the register names one."""
+
+    model_config = STRICT
+    email: Email = Field(description="The contact's email address")
+    name: str = Field(default="", description="Their name, for the letter's greeting")
+    job_title: str = Field(default="", description="Their job title, under the letter's address")
+
+
 class Provider(BaseModel):
     """A contracted service provider and how to reach it."""
 
@@ -64,8 +73,14 @@ class Provider(BaseModel):
     )
     service_type: str = Field(default="", description="Care home, home care, day centre, ...")
     contract_reference: str = Field(description="The Council contract it is bought under")
-    contacts: list[Email] = Field(
-        min_length=1, description="Where letters go; the first is the main contact"
+    contact_list: list[Contact] = Field(
+        alias="contacts",
+        min_length=1,
+        description="Where letters go, the first the main contact: an address, or "
+        "{email, name, job_title} for a named person",
+    )
+    address: list[str] = Field(
+        default=[], description="Postal address lines, for the address block of its letters"
     )
     allocated_officer: Identifier | None = Field(
         default=None, description="Person id of its CMO; None: allocate from the rota"
@@ -74,6 +89,22 @@ class Provider(BaseModel):
         default=True,
         description="Treat any address at its contacts' domain as this provider",
     )
+
+    @field_validator("contact_list", mode="before")
+    @classmethod
+    def _plain_addresses(cls, value: Any) -> Any:
+        # An entry may be just the address, as in configs written before contacts had names.
+        if isinstance(value, list):
+            return [{"email": item} if isinstance(item, str) else item for item in value]
+        return value
+
+    @property
+    def contacts(self) -> list[str]:
+        """The contact addresses, the main contact first."""
+        return [contact.email for contact in self.contact_list]
+
+    def contact(self, address: str) -> Contact | None:
+        return next((c for c in self.contact_list if c.email == address.strip().lower()), None)
 
     def names(self) -> list[str]:
         return [self.name, *self.aliases]

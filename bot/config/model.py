@@ -10,8 +10,10 @@ from pydantic import BaseModel, Field, PrivateAttr
 from bot.config.dashboard_settings import DashboardSettings
 from bot.config.directory import Person, Provider, Role, Teams
 from bot.config.fields import ConfigPath, Domain, Email, Identifier, as_written
+from bot.config.letter_settings import LetterSettings
 from bot.config.lookups import DirectoryIndex, domain_of
 from bot.config.mailbox_settings import STRICT, MailboxSettings
+from bot.config.report_settings import ReportSettings
 from bot.config.safeguards import MonitoringSettings, RetentionSettings, SecuritySettings
 from bot.config.settings import Council, Limits, RulesFiles, StoreSettings, TimeSettings
 
@@ -41,6 +43,9 @@ class Config(BaseModel):
     templates: ConfigPath = Field(
         default=as_written("templates"), description="Folder of letter templates"
     )
+    letters: LetterSettings = Field(
+        default=as_written({}), description="Letters to providers: approval and letterhead"
+    )
     referrer_domains: list[Domain] = Field(
         default=[], description="Mail domains whose staff may send a new concern"
     )
@@ -61,6 +66,9 @@ class Config(BaseModel):
     )
     retention: RetentionSettings = Field(
         default=as_written({}), description="How long personal data is kept"
+    )
+    reports: ReportSettings = Field(
+        default=as_written({}), description="The monthly timescale report and who gets it"
     )
     providers: list[Provider] = Field(default=[], description="Contracted providers")
     dashboard: DashboardSettings = Field(

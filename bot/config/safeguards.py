@@ -47,7 +47,10 @@ class MonitoringSettings(BaseModel):
     poll_stuck_minutes: int = Field(
         default=15,
         gt=0,
-        description="Alert when one poll has been running this long (it may be stuck)",
+        description=(
+            "Alert when one poll has run this long (the watchdog; systemd WatchdogSec "
+            "restarts the bot too)"
+        ),
     )
     outbox_stuck_minutes: int = Field(
         default=60, gt=0, description="Alert when a letter has waited this long to go out"

@@ -78,13 +78,13 @@ class Limits(BaseModel):
     """Safety limits on what comes in and goes out."""
 
     model_config = STRICT
+    max_attachment_mb: int = Field(
+        default=25, gt=0, description="An email with a larger attachment is quarantined (MB)"
+    )
     max_message_mb: int = Field(
         default=25,
         gt=0,
-        description="Larger emails are quarantined unread, whole (MB)",
-    )
-    max_attachment_mb: int = Field(
-        default=25, gt=0, description="An email with a larger attachment is quarantined (MB)"
+        description="Larger emails are quarantined without being read (MB, whole message)",
     )
     max_read_seconds: int = Field(
         default=30,

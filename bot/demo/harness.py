@@ -24,9 +24,10 @@ DAILY_RUNS = (time(8, 5), time(9, 5), time(14, 5), time(17, 30))
 
 
 def project_files() -> Path:
-    """The folder holding config.yaml, rules/ and templates/: this folder, the checkout, or
-    the copies an installed wheel carries."""
-    for candidate in (Path.cwd(), PROJECT, Path(__file__).resolve().parents[1] / "project_files"):
+    """The folder holding the example config.yaml, rules/ and templates/: the checkout, or the
+    copies an installed wheel carries. Never the current folder: run from a council's own
+    config folder, the demo would play its story on that config and that mail system."""
+    for candidate in (PROJECT, Path(__file__).resolve().parents[1] / "project_files"):
         if (candidate / "config.yaml").exists() and (candidate / "rules").is_dir():
             return candidate
     raise FileNotFoundError(
@@ -77,7 +78,7 @@ class Workspace:
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
         root.chmod(0o700)
-        for folder in ("rules", "templates"):
+        for folder in ("rules", "templates", "assets"):
             shutil.copytree(source / folder, root / folder, dirs_exist_ok=True)
         text = (source / "config.yaml").read_text(encoding="utf-8")
         if shadow:

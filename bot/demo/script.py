@@ -15,6 +15,7 @@ AKHAN = "aisha.khan@council.example"
 PJONES = "peter.jones@council.example"
 SPO = "mary.brown@council.example"
 SAM = "sam.ward@council.example"
+LAURA = "laura.green@council.example"  # Chris Evans's manager
 CHRIS = "chris.evans@council.example"
 HANNAH = "hannah.lee@nhs.example"
 NINA = "nina.novak@nhs.example"
@@ -96,6 +97,8 @@ def accepted_path(s: Story) -> None:
         concern("Oakview Care Home", "Residents missed evening medication on three nights."),
     )
     s.reply("accepted", "2026-11-02T11:30", JSMITH, "screen: eligible")
+    # The draft letter comes back to the officer; nothing goes to the provider until approved.
+    s.reply("accepted", "2026-11-02T14:10", JSMITH, "approve")
     s.reply(
         "accepted",
         "2026-11-12T10:00",
@@ -131,7 +134,7 @@ def silent_provider_path(s: Story) -> None:
         "Concern about Brightpath Home Care visits",
         concern("Brightpath Home Care", "Visits were cut short and two were missed entirely."),
     )
-    s.reply("silent", "2026-11-04T09:30", AKHAN, "Screening outcome - eligible")
+    s.reply("silent", "2026-11-04T09:30", AKHAN, "Screening outcome - eligible\napprove")
     s.email(
         "2026-11-04T09:40",
         BRIGHTPATH,
@@ -154,11 +157,31 @@ def disputed_path(s: Story) -> None:
         concern("Riverside Supported Living", "A tenant's personal allowance was not recorded."),
     )
     s.reply("disputed", "2026-11-30T10:00", AKHAN, "screen: eligible")
+    # Only the case's officer (Peter Jones, from the rota) may approve the letter; he edits the
+    # copy of the concern by reply, which approves it.
+    s.reply("disputed", "2026-11-30T10:30", AKHAN, "approve")
+    s.reply(
+        "disputed",
+        "2026-11-30T11:00",
+        PJONES,
+        "=== concern copy ===\n"
+        "A tenant's personal allowance was not recorded in October and November 2026.\n\n"
+        "The safeguarding enquiry has concluded and found the concern substantiated.\n"
+        "=== end of concern copy ===\n\nThanks\nPeter",
+    )
     s.reply(
         "disputed",
         "2026-12-04T15:00",
         RIVERSIDE,
         "We dispute the allegations: our records show every payment was logged.",
+    )
+    # The referrer's manager replies to all on the day-7 reminder: a comment, nothing moves.
+    s.reply(
+        "disputed",
+        "2026-12-11T11:00",
+        LAURA,
+        "Chris is on leave until the 14th and will send his comments then.",
+        subject="Reminder: your comments on the provider's response",
     )
     s.reply(
         "disputed",
@@ -208,7 +231,7 @@ def default_notice_path(s: Story) -> None:
             "The Meadows Day Centre", "Service users were left waiting for transport for hours."
         ),
     )
-    s.reply("default", "2027-03-01T12:00", PJONES, "screen: eligible")
+    s.reply("default", "2027-03-01T12:00", PJONES, "screen: eligible\napprove")
     s.reply("default", "2027-03-04T10:00", MEADOWS, "We accept the concern and apologise.")
     s.reply(
         "default",
@@ -299,6 +322,32 @@ def odd_mail(s: Story) -> None:
     s.reply("accepted", "2026-11-19T09:00", JSMITH, "decision: agreed")
 
 
+def still_open(s: Story) -> None:
+    """What the team finds on the last day: a concern with the provider, one not yet screened
+    (overdue by the evening), and an email from a member of the public nobody has placed."""
+    s.refer(
+        "night_staffing",
+        "2027-04-06T10:00",
+        HANNAH,
+        "Oakview Care Home - night staffing",
+        concern("Oakview Care Home", "Only one member of staff was on duty at night."),
+    )
+    s.reply("night_staffing", "2027-04-06T11:00", JSMITH, "screen: eligible\napprove")
+    s.email(
+        "2027-04-08T15:00",
+        "worried.relative@example.org",
+        "My mother's care",
+        "I am worried about the care my mother gets at home. Who should I speak to?",
+    )
+    s.refer(
+        "missed_visits",
+        "2027-04-09T10:00",
+        SAM,
+        "Brightpath Home Care - missed lunchtime visits",
+        concern("Brightpath Home Care", "Two lunchtime visits were missed last week."),
+    )
+
+
 SCENES: tuple[Scene, ...] = (
     accepted_path,
     silent_provider_path,
@@ -306,6 +355,7 @@ SCENES: tuple[Scene, ...] = (
     default_notice_path,
     screening_paths,
     odd_mail,
+    still_open,
 )
 START = at("2026-11-02T08:00")
 END = at("2027-04-09T18:00")

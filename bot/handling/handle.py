@@ -12,6 +12,7 @@ from bot.commands import CommandPolicy
 from bot.config import Config
 from bot.handling.handled import Handled
 from bot.handling.obey import Instructions
+from bot.handling.third_party import file_comment
 from bot.intake.quoting import strip_quoted
 from bot.intake.screening import propose
 from bot.procedure.case import Case
@@ -68,6 +69,11 @@ class Handler(Instructions):
             return self._open(reading, sha, now)
         if kind == "command":
             return self.obey(case, reading, sha, now)
+        placed = reading.threading.how == "officer"  # an officer filed it: no need to tell them
+        if kind == "third_party_comment" and case is not None and not placed:
+            return file_comment(
+                case, reading, now, config=self.config, outbox=self.outbox, cases=self.cases
+            )
         event_name = EVENTS.get(kind)
         if case is not None and event_name is not None:
             outcome = self.engine.apply(
@@ -194,6 +200,8 @@ class Handler(Instructions):
             screening_proposal=proposal.outcome,
             screening_reasons=reasons,
             participants=[a for a in mail.cc if not self.config.is_staff(a)],
+            # Fixed when the case opens, so a later change of config leaves it as it started.
+            data={"approval_required": self.config.letters.approval == "required"},
         )
         self._file_mail(case, reading, sha)
         outcome = self.engine.open_case(

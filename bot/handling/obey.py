@@ -1,17 +1,20 @@
-"""Officer and SPO instructions by email: checked, obeyed in order, answered with a receipt."""
+"""Officer and SPO instructions, by email or from the dashboard: checked, obeyed in order,
+answered with a receipt."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Sequence
 from datetime import datetime
 
 from bot.actions.outbox import Outbox
 from bot.actions.recipients import Recipient, resolve
 from bot.classify.reading import Reading
-from bot.commands import CommandPolicy, parse_commands
+from bot.commands import CommandPolicy, ParsedCommands, parse_commands
 from bot.config import Config
+from bot.handling import approval
 from bot.handling.handled import Handled
-from bot.intake.authenticity import commands_trusted
+from bot.handling.origin import Origin
+from bot.intake.command_trust import commands_trusted
 from bot.intake.threading import normalise
 from bot.procedure.case import Case
 from bot.procedure.engine import Engine, Event, Outcome
@@ -20,6 +23,8 @@ from bot.store.case_index import CaseIndex
 
 # Commands that only record facts: applied before any command that moves the case on.
 FACTS_FIRST = {
+    "letter.identity",
+    "letter.attachments",
     "allocate",
     "provider",
     "referrer",
@@ -104,7 +109,37 @@ class Instructions:
             if case is not None:
                 self._file_mail(case, reading, sha)
         person = self.config.person_by_email(mail.sender)
+        origin = Origin(
+            mail.sender,
+            person.name if person else "",
+            reading.received_at,
+            mail.message_id,
+            "email",
+            reading,
+        )
         roles = set(person.roles) if person else set()
+        case, done, refused = self.apply_commands(case, parsed, roles, origin, now)
+        self.command_receipt(
+            case, origin, done, refused, parsed.ignored, key=f"receipt.{sha[:16]}", now=now
+        )
+        if case is not None:
+            self.cases.put(case)
+        return Handled(
+            "commands",
+            case.reference if case else None,
+            f"{len(done)} done, {len(refused)} not done",
+        )
+
+    def apply_commands(
+        self,
+        case: Case | None,
+        parsed: ParsedCommands,
+        roles: Collection[str],
+        origin: Origin,
+        now: datetime,
+    ) -> tuple[Case | None, list[str], list[str]]:
+        """Carry out parsed commands for someone holding `roles`, each only if the policy lets
+        those roles give it; the case (copied, not yet stored), what was done and what not."""
         done: list[str] = []
         refused: list[str] = [f"{line} (not understood)" for line in parsed.not_understood]
         triage = [c for c in parsed.commands if c.name.startswith("triage.")]
@@ -116,7 +151,7 @@ class Instructions:
             if not self.policy.allowed(command.name, roles):
                 refused.append(f"{command.line}: your role may not give this command")
                 continue
-            message = self._triage_command(command.args, mail.sender, now)
+            message = self._triage_command(command.args, origin.who, now)
             (done if message.startswith("done") else refused).append(f"{command.line}: {message}")
         if triage and case is not None:
             fresh = self.cases.get(case.reference)
@@ -126,42 +161,59 @@ class Instructions:
                 f"{c.line}: no case found; put the case reference (CC-YYYY-NNNN) in the subject"
                 for c in parsed_commands
             ]
-        else:
-            ordered = sorted(parsed_commands, key=lambda c: 0 if c.name in FACTS_FIRST else 1)
-            for command in ordered:
-                if not self.policy.allowed(command.name, roles):
-                    refused.append(f"{command.line}: your role may not give this command")
-                    continue
-                case, message = self._command(case, command.name, command.args, reading, now)
-                (done if message.startswith("done") else refused).append(
-                    f"{command.line}: {message}"
-                )
-            case.note(
-                reading.received_at,
-                "command",
-                f"Commands from {mail.sender}: {len(done)} done, {len(refused)} not done",
-                ref=mail.message_id,
+            return None, done, refused
+        ordered = sorted(parsed_commands, key=lambda c: 0 if c.name in FACTS_FIRST else 1)
+        procedure = self.engine.procedure
+        for command in ordered:
+            # "approve" means the draft letter while one waits; only the case's officer may.
+            name, args = approval.meant(
+                case, command.name, command.args, origin.sender, self.config, procedure
             )
+            if not self.policy.allowed(name, roles):
+                refused.append(f"{command.line}: your role may not give this command")
+                continue
+            why_not = approval.refusal(case, name, args, origin.sender, self.config)
+            if why_not:
+                refused.append(f"{command.line}: {why_not}")
+                continue
+            case, message = self._command(case, name, args, origin, now)
+            (done if message.startswith("done") else refused).append(f"{command.line}: {message}")
+        case.note(
+            origin.at,
+            "command",
+            f"Commands from {origin.who}: {len(done)} done, {len(refused)} not done",
+            ref=origin.ref,
+        )
+        return case, done, refused
+
+    def command_receipt(
+        self,
+        case: Case | None,
+        origin: Origin,
+        done: Sequence[str],
+        refused: Sequence[str],
+        ignored: Sequence[str],
+        *,
+        key: str,
+        now: datetime,
+    ) -> None:
+        """Queue the receipt that tells the sender what was done and what was not."""
+        if not origin.sender:
+            return  # the dashboard's local operator has no address; the page shows the result
         self.outbox.queue_message(
             template="command_receipt",
-            to=[Recipient(person.name if person else "", mail.sender)],
+            to=[Recipient(origin.name, origin.sender)],
             case=case,
-            key=f"receipt.{sha[:16]}",
+            key=key,
             now=now,
-            in_reply_to=mail.message_id or None,
+            in_reply_to=(origin.ref or None) if origin.reading else None,
             extra={
-                "done": done,
-                "not_understood": refused,
-                "ignored": list(parsed.ignored),
+                "done": list(done),
+                "not_understood": list(refused),
+                "ignored": list(ignored),
                 "help": self.policy.help_lines(),
+                "source": origin.source,
             },
-        )
-        if case is not None:
-            self.cases.put(case)
-        return Handled(
-            "commands",
-            case.reference if case else None,
-            f"{len(done)} done, {len(refused)} not done",
         )
 
     def _triage_command(self, args: dict[str, object], officer: str, now: datetime) -> str:
@@ -171,7 +223,9 @@ class Instructions:
             return f"not done: {item_id} is not waiting in triage"
         reference = args.get("reference")
         if reference is None:
-            self.store.triage_resolve(item_id, f"dismissed by {officer}: {args.get('text', '')}")
+            self.store.triage_resolve(
+                item_id, f"dismissed by {officer}: {args.get('text', '')}", now
+            )
             return f"done: {item_id} taken off the triage list"
         target = self.cases.get(normalise(str(reference)))
         if target is None or target.status != "open":
@@ -182,18 +236,18 @@ class Instructions:
         received = datetime.fromisoformat(str(item["received"]))
         reading = self.reread(raw, received, (target.reference, officer))
         handled = self.handle(reading, raw, now)
-        self.store.triage_resolve(item_id, f"filed under {target.reference} by {officer}")
+        self.store.triage_resolve(item_id, f"filed under {target.reference} by {officer}", now)
         return f"done: {item_id} filed under {target.reference} ({handled.outcome})"
 
     def _command(
-        self, case: Case, name: str, args: dict[str, object], reading: Reading, now: datetime
+        self, case: Case, name: str, args: dict[str, object], origin: Origin, now: datetime
     ) -> tuple[Case, str]:
         if name == "allocate":
             wanted = str(args.get("officer", "")).strip().lower()
             for officer in self.config.people_with_role("cmo"):
                 if wanted in (officer.id.lower(), officer.name.lower(), officer.email):
                     case.officer_id = officer.id
-                    case.note(reading.received_at, "note", f"Allocated to {officer.name}", "2")
+                    case.note(origin.at, "note", f"Allocated to {officer.name}", "2")
                     return case, f"done: allocated to {officer.name}"
             return case, f"not done: no officer called {wanted!r} in the directory"
         if name == "provider":
@@ -204,16 +258,14 @@ class Instructions:
             if named is None:
                 return case, f"not done: no contracted provider called {wanted!r}"
             case.provider_id = named.id
-            case.note(reading.received_at, "note", f"Provider set to {named.name}", "1")
+            case.note(origin.at, "note", f"Provider set to {named.name}", "1")
             return case, f"done: provider is {named.name}"
         if name == "referrer":
             case.referrer = str(args.get("email", case.referrer)).lower()
             return case, f"done: referrer is {case.referrer}"
-        outcome = self.engine.apply(
-            case, Event(name, reading.received_at, args=args, source=reading.mail.message_id)
-        )
+        outcome = self.engine.apply(case, Event(name, origin.at, args=args, source=origin.ref))
         if not outcome.applied:
             return case, f"not done: {outcome.reason}"
-        self.queue_outcome(outcome, now, reading)
+        self.queue_outcome(outcome, now, origin.reading)
         stage = self.engine.procedure.stages[outcome.case.stage]
         return outcome.case, f"done; the case is now at stage {stage.step} ({stage.title})"

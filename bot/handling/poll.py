@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from bot.actions.outbox import Outbox
+from bot.classify.reading import Reading
 from bot.config.settings import Limits
 from bot.handling.handle import Handler
-from bot.handling.reading_limits import LimitedReader, Read, too_large
+from bot.handling.reading_limits import LimitedReader, too_large
 from bot.intake.parse import MailParseError
 from bot.mailbox.base import IncomingMail, Mailbox
 from bot.store import Store
@@ -18,6 +20,9 @@ from bot.store.case_index import CaseIndex
 from bot.store.meta_keys import INBOX_LEFT, MOVES_OWED, TOKEN_EXPIRES
 
 log = logging.getLogger(__name__)
+
+# Reads raw mail received at a moment into what intake makes of it.
+Read = Callable[[bytes, datetime], Reading]
 
 
 class _MessageFailed(Exception):
@@ -60,6 +65,8 @@ class Poller:
         self.cases = cases
         self.outbox = outbox
         self.handler = handler
+        self.read = read
+        # Each email is read under limits.max_read_seconds and its attachments' limit.
         self.reader = LimitedReader(read, limits)
         self.limits = limits
         self.start = start  # mail received before it is never touched
@@ -144,6 +151,7 @@ class Poller:
         for item in incoming:
             if item.backend_id in skip:
                 continue
+            # The backend would not read it (a link, a FIFO, too large), or it is too large.
             refused = item.refused or too_large(item.raw, self.limits)
             if refused:
                 raise _MessageFailed(item, refused, "refused", permanent=True)
@@ -205,7 +213,8 @@ class Poller:
                 "reason": f"quarantined, {reason}",
                 "reference": None,
                 "message_id": "",
-                "sha": self.store.keep_raw(item.raw) if item.raw else "",
+                # Nothing read, nothing kept: the entry itself waits in the quarantine folder.
+                "sha": "" if item.refused else self.store.keep_raw(item.raw),
                 "kind": "quarantined",
             }
         )

@@ -11,7 +11,7 @@ from bot.config.settings import Limits
 from bot.handling.time_limit import TimeLimited, TimeLimitExceeded
 from bot.intake.parse import MailParseError
 
-# Reads raw mail received at a moment into what intake makes of it.
+# Reads raw mail received at a moment into what intake makes of it (as in bot.handling.poll).
 Read = Callable[[bytes, datetime], Reading]
 
 MB = 1024 * 1024

@@ -6,21 +6,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from email.utils import getaddresses
 
-from bot.intake.auth_results import AuthResult, parse_authentication_results
 from bot.intake.message import ParsedMail
-
-__all__ = [
-    "AuthResult",
-    "Authenticity",
-    "authenticate",
-    "commands_trusted",
-    "failed_verdict",
-    "parse_authentication_results",
-    "trusted_results",
-]
 
 M365_AUTH_AS = "X-MS-Exchange-Organization-AuthAs"
 M365_AUTH_SOURCE = "X-MS-Exchange-Organization-AuthSource"
+_SPECIALS = ";="
 _MAX_HEADERS = 50  # more Authentication-Results than this is an attack, not a mail path
 
 
@@ -31,12 +21,111 @@ class Authenticity:
     authenticated: bool
     how: str  # "m365-internal", "dmarc", "dkim", "spf", or "" when not authenticated
     reason: str  # a sentence a person can read
-    # Our own mail system found it forged (a failed DMARC, SPF or DKIM verdict for the
-    # council's domain): never obeyed, whatever the configuration says.
-    failed: bool = False
 
 
-def _domain(address_or_domain: str) -> str:
+@dataclass(frozen=True)
+class AuthResult:
+    """One method's result from an Authentication-Results header, e.g. dkim=pass header.d=x."""
+
+    method: str
+    result: str
+    props: dict[str, str]
+
+    def describe(self) -> str:
+        shown = ", ".join(f"{k}={v}" for k, v in sorted(self.props.items()) if "." in k)
+        return f"{self.method} {self.result}" + (f" ({shown})" if shown else "")
+
+
+@dataclass(frozen=True)
+class AuthResultsHeader:
+    """A parsed Authentication-Results header: who wrote it and what it found."""
+
+    authserv_id: str  # "" when the header names no server (Exchange Online writes none)
+    results: tuple[AuthResult, ...]
+
+
+def _tokens(value: str) -> list[tuple[str, bool]]:
+    """Words, ';' and '=' of a header, comments dropped; (text, quoted) pairs."""
+    out: list[tuple[str, bool]] = []
+    word: list[str] = []
+    depth, i = 0, 0
+
+    def flush() -> None:
+        if word:
+            out.append(("".join(word), False))
+            word.clear()
+
+    while i < len(value):
+        ch = value[i]
+        if depth:  # inside a comment, which may nest and escape
+            depth += {"(": 1, ")": -1}.get(ch, 0)
+            i += 2 if ch == "\\" else 1
+        elif ch == "(":
+            flush()
+            depth, i = 1, i + 1
+        elif ch == '"':
+            flush()
+            text: list[str] = []
+            i += 1
+            while i < len(value) and value[i] != '"':
+                if value[i] == "\\" and i + 1 < len(value):
+                    i += 1
+                text.append(value[i])
+                i += 1
+            out.append(("".join(text), True))
+            i += 1
+        elif ch.isspace() or ch in _SPECIALS:
+            flush()
+            if ch in _SPECIALS:
+                out.append((ch, False))
+            i += 1
+        else:
+            word.append(ch)
+            i += 1
+    flush()
+    return out
+
+
+def _resinfo(tokens: list[tuple[str, bool]]) -> AuthResult | None:
+    """`method[/version]=result [key=value ...]`; CFWS around '.' and '/' is glued back."""
+    pairs: list[tuple[str, str]] = []
+    key: list[str] = []
+    i = 0
+    while i < len(tokens):
+        text, quoted = tokens[i]
+        if text == "=" and not quoted and key and i + 1 < len(tokens):
+            pairs.append(("".join(key).lower(), tokens[i + 1][0]))
+            key = []
+            i += 2
+        else:
+            key.append(text)
+            i += 1
+    if not pairs:
+        return None  # "none", or words we cannot read
+    method = pairs[0][0].split("/", 1)[0]
+    props = {k: v.strip().lower().rstrip(".") for k, v in pairs[1:]}
+    return AuthResult(method, pairs[0][1].lower(), props)
+
+
+def parse_authentication_results(value: str) -> AuthResultsHeader:
+    """Read one Authentication-Results value (RFC 8601), tolerating what real servers write."""
+    segments: list[list[tuple[str, bool]]] = [[]]
+    for token in _tokens(value):
+        if token == (";", False):
+            segments.append([])
+        else:
+            segments[-1].append(token)
+    head, rest = segments[0], segments[1:]
+    if any(text == "=" and not quoted for text, quoted in head):
+        # No authserv-id at all: the first segment is already a result.
+        authserv_id, rest = "", segments
+    else:
+        authserv_id = head[0][0].strip().lower() if head else ""
+    results = tuple(r for r in (_resinfo(seg) for seg in rest) if r is not None)
+    return AuthResultsHeader(authserv_id, results)
+
+
+def domain_of(address_or_domain: str) -> str:
     return address_or_domain.rpartition("@")[2].strip().strip("<>").lower().rstrip(".")
 
 
@@ -52,7 +141,7 @@ def aligned(domain: str, from_domain: str, own_domains: Sequence[str]) -> bool:
     return org is not None and org == organisational_domain(from_domain, own_domains)
 
 
-def _from_domain(mail: ParsedMail, own_domains: Sequence[str]) -> tuple[str, str]:
+def own_from_domain(mail: ParsedMail, own_domains: Sequence[str]) -> tuple[str, str]:
     """(From domain, "") when it is one of ours; ("", why not) otherwise."""
     values = mail.header_all("From")
     if len(values) != 1:
@@ -60,7 +149,7 @@ def _from_domain(mail: ParsedMail, own_domains: Sequence[str]) -> tuple[str, str
     authors = [a for _, a in getaddresses(values) if "@" in a]
     if len(authors) > 1:
         return "", f"From names {len(authors)} addresses, so its author is unclear"
-    domain = _domain(mail.sender) if "@" in mail.sender else ""
+    domain = domain_of(mail.sender) if "@" in mail.sender else ""
     if not domain:
         return "", "the message has no From address"
     if domain not in own_domains:
@@ -101,14 +190,14 @@ def trusted_results(
     return found, ""
 
 
-def _first_per_subject(results: list[tuple[str, AuthResult]]) -> list[tuple[str, AuthResult]]:
+def newest_verdicts(results: list[tuple[str, AuthResult]]) -> list[tuple[str, AuthResult]]:
     """The topmost (newest) verdict on each method and domain: a later one cannot overrule it."""
     seen: set[tuple[str, str]] = set()
     kept = []
     for server, result in results:
         props = result.props
-        subject = props.get("header.d") or _domain(props.get("header.i", ""))
-        subject = subject or props.get("header.from") or _domain(props.get("smtp.mailfrom", ""))
+        subject = props.get("header.d") or domain_of(props.get("header.i", ""))
+        subject = subject or props.get("header.from") or domain_of(props.get("smtp.mailfrom", ""))
         if (result.method, subject) not in seen:
             seen.add((result.method, subject))
             kept.append((server, result))
@@ -122,47 +211,12 @@ def _passes(result: AuthResult, from_domain: str, own_domains: Sequence[str]) ->
     if result.method == "dmarc":
         return props.get("header.from") == from_domain
     if result.method == "dkim":
-        signer = props.get("header.d") or _domain(props.get("header.i", ""))
+        signer = props.get("header.d") or domain_of(props.get("header.i", ""))
         return bool(signer) and aligned(signer, from_domain, own_domains)
     if result.method == "spf":
-        envelope = _domain(props.get("smtp.mailfrom", ""))
+        envelope = domain_of(props.get("smtp.mailfrom", ""))
         return bool(envelope) and aligned(envelope, from_domain, own_domains)
     return False
-
-
-def _failed(server: str, result: AuthResult) -> str:
-    return f"{result.method.upper()} failed: {server} reports {result.describe()}"
-
-
-def failed_verdict(
-    results: list[tuple[str, AuthResult]], from_domain: str, own_domains: Sequence[str]
-) -> str:
-    """The first failed verdict our own servers gave on the From domain, described; "" if none.
-
-    DMARC fail for the From domain, and SPF fail for an envelope sender at one of its domains,
-    always count. DKIM fail counts unless another signature for the same domain passed: a
-    message may carry several, and one valid signature is enough (RFC 6376 6.1).
-    """
-    dkim_passed = {
-        r.props.get("header.d") or _domain(r.props.get("header.i", ""))
-        for _, r in results
-        if r.method == "dkim" and r.result == "pass"
-    }
-    for server, result in results:
-        if result.result != "fail":
-            continue
-        props = result.props
-        if result.method == "dmarc" and props.get("header.from", from_domain) == from_domain:
-            return _failed(server, result)
-        if result.method == "spf":
-            envelope = _domain(props.get("smtp.mailfrom", ""))
-            if envelope and aligned(envelope, from_domain, own_domains):
-                return _failed(server, result)
-        if result.method == "dkim":
-            signer = props.get("header.d") or _domain(props.get("header.i", ""))
-            if signer and aligned(signer, from_domain, own_domains) and signer not in dkim_passed:
-                return _failed(server, result)
-    return ""
 
 
 def authenticate(
@@ -174,26 +228,17 @@ def authenticate(
 ) -> Authenticity:
     """Whether `mail` is authenticated as sent by the council, by Exchange or our own servers."""
     ours = [d.strip().lower().lstrip("@").rstrip(".") for d in own_domains]
-    from_domain, why_not = _from_domain(mail, ours)
+    from_domain, why_not = own_from_domain(mail, ours)
     if not from_domain:
         return Authenticity(False, "", why_not)
-    found, untrusted = trusted_results(mail, trusted_authserv_ids)
-    failure = failed_verdict(found, from_domain, ours)
-    if failure:  # before anything else: no other sign of trust outweighs it
-        return Authenticity(
-            False,
-            "",
-            f"From says {from_domain} but the council's own mail system found it forged: "
-            + failure,
-            failed=True,
-        )
     notes: list[str] = []
     if trust_m365_internal:
         ok, note = _m365(mail)
         if ok:
             return Authenticity(True, "m365-internal", note)
         notes.append(note)
-    verdicts = _first_per_subject(found)
+    found, untrusted = trusted_results(mail, trusted_authserv_ids)
+    verdicts = newest_verdicts(found)
     dmarc_failed = any(
         r.method == "dmarc" and r.result == "fail" and r.props.get("header.from") == from_domain
         for _, r in verdicts
@@ -216,27 +261,4 @@ def authenticate(
     detail = "; ".join(notes)
     return Authenticity(
         False, "", f"From says {from_domain} but no trusted Authentication-Results pass: {detail}"
-    )
-
-
-def commands_trusted(
-    mail: ParsedMail,
-    *,
-    own_domains: Sequence[str],
-    trusted_authserv_ids: Sequence[str],
-    trust_m365_internal: bool,
-    require_authenticated: bool,
-) -> Authenticity:
-    """`authenticate`, except that a config not requiring it (local demo) lets mail through,
-    unless our own mail system found it forged."""
-    verdict = authenticate(
-        mail,
-        own_domains=own_domains,
-        trusted_authserv_ids=trusted_authserv_ids,
-        trust_m365_internal=trust_m365_internal,
-    )
-    if verdict.authenticated or verdict.failed or require_authenticated:
-        return verdict
-    return Authenticity(
-        True, "not-required", f"require_authenticated_commands is false ({verdict.reason})"
     )

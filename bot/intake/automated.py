@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import email
 import re
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from email.message import Message
-from email.policy import compat32
 
 from bot.intake.dsn import (
     DELAY_SUBJECT,
@@ -18,7 +16,7 @@ from bot.intake.dsn import (
     delivery_action,
     read_report,
 )
-from bot.intake.lean import lean_copy
+from bot.intake.lean import message_from_raw
 from bot.intake.message import AutomatedVerdict, ParsedMail
 
 # When signals disagree, the most specific kind wins: a bounce often also says "auto-replied".
@@ -193,7 +191,7 @@ def detect_automated(
     recipients), "loop", "auto-reply" (read receipts included) and "list".
     """
     try:
-        msg = email.message_from_bytes(lean_copy(raw).data, policy=compat32)
+        msg = message_from_raw(raw)  # big bodies set aside: a machine's signals are small
     except Exception:  # the verdict must never crash intake; headers alone still count
         msg = Message()
     ctx = _Context(

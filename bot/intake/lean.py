@@ -1,150 +1,93 @@
-"""What the parser reads of a large email: each long body and header block cut short.
+"""Parse a large email without holding it many times: big bodies are set aside before parsing.
 
-The standard library's parser holds five or six times an email's size while it works (every
-line a string of its own, then the parts joined again), so a 25 MB attachment would cost the
-bot some 150 MB. The bot needs only the start of each part to read an email: its headers and
-its first pages of text. Everything after is replaced with a short note, and the size of what
-was cut is kept, so the attachments list still shows their sizes (estimated from the encoded
-length). The email itself is kept whole; only the reading is made from this stand-in.
+The standard library parser keeps every line of a body as its own string and, fed through
+`message_from_bytes`, a 4-byte-a-character copy of the whole mail: 25 MB of mail cost about
+200 MB. Here the parser sees a skeleton instead. A body bigger than `BIG` that is nothing but
+base64 in a non-text part (an attachment) becomes one placeholder line naming its decoded
+size; any other big body is cut to its first `BIG` bytes, which is more than any person writes.
+The raw mail itself is never changed: the store keeps it whole.
 """
 
 from __future__ import annotations
 
-import base64
 import re
-from dataclasses import dataclass
+from email.feedparser import BytesFeedParser
+from email.message import Message
+from email.policy import compat32
 
-LEAN_ABOVE = 1024 * 1024  # smaller emails are read exactly as they are
-BODY_KEEP = 256 * 1024  # of each part's body: ample text for classification and commands
-HEADER_KEEP = 1024 * 1024  # of each header block
-FIELD_KEEP = 64 * 1024  # of each header field: far more than any real one needs
-MAX_SEGMENTS = 2000  # more parts than this are not read (and are not mail a person wrote)
-
-_BLANK = re.compile(rb"\n\r?\n")  # the end of a header block
-_BASE64 = re.compile(rb"^content-transfer-encoding:[ \t]*base64", re.IGNORECASE | re.MULTILINE)
-
-
-@dataclass(frozen=True)
-class Cut:
-    """A note standing where bytes were cut, and about how many decoded bytes it stands for."""
-
-    marker: str
-    size: int
+BIG = 1 << 20  # bodies up to 1 MB are parsed as they are
+_CHUNK = 1 << 16
+_BASE64 = re.compile(rb"[A-Za-z0-9+/=\r\n]*")
+_BLANK = re.compile(rb"\r?\n\r?\n")
+_TEXT_PART = re.compile(rb"^content-type:[ \t]*text/", re.IGNORECASE | re.MULTILINE)
+PLACEHOLDER = re.compile(r"BotSetAside(\d+)Bytes")
 
 
-@dataclass(frozen=True)
-class Lean:
-    data: bytes  # what the parser reads: the email itself when nothing was cut
-    cuts: tuple[Cut, ...] = ()
-
-    def extra_size(self, encoded_payload: str) -> int:
-        """The decoded bytes cut from a part, given the part's payload as the parser holds it."""
-        return sum(cut.size for cut in self.cuts if cut.marker in encoded_payload)
+def _decoded_size(raw: bytes, start: int, end: int) -> int:
+    chars = end - start - raw.count(b"\n", start, end) - raw.count(b"\r", start, end)
+    padding = raw.count(b"=", max(start, end - 6), end)
+    return max(0, (chars * 3) // 4 - padding)
 
 
-def _note(index: int, cut_bytes: int) -> str:
-    return f"[the bot did not read the rest of this part: {cut_bytes:,} bytes, note {index}]"
-
-
-class _Builder:
-    def __init__(self, raw: bytes) -> None:
-        self.raw = raw
-        self.pieces: list[bytes] = []
-        self.cuts: list[Cut] = []
-
-    def keep(self, start: int, end: int) -> None:
-        if end > start:
-            self.pieces.append(self.raw[start:end])
-
-    def cut(self, start: int, end: int, base64_body: bool, mid_line: bool) -> None:
-        """Replace raw[start:end] with a note line of the part's own transfer encoding."""
-        raw = self.raw
-        note = _note(len(self.cuts) + 1, end - start)
-        if mid_line:
-            self.pieces.append(b"\r\n")
-        if base64_body:
-            # The same characters as the text around it, so the part decodes cleanly.
-            decoded_note = f"\n{note}\n".encode()
-            marker = base64.b64encode(decoded_note).decode()
-            letters = end - start - sum(raw.count(c, start, end) for c in (b"\n", b"\r", b" "))
-            padding = raw.count(b"=", max(start, end - 8), end)
-            # What the cut stands for, less what the note itself decodes to.
-            size = letters // 4 * 3 - padding - len(decoded_note)
-        else:
-            marker = note
-            size = end - start - len(marker) - 2
-        self.pieces.append(marker.encode() + b"\r\n")
-        self.cuts.append(Cut(marker, size))
-
-    def header_block(self, start: int, end: int) -> None:
-        """Keep a header block, each field longer than FIELD_KEEP shortened to its start and
-        end (for References the end matters most), the whole cut after HEADER_KEEP."""
-        if end - start <= FIELD_KEEP:  # nothing in it can be long
-            self.keep(start, end)
-            return
-        raw, kept, run, field = self.raw, 0, start, start
-        while field < end:
-            after = _field_end(raw, field, end)
-            if kept > HEADER_KEEP:
-                self.keep(run, field)
-                cut = f"X-Contract-Concerns-Cut: {end - field:,} bytes of headers not read\r\n"
-                self.pieces.append(cut.encode())
-                return
-            if after - field > FIELD_KEEP:
-                half = FIELD_KEEP // 2
-                self.keep(run, field + half)
-                note = f"\r\n\t[the bot did not read {after - field - 2 * half:,} bytes here]\r\n\t"
-                self.pieces.append(note.encode())
-                run = after - half
-                kept += FIELD_KEEP
-            else:
-                kept += after - field
-            field = after
-        self.keep(run, end)
-
-
-def _field_end(raw: bytes, start: int, end: int) -> int:
-    """Where the header field at `start` ends: after a line end not followed by a fold."""
-    position = start
+def _segments(raw: bytes) -> list[tuple[int, int]]:
+    """Stretches between lines starting "--" (where MIME boundaries can be), as offsets."""
+    found, start = [], 0
     while True:
-        newline = raw.find(b"\n", position, end)
-        if newline == -1:
-            return end
-        if raw[newline + 1 : newline + 2] not in (b" ", b"\t"):
-            return newline + 1
-        position = newline + 1
+        dash = raw.find(b"\n--", start)
+        if dash < 0:
+            found.append((start, len(raw)))
+            return found
+        found.append((start, dash + 1))
+        line_end = raw.find(b"\n", dash + 1)
+        if line_end < 0:
+            return found
+        start = line_end + 1
 
 
-def lean_copy(raw: bytes) -> Lean:
-    """A stand-in for `raw` small enough to parse; `raw` itself when it is small already."""
-    if len(raw) <= LEAN_ABOVE:
-        return Lean(raw)
-    builder = _Builder(raw)
-    starts = [0]
-    dashes = raw.find(b"\n--")  # where a boundary line may start
-    while dashes != -1 and len(starts) <= MAX_SEGMENTS:
-        starts.append(dashes + 1)
-        dashes = raw.find(b"\n--", dashes + 1)
-    ends = [*starts[1:], len(raw)]
-    if len(starts) > MAX_SEGMENTS:
-        ends[-1] = starts[-1]  # the parts after MAX_SEGMENTS are not read at all
-    for start, end in zip(starts, ends, strict=True):
+def skeleton(raw: bytes) -> bytes:
+    """`raw` with each big body set aside; the same bytes when nothing is big."""
+    if len(raw) <= BIG:
+        return raw
+    pieces: list[bytes] = []
+    kept = 0  # raw[kept:] has not been copied into pieces yet
+    for start, end in _segments(raw):
         blank = _BLANK.search(raw, start, end)
-        if blank is None:  # no body in this stretch (a boundary line, a run of header lines)
-            builder.header_block(start, end)
+        if blank is None or end - blank.end() <= BIG:
             continue
-        builder.header_block(start, blank.start() + 1)
-        body = blank.start() + 1
-        if end - blank.end() <= BODY_KEEP:
-            builder.keep(body, end)
-            continue
-        stop = raw.rfind(b"\n", blank.end(), blank.end() + BODY_KEEP) + 1
-        mid_line = stop <= blank.end()
-        if mid_line:
-            stop = blank.end() + BODY_KEEP
-        builder.keep(body, stop)
-        base64_body = _BASE64.search(raw, start, blank.start() + 1) is not None
-        builder.cut(stop, end, base64_body, mid_line)
-    if len(starts) > MAX_SEGMENTS:
-        builder.cut(ends[-1], len(raw), False, False)
-    return Lean(b"".join(builder.pieces), tuple(builder.cuts))
+        body = blank.end()
+        headers_are_text = _TEXT_PART.search(raw, start, blank.start()) is not None
+        pieces.append(raw[kept:body])
+        base64 = _BASE64.fullmatch(raw, body, end) is not None
+        if base64 and not headers_are_text:
+            pieces.append(f"BotSetAside{_decoded_size(raw, body, end)}Bytes\r\n".encode())
+        else:
+            cut = raw.rfind(b"\n", body, body + BIG) + 1 or body + BIG
+            pieces.append(raw[body:cut])
+            if not base64:  # a note in base64 would decode as garbage: then just cut
+                pieces.append(f"\r\n[{end - cut} more bytes not read here]\r\n".encode())
+        kept = end
+    if not pieces:
+        return raw
+    pieces.append(raw[kept:])
+    return b"".join(pieces)
+
+
+def message_from_raw(raw: bytes) -> Message:
+    """The parsed message (compat32), from a skeleton fed in pieces: never the whole text
+    at once, so the parser's own copies stay small."""
+    lean = skeleton(raw)
+    parser = BytesFeedParser(policy=compat32)
+    view = memoryview(lean)
+    for offset in range(0, len(lean), _CHUNK):
+        parser.feed(bytes(view[offset : offset + _CHUNK]))
+    message = parser.close()
+    assert isinstance(message, Message)
+    return message
+
+
+def set_aside_size(payload: object) -> int | None:
+    """The decoded size of a body that was set aside, from its placeholder; None otherwise."""
+    if not isinstance(payload, str) or len(payload) > 200:
+        return None
+    match = PLACEHOLDER.search(payload)
+    return int(match.group(1)) if match else None

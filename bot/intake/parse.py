@@ -4,17 +4,15 @@ from __future__ import annotations
 
 import binascii
 import codecs
-import email
 import hashlib
 import re
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from email.message import Message
-from email.policy import compat32
 from email.utils import getaddresses, parsedate_to_datetime
 from html.parser import HTMLParser
 
-from bot.intake.lean import Lean, lean_copy
+from bot.intake.lean import message_from_raw, set_aside_size
 from bot.intake.message import Attachment, ParsedMail
 
 _ENCODED_WORD = re.compile(r"=\?([^?\s]+)\?([bBqQ])\?([^?\s]*)\?=")
@@ -231,13 +229,7 @@ def _is_body_candidate(part: Message) -> bool:
     return textual and disposition != "attachment" and not _filename(part)
 
 
-def _size(part: Message, lean: Lean) -> int:
-    size = len(_part_bytes(part))
-    payload = part.get_payload()
-    return size + lean.extra_size(payload) if isinstance(payload, str) and lean.cuts else size
-
-
-def _body_and_attachments(msg: Message, lean: Lean) -> tuple[str, tuple[Attachment, ...]]:
+def _body_and_attachments(msg: Message) -> tuple[str, tuple[Attachment, ...]]:
     plain: list[str] = []
     html: list[str] = []
     attachments: list[Attachment] = []
@@ -247,7 +239,8 @@ def _body_and_attachments(msg: Message, lean: Lean) -> tuple[str, tuple[Attachme
                 target = html if part.get_content_type() == "text/html" else plain
                 target.append(_part_text(part))
             else:
-                size = _size(part, lean)
+                aside = set_aside_size(part.get_payload())
+                size = len(_part_bytes(part)) if aside is None else aside
                 attachments.append(Attachment(_filename(part), part.get_content_type(), size))
         except Exception:  # one broken part must not hide the rest of the message
             attachments.append(Attachment(_filename(part), part.get_content_type(), 0))
@@ -269,11 +262,10 @@ def _defects(msg: Message) -> tuple[str, ...]:
 
 def parse_mail(raw: bytes) -> ParsedMail:
     """Parse raw email bytes; raise MailParseError only when there is nothing mail-like."""
-    if not raw or raw.isspace():  # isspace, not strip: no copy of a large email
+    if not raw or raw.isspace():  # isspace, not strip: no copy of a 25 MB email
         raise MailParseError("empty message")
-    lean = lean_copy(raw)  # a large email's long parts cut short: see bot.intake.lean
     try:
-        msg = email.message_from_bytes(lean.data, policy=compat32)
+        msg = message_from_raw(raw)
         headers = tuple((name, decode_header_value(str(v))) for name, v in msg.raw_items())
     except Exception as exc:  # the stdlib parser is lenient; reaching here means garbage
         raise MailParseError(f"unparseable message ({type(exc).__name__})") from exc
@@ -282,7 +274,7 @@ def parse_mail(raw: bytes) -> ParsedMail:
     lookup = {name.lower(): str(value) for name, value in reversed(list(msg.raw_items()))}
     raw_all = [(name.lower(), str(value)) for name, value in msg.raw_items()]
     sender_name, sender = _sender(lookup.get("from"))
-    body, attachments = _body_and_attachments(msg, lean)
+    body, attachments = _body_and_attachments(msg)
     ids = _message_ids(decode_header_value(lookup.get("message-id", "")))
     return ParsedMail(
         message_id=ids[0] if ids else "",

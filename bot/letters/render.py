@@ -29,6 +29,7 @@ from bot.letters.sample import sample_context
 
 MESSAGE_SUFFIX = ".txt.j2"
 LAYOUT = "_layout.html.j2"
+LETTER_LAYOUT = "_letter.html.j2"
 REQUIRED_BLOCKS = ("subject", "body")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 # Spelled out rather than strftime("%A") so output never depends on the process locale.
@@ -86,7 +87,7 @@ def _one_line(subject: str) -> str:
     return " ".join(subject.split())
 
 
-def _paragraphs(text: str) -> list[dict[str, Any]]:
+def paragraphs(text: str) -> list[dict[str, Any]]:
     """Split tidy text into paragraphs; a paragraph of '> ' lines becomes a quotation."""
     result: list[dict[str, Any]] = []
     for chunk in text.strip("\n").split("\n\n"):
@@ -139,8 +140,12 @@ class Renderer:
             # A stand-alone template would print its subject too; take only the body.
             text = self._block(template, "body", values)
         text = _tidy(text)
-        html = self._env.get_template(LAYOUT).render(subject=subject, paragraphs=_paragraphs(text))
+        html = self._env.get_template(LAYOUT).render(subject=subject, paragraphs=paragraphs(text))
         return Rendered(subject=subject, text=text, html=html)
+
+    def render_page(self, layout: str, values: Mapping[str, Any]) -> str:
+        """An HTML page from a layout template (autoescaped), such as the letterhead."""
+        return self._env.get_template(layout).render(dict(values))
 
     def _block(self, template: Template, block: str, values: dict[str, Any]) -> str:
         render_block = template.blocks.get(block)
@@ -174,9 +179,10 @@ class Renderer:
             problem = Problem(file=str(path), line=line, key=path.name, message=message, fix=fix)
             found.setdefault((problem.file, problem.line, problem.message), problem)
 
-        if not (self.directory / LAYOUT).is_file():
-            add(self.directory / LAYOUT, 1, "the shared HTML layout is missing",
-                "restore templates/_layout.html.j2 from the release")  # fmt: skip
+        for layout in (LAYOUT, LETTER_LAYOUT):
+            if not (self.directory / layout).is_file():
+                add(self.directory / layout, 1, f"the shared HTML layout {layout} is missing",
+                    f"restore templates/{layout} from the release")  # fmt: skip
         for path in sorted(self.directory.glob("*.j2")):
             try:
                 tree = self._env.parse(path.read_text(encoding="utf-8"), path.name, str(path))

@@ -22,6 +22,7 @@ def _sample_extra(name: str) -> dict[str, Any]:
             "help": ["screen: eligible | investigation pending | operational | isolated"],
         },
         "daily_digest": {
+            "drafts": [dict(row, title="Send the concern letter to the provider")],
             "due_today": [row],
             "overdue": [row],
             "upcoming": [row],
@@ -46,6 +47,38 @@ def _sample_extra(name: str) -> dict[str, Any]:
         "undelivered_alert": {
             "failed_recipients": ["alex.morgan@meadowbank.example"],
             "letter_subject": "[CC-2026-0042] Contract concern",
+        },
+        "letter_email": {
+            "letter": {
+                "subject": "Contract concern: request to review, investigate and respond",
+                "date": date(2026, 12, 3),
+                "filename": "CC-2026-0042-concern-letter-20261203.pdf",
+                "enclosures": ["call-log.pdf"],
+            }
+        },
+        "letter_approval_request": {
+            "copy_start": "=== concern copy ===",
+            "copy_end": "=== end of concern copy ===",
+        },
+        "third_party_comment": {
+            "sender": "lee.hart@council.example",
+            "sender_name": "Lee Hart",
+            "received": date(2026, 12, 10),
+            "text": "I manage Tom; he is on leave until Monday and will reply then.",
+        },
+        "monthly_report": {
+            "period": "Nov 2026",
+            "file_name": "timescale-report-2026-11.xlsx",
+            "received": 12,
+            "fell_due": 30,
+            "met": 28,
+            "late": 2,
+            "on_time": "93%",
+            "steps": [{"step": "8", "title": "Review", "fell_due": 5, "met": 4, "late": 1}],
+            "breaches": [
+                {"reference": "CC-2026-0042", "step": "8", "title": "Review the concern",
+                 "due": date(2026, 11, 20), "done": None, "late": 3},
+            ],
         },
         "admin_alert": {
             "problem": "The mailbox could not be reached (CC-2026-0042 waiting).",
@@ -75,6 +108,10 @@ def sample_context(name: str = "") -> dict[str, Any]:
         "concern about repeated missed evening calls for a resident at Meadowbank.\n\n"
         "Tom Ellis\nSocial Worker"
     )
+    copy = (
+        "Following the conclusion of the safeguarding enquiry on 2 November, I am raising a\n"
+        "concern about repeated missed evening calls for a resident at Meadowbank."
+    )
     deadline = {
         "name": "provider_response",
         "step": "3",
@@ -88,7 +125,14 @@ def sample_context(name: str = "") -> dict[str, Any]:
             "team_name": "Contract Management Team",
             "team_address": "Town Hall\nHigh Street\nExampleton EX1 1AA",
         },
-        "recipient": {"name": "Alex Morgan", "email": "alex.morgan@meadowbank.example"},
+        "recipient": {
+            "name": "Alex Morgan",
+            "email": "alex.morgan@meadowbank.example",
+            "job_title": "Registered Manager",
+            "organisation": "Meadowbank Care Ltd",
+            "address": ["1 Mill Lane", "Exampleton", "EX2 2BB"],
+        },
+        "letterhead": False,
         "case": {
             "reference": "CC-2026-0042",
             "stage": "awaiting_provider",
@@ -98,6 +142,10 @@ def sample_context(name: str = "") -> dict[str, Any]:
             "received_day": date(2026, 12, 1),
             "subject": "Concern: missed evening calls at Meadowbank",
             "concern_text": concern,
+            "concern_copy": copy,
+            "referrer_withheld": True,
+            "copy_enclosures": ["call-log.pdf"],
+            "referral_attachments": ["call-log.pdf"],
             "concern_from": dict(referrer),
             "referrer": referrer,
             "provider": provider,

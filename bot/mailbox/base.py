@@ -42,8 +42,8 @@ class IncomingMail:
     # What the server knows beside the bytes (Graph's conversation id, EWS change key, IMAP
     # UID validity); for diagnostics and replies, never needed to read the mail.
     meta: dict[str, str] = field(default_factory=dict)
-    # Why the backend would not read this item (a link, a FIFO, too large): `raw` is then
-    # empty and the poll quarantines the item, whole, with this reason.
+    # Why the backend left it unread (not a regular file, over limits.max_message_mb): raw is
+    # then empty and the poll quarantines it with this reason. "" for every readable message.
     refused: str = ""
 
 

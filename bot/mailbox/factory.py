@@ -20,7 +20,7 @@ def local_mailbox(config: Config, clock: Clock) -> LocalMailbox:
         config.council.team_address,
         config.shared_drive,
         clock=clock,
-        max_message_bytes=config.limits.max_message_mb * 1024 * 1024,
+        max_message_mb=config.limits.max_message_mb,
         read_seconds=config.limits.max_read_seconds,
     )
 

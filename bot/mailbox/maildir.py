@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-import mailbox
 import os
 import re
 import socket
@@ -20,7 +19,13 @@ from typing import Concatenate, ParamSpec, TypeVar
 import icalendar
 
 from bot.clock import Clock, Deadline, SystemClock
-from bot.mailbox.base import CalendarEntry, IncomingMail, MailboxUnavailable, SentRecord
+from bot.mailbox.base import (
+    CalendarEntry,
+    IncomingMail,
+    MailboxError,
+    MailboxUnavailable,
+    SentRecord,
+)
 from bot.mailbox.files import private_dir as _private_dir
 from bot.mailbox.files import save_to_drive
 from bot.mailbox.files import write_atomically as _write_atomically
@@ -32,14 +37,7 @@ from bot.mailbox.invitation import (
     invitation_message_id,
     next_sequence,
 )
-from bot.mailbox.maildir_entries import (
-    Entry,
-    ReadTooSlow,
-    Refused,
-    key_of,
-    list_entries,
-    read_entry,
-)
+from bot.mailbox.maildir_entry import check_key, key_of, read_entry, sidecar_name, waiting
 
 log = logging.getLogger(__name__)
 
@@ -79,21 +77,17 @@ def _folder_call(
     return call
 
 
-def _check_key(key: str) -> str:
-    # A key names one entry of a folder we chose; anything that could climb out is refused.
-    if not key or key in (".", "..") or "/" in key or "\0" in key or key.startswith("."):
-        raise ValueError(f"not a message id of this mailbox: {key!r}")
-    if (os.altsep and os.altsep in key) or os.sep in key:
-        raise ValueError(f"not a message id of this mailbox: {key!r}")
-    return key
-
-
-def _sidecar_name(key: str) -> str:
-    # A key may be as long as a file name may be: keep ".json" inside the name limit.
-    if len(key.encode("utf-8", "surrogateescape")) <= 200:
-        return f"{key}.json"
-    digest = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:16]
-    return f"{key[:100]}-{digest}.json"
+def _maildir_part(folder: Path) -> None:
+    """A Maildir folder or its tmp/, new/ or cur/, made if missing: copying or tidying a
+    mailbox can drop an empty folder, which must not stop the bot."""
+    try:
+        folder.mkdir(mode=0o700, exist_ok=True)
+        folder.chmod(0o700)
+    except OSError as err:
+        raise MailboxError(
+            f"the mail folder {folder} is broken ({err.strerror or err}); make it a folder the "
+            "bot's user can write, or move it away and the bot makes a new one"
+        ) from None
 
 
 class LocalMailbox:
@@ -107,25 +101,24 @@ class LocalMailbox:
         shared_drive: Path,
         *,
         clock: Clock | None = None,
-        max_message_bytes: int = 25 * 1024 * 1024,
+        max_message_mb: int = 25,
         read_seconds: float = 30.0,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.max_message_bytes = max_message_bytes
-        self.read_seconds = read_seconds  # for one fetch_new: reading the files it returns
-        self.monotonic = monotonic
         self.directory = _private_dir(Path(directory))
         self.address = address
         self.calendar_address = calendar_address
         self.shared_drive = Path(shared_drive)
         self.clock: Clock = clock or SystemClock()
         for name in FOLDERS:
-            mailbox.Maildir(self.directory / name, create=True)
             for sub in ("", "tmp", "new", "cur"):
-                (self.directory / name / sub).chmod(0o700)
+                _maildir_part(self.directory / name / sub)
         self.calendar_dir = _private_dir(self.directory / "calendar")
         self.reasons_dir = _private_dir(self.directory / "quarantine-reasons")
         self._last_stamp_ns = 0
+        self.max_message_bytes = max_message_mb * 1024 * 1024
+        self.read_seconds = read_seconds  # for reading what one fetch_new returns
+        self.monotonic = monotonic
 
     # -- incoming -----------------------------------------------------------------
 
@@ -143,7 +136,7 @@ class LocalMailbox:
 
     def _locate(self, folder: str, key: str) -> Path | None:
         base = self.directory / folder
-        # lexists: a link, FIFO or directory is located as itself, never through a link.
+        # lexists: a link, FIFO or directory refused at fetch is moved too, never followed.
         if os.path.lexists(base / "new" / key):
             return base / "new" / key
         # In cur/ a mail client may have appended ":2,<flags>"; a name that is not UTF-8
@@ -154,53 +147,36 @@ class LocalMailbox:
                 return found
         return None
 
-    def _waiting(self, since: datetime) -> list[Entry]:
-        threshold = _to_ns(since)
-        inbox = self.directory / "inbox"
-        entries = [e for sub in ("new", "cur") for e in list_entries(inbox / sub)]
-        return sorted(
-            (e for e in entries if e.mtime_ns >= threshold), key=lambda e: (e.mtime_ns, e.key)
-        )
-
     @_folder_call
     def count_waiting(self, since: datetime) -> int:
-        """How many entries fetch_new would return, without reading any of them."""
-        return len(self._waiting(since))
+        """How many entries fetch_new would return, without opening any of them."""
+        return len(waiting(self.directory / "inbox", _to_ns(since)))
 
     @_folder_call
     def fetch_new(self, since: datetime) -> list[IncomingMail]:
-        """Inbox entries whose mtime is at or after `since`, oldest first; nothing is moved.
+        """Inbox messages whose mtime is at or after `since`, oldest first; nothing is moved.
 
-        Anything that is not a regular file of at most the size limit comes back unread, with
-        the reason (`refused`), for the poll to quarantine. Reading stops when the time limit
-        runs out; what is left waits for the next poll.
+        Entries that are not regular files, or are over the size limit, come back unread with
+        `refused` set, for the poll to quarantine: nothing is skipped silently.
         """
         deadline = Deadline(self.read_seconds, self.monotonic)
         found: list[IncomingMail] = []
-        for entry in self._waiting(since):
-            received = _from_ns(entry.mtime_ns)
-            if found and deadline.expired():
-                log.warning("local mailbox: time limit reached; the rest waits for next poll")
+        for _, key, path in waiting(self.directory / "inbox", _to_ns(since)):
+            if found and deadline.expired():  # a slow share: the rest waits for the next poll
+                log.warning("local mailbox: read for %g s; the rest next poll", self.read_seconds)
                 break
-            try:
-                raw = read_entry(entry, self.max_message_bytes, deadline)
-            except Refused as refused:
-                found.append(IncomingMail(entry.key, received, b"", refused=refused.reason))
-            except ReadTooSlow as slow:
-                log.warning("local mailbox: %s; left for the next poll", slow)
-                break
-            except FileNotFoundError:
-                continue  # moved away while we looked
-            else:
-                found.append(IncomingMail(entry.key, received, raw))
+            entry = read_entry(path, self.max_message_bytes)
+            if entry is not None:  # None: moved away while we looked
+                found.append(
+                    IncomingMail(key, _from_ns(entry.mtime_ns), entry.raw, refused=entry.refused)
+                )
         return found
 
     def _move(self, key: str, folder: str) -> None:
-        source = self._locate("inbox", _check_key(key))
+        source = self._locate("inbox", check_key(key))
         if source is None:
             return  # already moved: a retried step must not fail
         # Same subdirectory and file name, so the key, flags and mtime all survive the move.
-        # rename() moves a link itself, never its target.
         target = self.directory / folder / source.parent.name / source.name
         if os.path.lexists(target):  # never overwrite what is already kept there
             target = target.with_name(f"{source.name}.{uuid.uuid4().hex[:12]}")
@@ -212,7 +188,7 @@ class LocalMailbox:
 
     @_folder_call
     def quarantine(self, backend_id: str, reason: str) -> None:
-        if self._locate("inbox", _check_key(backend_id)) is None:
+        if self._locate("inbox", check_key(backend_id)) is None:
             return
         record = {
             "reason": reason,
@@ -220,7 +196,7 @@ class LocalMailbox:
             "original_key": backend_id,
         }
         # The reason is written first, so a crash cannot leave a quarantined mail unexplained.
-        sidecar = self.reasons_dir / _sidecar_name(backend_id)
+        sidecar = self.reasons_dir / sidecar_name(backend_id)
         _write_atomically(sidecar, json.dumps(record, indent=2).encode("utf-8"))
         self._move(backend_id, "quarantine")
 
@@ -266,7 +242,8 @@ class LocalMailbox:
         items = []
         for sub in ("new", "cur"):
             for path in (self.directory / folder / sub).iterdir():
-                if path.is_file() and not path.name.startswith("."):
+                # A link moved here from the inbox is not followed, even for tests and the demo.
+                if not path.is_symlink() and path.is_file() and not path.name.startswith("."):
                     items.append((path.name.split(":", 1)[0], path))
         return items
 

@@ -10,16 +10,17 @@ from pathlib import Path
 from bot.clock import LONDON, Clock
 from bot.config import Config
 from bot.config.yamlsource import ProblemsError
+from bot.letters.document import letter_problems
 from bot.mailbox.base import Mailbox
 from bot.operations.doctor import (
     Finding,
     check_dashboard,
     check_holidays,
     check_secrets,
-    check_store,
     run_checks,
 )
 from bot.operations.doctor_mailbox import check_mailbox
+from bot.operations.doctor_store import check_store
 from bot.rules import Rules
 
 
@@ -31,9 +32,13 @@ def probe_addresses(config: Config) -> list[str]:
 
 
 def diagnose(
-    config_path: Path, clock: Clock, open_mailbox: Callable[[Config, Clock], Mailbox]
+    config_path: Path,
+    clock: Clock,
+    open_mailbox: Callable[[Config, Clock], Mailbox],
+    probes: list[str] | None = None,
 ) -> list[Finding]:
-    """Every check doctor makes; the mailbox is opened through `open_mailbox` (app.py's)."""
+    """Every check doctor makes; the mailbox is opened through `open_mailbox` (app.py's).
+    `probes` are mailboxes the bot must not reach (default: `probe_addresses`)."""
     try:
         rules = Rules.load(config_path)
     except ProblemsError as err:
@@ -51,7 +56,13 @@ def diagnose(
 
     def check_mail() -> list[Finding]:
         mailbox = open_mailbox(config, clock)
-        return check_mailbox(mailbox, since, now, probe_addresses(config))
+        return check_mailbox(mailbox, since, now, probes or probe_addresses(config))
+
+    def check_letters() -> list[Finding]:
+        problems = letter_problems(config, rules.renderer)
+        if not problems:
+            return [Finding("letters", "ok", "a sample PDF letter was made on the letterhead")]
+        return [Finding("letters", "fail", p.message, p.fix) for p in problems]
 
     findings = [Finding("config", "ok", f"{config_path} and its rules and templates are valid")]
     return findings + run_checks(
@@ -61,5 +72,6 @@ def diagnose(
             check_mail,
             lambda: check_dashboard(config),
             lambda: check_holidays(now.date()),
+            check_letters,
         ]
     )

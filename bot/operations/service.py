@@ -24,8 +24,11 @@ class ServiceSettings:
 
 
 def writable_paths(config: Config) -> list[Path]:
-    """Every folder the bot writes: the store, the local mailbox, the shared drive."""
-    paths = [config.store.directory, config.shared_drive]
+    """Every folder the bot writes: the store, the local mailbox, the shared drive (on
+    Microsoft 365 closure reports go to a SharePoint library instead: no folder here)."""
+    paths = [config.store.directory]
+    if config.mailbox.backend != "graph":
+        paths.append(config.shared_drive)
     if config.mailbox.backend == "local" and config.mailbox.local is not None:
         paths.append(config.mailbox.local.directory)
     return sorted({path.resolve() for path in paths})

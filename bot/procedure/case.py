@@ -34,11 +34,28 @@ class TimelineEntry(BaseModel):
     model_config = ConfigDict(extra="ignore")
 
     at: datetime
-    kind: str  # mail_in, stage, deadline, letter, reminder, command, note, automated, triage
+    kind: str  # mail_in, stage, deadline, letter, reminder, command, note, automated, triage,
+    # comment (from a third party)
     step: str = ""
     text: str
     rule: str = ""
     ref: str = ""  # a Message-ID or deadline name the entry is about
+
+
+# For entries at the same moment, the cause before its effect: the email, then the commands
+# it gave, then the stage they moved the case to, then the letters that stage sent.
+CAUSE_ORDER = {
+    "mail_in": 0,
+    "automated": 1,
+    "command": 1,
+    "comment": 1,
+    "triage": 2,
+    "note": 3,
+    "stage": 4,
+    "deadline": 5,
+    "reminder": 6,
+    "letter": 7,
+}
 
 
 class Case(BaseModel):
@@ -91,6 +108,12 @@ class Case(BaseModel):
         self.timeline.append(
             TimelineEntry(at=at, kind=kind, step=step, text=text, rule=rule, ref=ref)
         )
+
+    def ordered_timeline(self) -> list[TimelineEntry]:
+        """The timeline by when things happened; at equal times, causes before effects.
+        (Entries are written as handling goes, which is not always in time order: a command
+        is noted once its effects are known, and an email filed from triage arrives late.)"""
+        return sorted(self.timeline, key=lambda e: (e.at, CAUSE_ORDER.get(e.kind, 3)))
 
     def last_document(self, kind: str) -> dict[str, str] | None:
         for doc in reversed(self.documents):

@@ -170,6 +170,7 @@ def check_procedure(
                         aloc, f"deadline {send.deadline!r} is not declared", "declare it on a stage"
                     )
             templates = [a.send.template for a in [action] if a.send]
+            templates += [a.send.draft for a in [action] if a.send and a.send.draft]
             templates += [a.save_report.template for a in [action] if a.save_report]
             for template in templates:
                 if template_names is not None and template not in template_names:

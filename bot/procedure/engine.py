@@ -40,6 +40,7 @@ class Action:
     deadline: str | None = None
     mail_sha: str = ""
     key: str = ""  # stable part of the outgoing Message-ID: the same action never sends twice
+    draft: str | None = None  # template of the provider letter whose draft goes for approval
 
 
 @dataclass
@@ -274,6 +275,7 @@ class Engine:
                         send.deadline,
                         event.mail_sha,
                         key=f"s{step}.{send.template}.{due}",
+                        draft=send.draft,
                     )
                 )
             elif action.diarise:

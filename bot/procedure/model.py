@@ -98,6 +98,7 @@ class SendSpec(_Strict):
     attach: str | None = None
     deadline: str | None = None
     step: str | None = None  # when the letter is a step of its own within the transition
+    draft: str | None = None  # the letter to the provider whose draft this carries, for approval
 
 
 class RecordSpec(_Strict):

@@ -34,6 +34,7 @@ class CaseView(NamedTuple):
     provider_id: str | None
     next_fire: datetime | None  # the earliest pending deadline's firing time
     deadlines: tuple[DeadlineView, ...]
+    stage: str = ""
 
 
 def view_of(case: Case) -> CaseView:
@@ -44,7 +45,12 @@ def view_of(case: Case) -> CaseView:
         if d.status == "pending" or (d.status == "fired" and not d.event)
     )
     return CaseView(
-        case.reference, case.officer_id, case.provider_id, min(pending, default=None), live
+        case.reference,
+        case.officer_id,
+        case.provider_id,
+        min(pending, default=None),
+        live,
+        case.stage,
     )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import os
 from pathlib import Path
@@ -58,8 +57,6 @@ class StoreCore:
     def _open(self) -> None:
         # Raw mail written since the last commit, fsynced (with its folders) by the next one.
         self._unsynced_raw: set[Path] = set()
-        # Files only staged changes refer to (queued letters): a rollback removes them.
-        self._staged_files: set[Path] = set()
         if self.read_only:
             if not self.directory.is_dir():
                 raise StoreError(f"there is no store at {self.directory}; check the path")
@@ -120,8 +117,6 @@ class StoreCore:
         self._staged_records: list[Record] = []
         self._staged_seen: set[str] = set()
         self._staged_sent: set[str] = set()
-        # Letter files whose letter is recorded sent by this commit: removed once it is made.
-        self._remove_after_commit: list[Path] = []
         self._recent_raw: tuple[str, bytes] | None = None  # what keep_raw last kept
 
     def _check_schema(self, non_empty: bool) -> bool:
@@ -217,12 +212,7 @@ class StoreCore:
         self._dirty = False
         log.debug("store: committed %d journal lines", len(records))
         self._finish_commit(records, reopened)
-        self._recent_raw = None
-        self._staged_files = set()
-        for path in self._remove_after_commit:
-            with contextlib.suppress(OSError):  # a file left over costs space, nothing else
-                path.unlink()
-        self._remove_after_commit = []
+        self._recent_raw = None  # the email it was kept for has been handled
 
     def _sync_raw(self) -> None:
         """Make the raw mail kept since the last commit durable, before anything refers to it."""
@@ -257,8 +247,3 @@ class StoreCore:
         except OSError as exc:
             raise StoreError(f"could not read {self._path}: {exc.strerror or exc}") from exc
         self._load()
-        for path in self._staged_files:
-            with contextlib.suppress(OSError):
-                path.unlink()
-            self._unsynced_raw.discard(path)
-        self._staged_files = set()

@@ -107,20 +107,28 @@ class KeySet:
     def __init__(self, root: Path, file: str, field: str, pending: Iterable[Record]) -> None:
         self._path = root / file
         self._field = field
-        prints = [
-            _fingerprint(line[field]) for line in read_json_lines(self._path) if field in line
-        ]
-        prints.sort()
-        self._prints = array("Q", prints)
-        del prints
+        # Read on first use: a reader that never asks (a report) does not pay for the file.
+        self._prints: array[int] | None = None
         self._recent: set[str] = {r["line"][field] for r in pending if r["file"] == file}
+
+    def _fingerprints(self) -> array[int]:
+        if self._prints is None:
+            prints = [
+                _fingerprint(line[self._field])
+                for line in read_json_lines(self._path)
+                if self._field in line
+            ]
+            prints.sort()
+            self._prints = array("Q", prints)
+        return self._prints
 
     def __contains__(self, value: str) -> bool:
         if value in self._recent:
             return True
         fingerprint = _fingerprint(value)
-        at = bisect.bisect_left(self._prints, fingerprint)
-        if at == len(self._prints) or self._prints[at] != fingerprint:
+        prints = self._fingerprints()
+        at = bisect.bisect_left(prints, fingerprint)
+        if at == len(prints) or prints[at] != fingerprint:
             return False
         return any(line.get(self._field) == value for line in read_json_lines(self._path))
 

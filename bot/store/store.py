@@ -8,18 +8,33 @@ import hashlib
 import json
 import re
 from collections.abc import Iterable, Iterator
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
-from bot.store.archive import check_reference
+from bot.store.archive import check_reference, read_closed_since
 from bot.store.core import StoreCore
-from bot.store.errors import write_failed
-from bot.store.files import atomic_write, ensure_dir, json_bytes, json_copy, remove_durably
-from bot.store.journal import SEEN_FILE, SENT_FILE, TRIAGE_FILE, audit_file, audit_lines
-from bot.store.letters import letter_path, read_kept, write_letter
+from bot.store.errors import StoreError, write_failed
+from bot.store.files import (
+    atomic_write,
+    ensure_dir,
+    json_bytes,
+    json_copy,
+    read_json_lines,
+    remove_durably,
+)
+from bot.store.journal import (
+    SEEN_FILE,
+    SENT_FILE,
+    TRIAGE_FILE,
+    audit_file,
+    audit_lines,
+    unwritten,
+)
+from bot.store.raw_stream import write_streamed
 from bot.store.tinystorage import Packed
 
+RECENT_RAW_BYTES = 1 << 20  # a larger email kept is held until the commit, for its letters
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _RESERVED_META = frozenset({"schema_version", "counters"})
 
@@ -73,6 +88,31 @@ class Store(StoreCore):
             self._staged_closed.pop(reference, None)
             self._cases.put(reference, Packed(encoded))
 
+    def closed_case_documents(
+        self, closed_since: date | None = None
+    ) -> tuple[int, Iterator[bytes]]:
+        """How many closed cases there are, and each one's stored JSON, unparsed. With
+        `closed_since`, a case that closed before that day is skipped on the tail of its file
+        alone (reports go through tens of thousands and need few)."""
+        files = [
+            (ref, path)
+            for ref, path in self._archive.files()
+            if ref not in self._cases and ref not in self._staged_closed
+        ]
+
+        def documents() -> Iterator[bytes]:
+            for _, path in files:
+                try:
+                    document = read_closed_since(path, closed_since)
+                except OSError as exc:
+                    raise StoreError(f"could not read {path}: {exc.strerror or exc}") from exc
+                if document is not None:
+                    yield document
+            for case in self._staged_closed.values():
+                yield json_bytes(case, f"case {case.get('reference')}")
+
+        return len(files) + len(self._staged_closed), documents()
+
     def closed_references(self) -> list[str]:
         closed = self._archive.references() | set(self._staged_closed)
         return sorted(ref for ref in closed if ref not in self._cases)
@@ -112,7 +152,19 @@ class Store(StoreCore):
         except OSError as exc:
             raise write_failed(self.directory, exc) from exc
         self._unsynced_raw.add(path)
-        self._recent_raw = (sha, raw)  # a letter may attach it at once: no second copy
+        if len(raw) > RECENT_RAW_BYTES:  # a letter may attach it at once: no second copy
+            self._recent_raw = (sha, raw)
+        return sha
+
+    def keep_raw_chunks(self, chunks: Iterable[bytes | memoryview]) -> str:
+        """`keep_raw` for a message written out as it is generated (a letter carrying a large
+        email), so that it is never whole in memory."""
+        self._writable("keep raw mail")
+        try:
+            sha, path = write_streamed(self.directory / "raw", chunks, self.raw_path)
+        except OSError as exc:
+            raise write_failed(self.directory, exc) from exc
+        self._unsynced_raw.add(path)
         return sha
 
     def raw_path(self, sha: str) -> Path:
@@ -129,24 +181,13 @@ class Store(StoreCore):
     def load_raw(self, sha: str) -> bytes:
         if self._recent_raw is not None and self._recent_raw[0] == sha:
             return self._recent_raw[1]
-        return read_kept(self.raw_path(sha), "kept mail")
-
-    def keep_letter(self, chunks: Iterable[bytes | memoryview]) -> str:
-        """Keep a large letter as a file beside the outbox, written as it is generated; the
-        outbox item then holds only its sha, so no copy of the outbox carries it. Made durable
-        by the next commit."""
-        self._writable("keep a letter")
+        path = self.raw_path(sha)
         try:
-            sha, path, new = write_letter(self.directory, chunks)
+            return path.read_bytes()
         except OSError as exc:
-            raise write_failed(self.directory, exc) from exc
-        self._unsynced_raw.add(path)
-        if new:  # only what this commit adds is taken away by a rollback
-            self._staged_files.add(path)
-        return sha
-
-    def load_letter(self, sha: str) -> bytes:
-        return read_kept(letter_path(self.directory, sha), "a queued letter")
+            raise StoreError(
+                f"could not read kept mail {path}: {exc.strerror or exc}; restore it from a backup"
+            ) from exc
 
     # -- audit trail -----------------------------------------------------------------------------
 
@@ -196,8 +237,6 @@ class Store(StoreCore):
         if item is None and self.was_sent(message_id):
             return
         self._staged_sent.add(message_id)
-        if item is not None and _SHA256.match(str(item.get("raw_sha", ""))):
-            self._remove_after_commit.append(letter_path(self.directory, item["raw_sha"]))
         line: dict[str, Any] = {"message_id": message_id, "info": json_copy(info, "sent info")}
         if item is not None and "reference" in item:
             line["reference"] = item["reference"]
@@ -218,13 +257,24 @@ class Store(StoreCore):
     def triage_items(self) -> list[dict[str, Any]]:
         return [copy.deepcopy(item) for item in self._triage.documents()]
 
-    def triage_resolve(self, item_id: str, note: str) -> None:
-        """Resolved items move to triage/resolved.jsonl with the note."""
+    def triage_resolve(self, item_id: str, note: str, at: datetime | None = None) -> None:
+        """Resolved items move to triage/resolved.jsonl with the note and, given, the time
+        (reports measure how long items waited)."""
         self._stage("resolve a triage item")
         item = self._triage.remove(item_id)
         if item is None:
             raise KeyError(f"no unresolved triage item {item_id!r}")
-        self._stage_line(TRIAGE_FILE, {"id": item_id, "note": note, "item": item}, "resolved")
+        line = {"id": item_id, "note": note, "item": item}
+        if at is not None:
+            line["at"] = at.isoformat()
+        self._stage_line(TRIAGE_FILE, line, "resolved")
+
+    def triage_resolved(self) -> Iterator[dict[str, Any]]:
+        """Resolved triage items, oldest first, with what is staged last."""
+        pending = self._unconfirmed + self._staged_records
+        yield from read_json_lines(self.directory / TRIAGE_FILE)
+        for line in unwritten(self.directory, (r for r in pending if r["file"] == TRIAGE_FILE)):
+            yield line["line"]
 
     # -- small key/values ------------------------------------------------------------------------
 

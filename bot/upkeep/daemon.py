@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import logging
 import signal
-from datetime import datetime
+import threading
+from collections.abc import Callable
+from datetime import datetime, timedelta
 from types import FrameType
 from typing import Protocol
 
@@ -18,11 +20,12 @@ from bot.mailbox.base import Mailbox, MailboxAuthError
 from bot.store import Store, StoreError
 from bot.store.case_index import CaseIndex
 from bot.store.meta_keys import LOGIN_FAILURE, POLL_FAILING_SINCE, RETENTION_DAY
-from bot.upkeep.health import check_health
-from bot.upkeep.monitor import AlertMemory, send_alerts
+from bot.upkeep.health import Alert, check_health
+from bot.upkeep.monitor import AlertMemory, send_alerts, send_directly
 from bot.upkeep.retention import purge_raw_mail
+from bot.upkeep.sd_notify import notify, watchdog_seconds
 from bot.upkeep.tick import TickReport
-from bot.upkeep.watchdog import Watchdog
+from bot.upkeep.watchdog import SendAlert, Watchdog, check_every
 
 log = logging.getLogger(__name__)
 
@@ -53,13 +56,6 @@ class Cycle:
         self.watchdog = watchdog
 
     def __call__(self) -> None:
-        if self.watchdog is None:
-            self._run()
-            return
-        with self.watchdog.watching():  # seen from the watchdog's thread if it never returns
-            self._run()
-
-    def _run(self) -> None:
         app = self.app
         store_ok = self._poll(app.clock.now())
         try:
@@ -85,6 +81,8 @@ class Cycle:
 
     def _poll(self, now: datetime) -> bool:
         """Poll and record the outcome; False when the store could not be written."""
+        if self.watchdog is not None:
+            self.watchdog.poll_started()
         try:
             poll = self.app.poll()
         except MailboxAuthError as err:
@@ -95,6 +93,9 @@ class Cycle:
             log.exception("poll failed")
             self.reset()
             return self._poll_failed(now)
+        finally:
+            if self.watchdog is not None:
+                self.watchdog.poll_finished()
         log.info(
             "poll: %d handled, %d quarantined; %d sent",
             len(poll.handled),
@@ -176,11 +177,42 @@ class Cycle:
             self.reset()
 
 
-def run_daemon(app: Bot, watchdog: Watchdog | None = None) -> int:
+def direct_alerts(app: Bot, open_mailbox: Callable[[], Mailbox]) -> SendAlert:
+    """The watchdog's way to the admins: a mailbox connection of its own, opened per alert
+    (the poll thread may be stuck inside the first one), and no store (it may hold it)."""
+    memory = AlertMemory()
+
+    def send(alert: Alert, now: datetime) -> None:
+        send_directly(now, [alert], app.outbox, open_mailbox(), memory)
+
+    return send
+
+
+def build_watchdog(app: Bot, open_mailbox: Callable[[], Mailbox] | None) -> Watchdog:
+    """The daemon's watchdog; with no second mailbox it can only log (and stop feeding systemd)."""
+
+    def log_only(alert: Alert, now: datetime) -> None:
+        log.critical("no second mailbox to send the alert through: %s", alert.problem)
+
+    return Watchdog(
+        clock=app.clock,
+        limit=timedelta(minutes=app.config.monitoring.poll_stuck_minutes),
+        address=app.config.mailbox.address,
+        send_alert=direct_alerts(app, open_mailbox) if open_mailbox else log_only,
+        store_directory=app.config.store.directory,
+        heartbeat=watchdog_seconds() is not None,
+    )
+
+
+def run_daemon(app: Bot, alert_mailbox: Callable[[], Mailbox] | None = None) -> int:
     """Run `app` every poll interval until SIGTERM or Ctrl-C; closes its store on the way out.
-    `watchdog` (started here) watches each cycle from its own thread."""
+
+    `alert_mailbox` opens a second connection to the mail system for the watchdog's alerts.
+    """
     scheduler = BlockingScheduler(timezone=LONDON)
+    watchdog = build_watchdog(app, alert_mailbox)
     cycle = Cycle(app, watchdog=watchdog)
+    stop_watching = threading.Event()
 
     # One job, first run now: with max_instances=1 a slow cycle is never overlapped by the next.
     scheduler.add_job(
@@ -195,6 +227,7 @@ def run_daemon(app: Bot, watchdog: Watchdog | None = None) -> int:
 
     def stop(signum: int, frame: FrameType | None) -> None:
         log.info("stopping on signal %d", signum)
+        notify("STOPPING=1")
         scheduler.shutdown(wait=False)
 
     # Both, explicitly: a daemon started in the background inherits SIGINT ignored.
@@ -205,15 +238,15 @@ def run_daemon(app: Bot, watchdog: Watchdog | None = None) -> int:
         "Ctrl-C stops",
         flush=True,
     )
-    if watchdog is not None:
-        watchdog.start()
+    watchdog.start(stop_watching, check_every(watchdog.limit, watchdog_seconds()))
+    notify("READY=1")  # for Type=notify units: started, the first poll follows at once
     try:
         scheduler.start()
     except (KeyboardInterrupt, SystemExit):
         pass
     finally:
-        if watchdog is not None:
-            watchdog.stop()
+        stop_watching.set()
+        watchdog.poll_finished()
         app.store.close()
     print("stopped", flush=True)
     return 0

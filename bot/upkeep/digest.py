@@ -41,10 +41,21 @@ def send_digests(
         for p in config.people_with_role(role)
     }
     lists: dict[str, dict[str, list[dict[str, Any]]]] = {
-        pid: {"due_today": [], "overdue": [], "upcoming": []} for pid in people
+        pid: {"drafts": [], "due_today": [], "overdue": [], "upcoming": []} for pid in people
     }
+    # Stages where a draft letter waits for its officer's approval (they accept letter.approve).
+    approval = {n for n, s in engine.procedure.stages.items() if "letter.approve" in s.events}
     for case in cases.views():
         provider = config.provider(case.provider_id) if case.provider_id else None
+        if case.stage in approval and case.officer_id in lists:
+            lists[case.officer_id]["drafts"].append(
+                {
+                    "reference": case.reference,
+                    "title": "Concern letter to approve",
+                    "due": min((d.due for d in case.deadlines), default=today),
+                    "provider": provider.name if provider else "",
+                }
+            )
         for deadline in case.deadlines:
             if deadline.status not in ("pending", "fired"):
                 continue

@@ -11,6 +11,7 @@ from bot.config import Config
 from bot.procedure.workdays import WorkCalendar
 from bot.store import Store
 from bot.store.meta_keys import INBOX_LEFT, LOGIN_FAILURE, POLL_FAILING_SINCE
+from bot.upkeep.poll_marker import running_since
 
 
 @dataclass(frozen=True)
@@ -44,13 +45,12 @@ def check_health(
     *,
     failing_since: datetime | None = None,
     login_failure: str | None = None,
-    poll_running_since: datetime | None = None,
 ) -> list[Alert]:
     """Every alert condition that holds at `now`; reads only. `store` is None when unusable."""
     found = [
         _login_alert(now, store, config, login_failure),
         _poll_alert(now, store, config, failing_since),
-        stuck_alert(now, config, poll_running_since),
+        _running_alert(now, config),
     ]
     if store is not None:
         found += [
@@ -104,20 +104,25 @@ def _poll_alert(
     return None
 
 
-def stuck_alert(now: datetime, config: Config, running_since: datetime | None) -> Alert | None:
-    """A poll still running past monitoring.poll_stuck_minutes: it may never end."""
-    limit = config.monitoring.poll_stuck_minutes
-    if running_since is None or now - running_since <= timedelta(minutes=limit):
-        return None
+def stuck_alert(started: datetime, now: datetime, address: str) -> Alert:
+    """The alert for a poll still running at `now`; the same words in `status` and the email."""
+    minutes = int((now - started).total_seconds() // 60)
     return Alert(
         "stuck",
-        f"A poll of the mailbox {config.mailbox.address} has been running for "
-        f"{_minutes(now - running_since)} minutes (since {running_since:%d/%m/%Y %H:%M}), "
-        f"longer than monitoring.poll_stuck_minutes ({limit}). Until it ends no email is "
-        "handled and no letter goes out. Run by systemd with WatchdogSec, the bot is "
-        "restarted; otherwise restart it. The bot's log shows where it stopped.",
-        running_since,
+        f"A poll of the mailbox {address} has been running for {minutes} minutes (since "
+        f"{started:%d/%m/%Y %H:%M}); no mail is handled until it ends. The bot's log says "
+        "what it was doing; restarting the bot ends it.",
+        started,
     )
+
+
+def _running_alert(now: datetime, config: Config) -> Alert | None:
+    """A poll the daemon (another process) started and has not finished within the limit."""
+    started = running_since(config.store.directory)
+    limit = timedelta(minutes=config.monitoring.poll_stuck_minutes)
+    if started is None or now - started <= limit:
+        return None
+    return stuck_alert(started, now, config.mailbox.address)
 
 
 def _inbox_alert(store: Store, config: Config) -> Alert | None:

@@ -12,7 +12,7 @@ from typing import Any, Literal, TextIO
 LogFormat = Literal["text", "json"]
 LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
 # What a log line may carry beyond its message: the case's own reference, never its content.
-CONTEXT = ("reference", "step", "event", "outcome")
+CONTEXT = ("reference", "step", "event", "outcome", "letter")
 ADDRESS = re.compile(r"[\w.!#$%&'*+/=?^`{|}~-]+@[\w-]+(?:\.[\w-]+)+", re.UNICODE)
 REDACTED = "[address]"
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -50,7 +50,7 @@ class JsonLines(logging.Formatter):
         for key in CONTEXT:
             value = getattr(record, key, None)
             if value is not None:
-                line[key] = str(value)
+                line[key] = redact(str(value))  # context too: an address never gets through
         if record.exc_text:
             line["error"] = record.exc_text
         elif record.exc_info:

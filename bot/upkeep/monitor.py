@@ -125,10 +125,10 @@ def _through_outbox(now: datetime, due: Sequence[Alert], outbox: Outbox, mailbox
 def send_directly(
     now: datetime, due: Sequence[Alert], outbox: Outbox, mailbox: Mailbox, memory: AlertMemory
 ) -> int:
-    """Send each alert straight through `mailbox`, bypassing the store; returns how many went.
+    """Render and send each alert straight through `mailbox`, bypassing the store; how many.
 
-    Reads only the outbox's config, templates and procedure, so another thread may use it
-    while the poll thread holds the outbox (the watchdog does, with a mailbox of its own).
+    Reads only the outbox's config, procedure and renderer, so another thread may call it
+    while the poll thread holds the store.
     """
     config = outbox.config
     admins = _admins(config)

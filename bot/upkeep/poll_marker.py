@@ -1,57 +1,49 @@
-"""The poll in progress, recorded in a small file beside the store, so that `status` (another
-process) shows a poll that has run too long even while the daemon itself cannot answer."""
+"""A small owner-only file saying a poll is under way, so `status` in another process sees it."""
 
 from __future__ import annotations
 
-import contextlib
 import json
 import os
-from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
 from bot.store.files import atomic_write
 
-FILE = "poll-running.json"
+MARKER = "poll-running.json"
 
 
-@dataclass(frozen=True)
-class RunningPoll:
-    started: datetime
-    pid: int
+def marker_path(store_directory: Path) -> Path:
+    return Path(store_directory) / MARKER
 
 
-def record_start(directory: Path, started: datetime, pid: int) -> None:
-    # Not fsynced: after a power cut no poll is running, and a stale file names a dead pid.
-    record = {"started": started.isoformat(), "pid": pid}
-    atomic_write(directory / FILE, json.dumps(record).encode("utf-8"), sync=False)
+def mark_started(store_directory: Path, started: datetime) -> None:
+    """Record that a poll began at `started` (in a file, not the store: the store's changes
+    are committed only when the poll ends, and a stuck poll never gets there)."""
+    record = {"started": started.isoformat(), "pid": os.getpid()}
+    atomic_write(marker_path(store_directory), json.dumps(record).encode(), sync=False)
 
 
-def record_end(directory: Path) -> None:
-    with contextlib.suppress(FileNotFoundError):
-        (directory / FILE).unlink()
+def mark_finished(store_directory: Path) -> None:
+    marker_path(store_directory).unlink(missing_ok=True)
 
 
-def running_poll(directory: Path) -> RunningPoll | None:
-    """The poll running now, if any: None when none is recorded or its process is gone."""
+def _alive(pid: int) -> bool:
     try:
-        record = json.loads((directory / FILE).read_text(encoding="utf-8"))
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True  # someone else's process: it exists
+    return True
+
+
+def running_since(store_directory: Path) -> datetime | None:
+    """When the poll now running began; None when none runs (or its process has died)."""
+    try:
+        record = json.loads(marker_path(store_directory).read_bytes())
         started = datetime.fromisoformat(str(record["started"]))
         pid = int(record["pid"])
     except (OSError, ValueError, KeyError, TypeError):
         return None
-    if started.tzinfo is None or not _alive(pid):
-        return None
-    return RunningPoll(started, pid)
-
-
-def _alive(pid: int) -> bool:
-    if os.name == "nt":  # there, signal 0 is CTRL_C_EVENT: never send it; assume alive
-        return True
-    try:
-        os.kill(pid, 0)  # no signal is sent: only whether the process exists
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # it exists, under another account
-        return True
-    return True
+    # A daemon killed mid-poll leaves its marker behind: that poll is not running any more.
+    return started if _alive(pid) else None

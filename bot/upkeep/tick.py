@@ -13,6 +13,7 @@ from bot.procedure.engine import Engine
 from bot.store import Store
 from bot.store.case_index import CaseIndex
 from bot.upkeep.digest import send_digests
+from bot.upkeep.monthly_report import ReportMaker, send_monthly_report
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +22,7 @@ log = logging.getLogger(__name__)
 class TickReport:
     cases_changed: list[str] = field(default_factory=list)
     digests: int = 0
+    monthly_report: bool = False
     delivered: int = 0
     failed: int = 0
 
@@ -34,6 +36,7 @@ def tick(
     store: Store,
     outbox: Outbox,
     handler: Handler,
+    monthly: ReportMaker | None = None,
 ) -> TickReport:
     """Fire every deadline due by `now` and queue the digests, then commit once (sends nothing)."""
     report = TickReport()
@@ -80,6 +83,11 @@ def tick(
     report.digests = send_digests(
         now=now, config=config, engine=engine, cases=cases, store=store, outbox=outbox
     )
+    if monthly is not None:
+        report.monthly_report = send_monthly_report(
+            now, config=config, calendar=engine.calendar, store=store, outbox=outbox,
+            make_report=monthly,
+        )
     outbox.stage()
     store.set_meta("last_tick", now.isoformat())
     store.commit()

@@ -8,6 +8,7 @@ from bot.classify import load_classification
 from bot.commands import load_command_policy
 from bot.config import load_config
 from bot.config.yamlsource import Problem, ProblemsError
+from bot.letters.document import letter_problems
 from bot.letters.render import Renderer
 from bot.procedure.loader import load_procedure
 
@@ -22,6 +23,7 @@ def lint(config_path: Path) -> int:
     if config is not None:
         renderer = Renderer(config.templates)
         problems.extend(renderer.lint())
+        problems.extend(letter_problems(config, renderer))
         stages: set[str] | None = None
         try:
             stages = set(load_procedure(config.rules.procedure, renderer.names()).stages)

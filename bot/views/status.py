@@ -14,7 +14,7 @@ from bot.store import Store
 from bot.store.case_index import CaseIndex
 from bot.store.meta_keys import POLL_FAILING_SINCE, TOKEN_EXPIRES
 from bot.upkeep.health import Alert, check_health, moment
-from bot.upkeep.poll_marker import running_poll
+from bot.upkeep.poll_marker import running_since
 from bot.views.reader import Reader
 
 
@@ -26,7 +26,7 @@ class Status:
     last_poll: datetime | None = None
     last_tick: datetime | None = None
     poll_failing_since: datetime | None = None
-    poll_running_since: datetime | None = None  # the daemon's poll in progress, if any
+    poll_running_since: datetime | None = None  # a poll under way in the daemon
     backlog: int | None = None
     outbox_pending: int = 0
     outbox_oldest: datetime | None = None
@@ -68,6 +68,22 @@ class Status:
                 {"kind": a.kind, "problem": a.problem, "since": a.since.isoformat()}
                 for a in self.alerts
             ],
+        }
+
+    def health_json(self) -> dict[str, Any]:
+        """What a monitoring system may see without signing in: times, counts and alert kinds,
+        no names, addresses or references. The same keys as `to_json` (`status --json`)."""
+        full = self.to_json()
+        return {
+            "now": full["now"],
+            "healthy": full["healthy"],
+            "last_poll": full["last_poll"],
+            "last_tick": full["last_tick"],
+            "poll_failing_since": full["poll_failing_since"],
+            "poll_running_since": full["poll_running_since"],
+            "outbox_pending": full["outbox_pending"],
+            "token_expires_at": full["token_expires_at"],
+            "alerts": [{"kind": a["kind"], "since": a["since"]} for a in full["alerts"]],
         }
 
     def render(self) -> str:
@@ -127,13 +143,15 @@ def collect(
     engine: Engine,
     store: Store | None,
     backlog: int | None,
+    *,
+    cases: bool = True,
 ) -> Status:
     """The figures at `now`, changing nothing; `store` None means the bot has never run;
-    `backlog` is what waits in the inbox, None where it was not looked at."""
+    `backlog` is what waits in the inbox, None where it was not looked at; `cases` False skips
+    counting open cases and overdue steps (for a monitoring probe, which must stay cheap)."""
     status = Status(now=now, backlog=backlog)
-    running = running_poll(config.store.directory) if store is not None else None
-    status.poll_running_since = running.started if running else None
-    status.alerts = check_health(now, store, config, poll_running_since=status.poll_running_since)
+    status.alerts = check_health(now, store, config)
+    status.poll_running_since = running_since(config.store.directory)
     if store is None:
         return status
     status.last_poll = moment(store.get_meta("last_poll"))
@@ -152,9 +170,11 @@ def collect(
         (t for t in (moment(i.get("received")) for i in triage) if t), default=None
     )
     status.quarantined = sum(1 for item in triage if item.get("kind") == "quarantined")
-    cases = list(CaseIndex(store).open())
-    status.open_cases = len(cases)
-    for case in sorted(cases, key=lambda c: c.reference):
+    if not cases:
+        return status
+    open_cases = list(CaseIndex(store).open())
+    status.open_cases = len(open_cases)
+    for case in sorted(open_cases, key=lambda c: c.reference):
         for deadline in case.deadlines:
             if engine.is_overdue(deadline, now):
                 status.overdue.append(

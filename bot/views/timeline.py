@@ -28,7 +28,7 @@ def render_case(case: Case, rules: Rules, now: datetime) -> str:
         "",
         "Timeline:",
     ]
-    for entry in case.timeline:
+    for entry in case.ordered_timeline():
         step = f"[{entry.step}]" if entry.step else ""
         lines.append(f"  {_fmt(entry.at, engine)}  {entry.kind:<9} {step:<7} {entry.text}")
         if entry.rule:

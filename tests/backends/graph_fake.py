@@ -47,6 +47,8 @@ ROUTES = [
     ("PUT", "/users/{user}/drive/root:/{path}:/content", "drive_put"),
     ("POST", "/drives/{drive}/root:/{path}:/createUploadSession", "drive_session"),
     ("POST", "/users/{user}/drive/root:/{path}:/createUploadSession", "drive_session"),
+    ("DELETE", "/drives/{drive}/root:/{path}:", "drive_delete"),
+    ("DELETE", "/users/{user}/drive/root:/{path}:", "drive_delete"),
 ]
 TOKEN_ROUTE = "/{tenant}/oauth2/v2.0/token"
 # The application permission each route needs, so a test can take one away (`denied`).
@@ -58,8 +60,13 @@ PERMISSIONS = {
     },
     "Mail.Send": {"send_mail", "send_draft"},
     "Calendars.ReadWrite": {"list_events", "create_event", "patch_event", "delete_event"},
-    "Sites.Selected": {"drive_put", "drive_session"},
+    "Sites.Selected": {"drive_put", "drive_session", "drive_delete"},
     "User.Read.All": {"manager"},
+}
+# The narrower grants an administrator may give instead (`granted`): they allow the reads only.
+READ_ONLY = {
+    "Mail.Read": {"delta", "value", "list_messages", "child_folders"},
+    "Calendars.Read": {"list_events"},
 }
 UPLOAD_ROUTE = "/upload/{token}"
 
@@ -96,6 +103,7 @@ class FakeGraph:
         self.token_error: str | None = None  # e.g. "invalid_client": the token endpoint refuses
         self.consent_denied = False
         self.denied: set[str] = set()  # permissions the app registration lacks
+        self.granted: set[str] = set()  # read-only permissions given in their place
         # Other mailboxes in the tenant: address -> whether this app may read it (True is an
         # unscoped registration that reaches every mailbox).
         self.other_mailboxes: dict[str, bool] = {}
@@ -217,8 +225,7 @@ class FakeGraph:
                 return error(401, "InvalidAuthenticationToken", "Access token has expired.")
             if self.consent_denied:
                 return error(403, "ErrorAccessDenied", "Access is denied. Check credentials.")
-            needed = next((p for p, calls in PERMISSIONS.items() if handler in calls), None)
-            if needed in self.denied:
+            if not self._permitted(handler):
                 return error(403, "ErrorAccessDenied", "Access is denied. Check credentials.")
             user = call.params.get("user")
             if user is not None and user.lower() != self.address.lower():
@@ -234,6 +241,12 @@ class FakeGraph:
             self.errors.append(f"{handler}: {type(err).__name__}: {err}")
             return error(500, "InternalServerError", "the fake failed")
         return answer
+
+    def _permitted(self, handler: str) -> bool:
+        needed = next((p for p, calls in PERMISSIONS.items() if handler in calls), None)
+        if needed is None or needed not in self.denied:
+            return True
+        return any(handler in READ_ONLY.get(permission, ()) for permission in self.granted)
 
     def _token(self, call: Call) -> Reply:
         form = dict(parse_qsl(call.body.decode()))

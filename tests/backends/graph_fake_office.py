@@ -103,6 +103,11 @@ class OfficeApi:
         # Graph learns a drive upload's size from the first range (-1: not known yet).
         return self._session(-1, lambda content: self._drive_item(drive, path, content))
 
+    def drive_delete(self, call: Call) -> Reply:
+        if self.drive.pop(f"{_drive(call)}/{call.params['path']}", None) is None:
+            return error(404, "itemNotFound", "The resource could not be found.")
+        return reply(204)
+
     def manager(self, call: Call) -> Reply:
         mail = self.managers.get(call.params["who"].lower())
         if mail is None:

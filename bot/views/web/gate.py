@@ -16,7 +16,10 @@ from bot.views.web.auth_pages import AuthPage, Render, plain_render
 from bot.views.web.staff import StaffDirectory, StaffMember
 
 SIGN_IN_PATH = "/sign-in"
-PUBLIC_PATHS = frozenset({SIGN_IN_PATH, "/auth/callback", "/sign-out", "/signed-out"})
+# /healthz: for monitoring systems, which cannot sign in; it shows no personal data.
+PUBLIC_PATHS = frozenset(
+    {SIGN_IN_PATH, "/auth/callback", "/sign-out", "/signed-out", "/healthz"}
+)
 USER_KEY = "user"  # in the session: {"id", "address", "at"}; the rest comes from the directory
 NEXT_KEY = "next"  # the page asked for before signing in
 

@@ -1,5 +1,6 @@
-"""Hostile entries for the local mailbox's inbox, made here by code: links, FIFOs, devices,
-directories, unreadable and odd files, and emails built to hurt a parser or eat memory.
+"""Hostile entries for the local inbox (test_hostile_inbox_audited.py), made here by code:
+links, FIFOs, devices, directories, unreadable and odd files, and emails built to hurt a
+parser or eat memory.
 
 Each `Entry` says what the bot must make of it: handled, a duplicate, or quarantined with a
 reason containing `reason`.
@@ -217,14 +218,14 @@ def entries(start: datetime, max_bytes: int) -> list[Entry]:
         Entry("link-dangling", "quarantined", "symbolic link", special(
             lambda p, o: os.symlink(o / "not-there", p), "link-dangling")),
         Entry("fifo", "quarantined", "FIFO", special(lambda p, o: os.mkfifo(p), "fifo")),
-        Entry("directory", "quarantined", "a directory", special(_folder, "directory")),
-        Entry("unreadable", "quarantined", "cannot be read", regular("unreadable", email(
+        Entry("directory", "quarantined", "directory", special(_folder, "directory")),
+        Entry("unreadable", "quarantined", "Permission denied", regular("unreadable", email(
             basics(SAM, "Concern: Meadows", t, "unreadable@council.example"),
             "Meadows Day Centre: unreadable file."), mode=0o000), needs="no-dac"),
     ]
     if _can_make_devices():
-        found.append(Entry("device", "quarantined", "a device", special(_device, "device")))
-    found.append(Entry("socket", "quarantined", "a socket", special(_socket, "socket")))
+        found.append(Entry("device", "quarantined", "device", special(_device, "device")))
+    found.append(Entry("socket", "quarantined", "socket", special(_socket, "socket")))
     return found
 
 

@@ -1,0 +1,34 @@
+"""The report as CSV: one file per view, in one zip (a single file to save, send or attach)."""
+
+from __future__ import annotations
+
+import csv
+import io
+import zipfile
+from datetime import date
+
+from bot.views.reports.figures import Figures
+from bot.views.reports.tables import Cell
+from bot.views.reports.tables_intake import report_tables
+
+
+def _plain(value: Cell) -> str | int | float:
+    if value is None:
+        return ""
+    if isinstance(value, date):
+        return value.isoformat()
+    return value
+
+
+def csv_zip_bytes(figures: Figures) -> bytes:
+    """A zip of NN-name.csv files (UTF-8 with a byte order mark, so Excel reads it right)."""
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        for n, table in enumerate(report_tables(figures), start=1):
+            text = io.StringIO()
+            writer = csv.writer(text, lineterminator="\r\n")
+            writer.writerow(table.headers)
+            writer.writerows([_plain(v) for v in row] for row in table.rows)
+            name = f"{n:02d}-{table.name.lower().replace(' ', '-')}.csv"
+            archive.writestr(name, "\ufeff" + text.getvalue())
+    return buffer.getvalue()

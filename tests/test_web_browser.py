@@ -1,0 +1,219 @@
+"""The dashboard in a real headless Chromium on the demo's workspace: one browser, one server.
+
+Skipped where Debian's chromium and chromium-driver are not installed, except under CI=true,
+where a missing browser is a failure (.ci/run installs them).
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+import tempfile
+from collections.abc import Iterator
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from backends.dashboard_site import (
+    HOSTILE_SUBJECT,
+    STRANGER_TRIAGE,
+    UNSCREENED,
+    WITH_PROVIDER,
+    play_demo,
+)
+from backends.web_app import running
+
+from bot.clock import FixedClock
+from bot.demo.harness import Workspace
+from bot.demo.script import END
+from bot.views.web.app import create_app
+
+webdriver = pytest.importorskip("selenium.webdriver")
+from axe_selenium_python import Axe  # noqa: E402
+from selenium.common.exceptions import NoAlertPresentException  # noqa: E402
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
+
+PAGES = (
+    "/cases",
+    "/cases/mine",
+    f"/cases/{WITH_PROVIDER}",
+    f"/cases/{UNSCREENED}",
+    f"/cases/{WITH_PROVIDER}/documents/1",
+    "/triage",
+    f"/triage/{STRANGER_TRIAGE}",
+    "/triage/T0003",
+    "/workload",
+    "/procedure",
+    "/health",
+    "/cases/CC-2099-0001",
+)
+
+
+def _browser_paths() -> tuple[str, str] | None:
+    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
+    return (chromium, driver) if chromium and driver else None
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    workspace = play_demo(tmp_path_factory.mktemp("demo"))
+    yield workspace
+    workspace.close()
+
+
+@pytest.fixture(scope="module")
+def base(ws: Workspace) -> Iterator[str]:
+    """The dashboard served by uvicorn on a free port of 127.0.0.1, as `python -m bot web`."""
+    app = create_app(ws.root / "config.yaml", FixedClock(END), local_person="pjones")
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    with running(app, sock):
+        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    sock.close()
+
+
+@pytest.fixture(scope="module")
+def downloads() -> Iterator[Path]:
+    folder = Path(tempfile.mkdtemp(prefix="ccbot-downloads-"))
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+@pytest.fixture(scope="module")
+def browser(downloads: Path) -> Iterator[Any]:
+    paths = _browser_paths()
+    if paths is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("CI needs chromium and chromedriver (apt: chromium chromium-driver)")
+        pytest.skip("no chromium and chromedriver on this machine")
+    chromium, chromedriver = paths
+    options = webdriver.ChromeOptions()
+    profile = tempfile.mkdtemp(prefix="ccbot-chromium-")
+    for argument in (
+        "--headless=new",
+        "--no-sandbox",  # tests run as root
+        "--disable-dev-shm-usage",
+        "--disable-gpu",
+        "--disable-background-networking",
+        "--no-first-run",
+        f"--user-data-dir={profile}",
+    ):
+        options.add_argument(argument)
+    options.binary_location = chromium
+    options.add_experimental_option(
+        "prefs",
+        {"download.default_directory": str(downloads), "download.prompt_for_download": False},
+    )
+    driver = webdriver.Chrome(service=Service(chromedriver), options=options)
+    driver.execute_cdp_cmd(
+        "Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
+    )
+    driver.set_window_size(1200, 900)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def wait(driver: Any, seconds: float = 10) -> WebDriverWait:  # type: ignore[type-arg]
+    return WebDriverWait(driver, seconds, poll_frequency=0.05)
+
+
+def test_find_a_case_by_search_open_it_see_its_deadlines_and_download_its_letter(
+    browser: Any, base: str, downloads: Path, ws: Workspace
+) -> None:
+    browser.get(base + "/cases")
+    browser.find_element(By.ID, "words").send_keys("night staffing")
+    browser.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]").click()
+    assert "night" not in browser.current_url
+    browser.find_element(By.LINK_TEXT, WITH_PROVIDER).click()
+    assert browser.find_element(By.TAG_NAME, "h1").text == f"Case {WITH_PROVIDER}"
+    deadlines = browser.find_element(By.CSS_SELECTOR, "#deadlines + table").text
+    assert "Reminder letter to the provider" in deadlines
+    assert "Tuesday 20 April 2027" in deadlines and "7 working days left" in deadlines
+    assert "14 calendar days after Tue 6 Apr 2027" in deadlines
+    browser.find_element(By.LINK_TEXT, "Letter 1").click()
+    browser.find_element(By.PARTIAL_LINK_TEXT, "Download the original email").click()
+    name = f"{WITH_PROVIDER}-"
+    wait(browser).until(
+        lambda _: any(p.name.startswith(name) and p.suffix == ".eml" for p in downloads.iterdir())
+    )
+    [letter] = [p for p in downloads.iterdir() if p.name.startswith(name)]
+    assert letter.read_bytes() in ws.server.folder("sent")
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_every_page_passes_axe_with_no_violations(browser: Any, base: str, path: str) -> None:
+    browser.get(base + path)
+    axe = Axe(browser)
+    axe.inject()
+    results = axe.run()
+    problems = [(v["id"], [n["target"] for n in v["nodes"]]) for v in results["violations"]]
+    assert problems == []
+
+
+def test_a_hostile_email_is_shown_inert(browser: Any, base: str) -> None:
+    browser.get(base + f"/cases/{WITH_PROVIDER}")
+    links = browser.find_elements(By.PARTIAL_LINK_TEXT, "Read the email")
+    links[-1].click()
+    assert HOSTILE_SUBJECT in browser.find_element(By.TAG_NAME, "h1").text
+    browser.find_element(By.CLASS_NAME, "details__summary").click()  # show the formatted copy
+    formatted = browser.find_element(By.ID, "mail-html")
+    assert "questions" in formatted.text
+    assert formatted.find_elements(By.TAG_NAME, "img") == []
+    assert formatted.find_elements(By.TAG_NAME, "iframe") == []
+    trap = formatted.find_element(By.PARTIAL_LINK_TEXT, "Click to see our evidence")
+    assert trap.get_attribute("href") is None
+    trap.click()
+    assert "<script>" in browser.find_element(By.ID, "mail-text").text  # shown, as text
+    assert browser.execute_script("return window.__pwned === undefined")
+    with pytest.raises(NoAlertPresentException):
+        browser.switch_to.alert.text  # noqa: B018
+    assert browser.find_elements(By.CSS_SELECTOR, "main script, main img, main iframe") == []
+
+
+@pytest.mark.parametrize("path", ("/cases", f"/cases/{WITH_PROVIDER}", "/triage/T0003"))
+def test_pages_read_at_320_pixels_wide_without_scrolling_sideways(
+    browser: Any, base: str, path: str
+) -> None:
+    browser.set_window_size(320, 800)
+    try:
+        browser.get(base + path)
+        inner = browser.execute_script("return window.innerWidth")
+        assert inner <= 320
+        width = browser.execute_script("return document.documentElement.scrollWidth")
+        assert width <= inner
+    finally:
+        browser.set_window_size(1200, 900)
+
+
+def test_the_keyboard_reaches_the_main_content_first(browser: Any, base: str) -> None:
+    from selenium.webdriver.common.keys import Keys
+
+    browser.get(base + "/cases")
+    browser.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+    skip = browser.switch_to.active_element
+    assert skip.text == "Skip to main content"
+    skip.send_keys(Keys.ENTER)
+    assert browser.switch_to.active_element.get_attribute("id") == "main-content"
+
+
+def test_file_a_triage_email_and_see_the_timeline_entry(
+    browser: Any, base: str, ws: Workspace
+) -> None:
+    browser.get(base + "/triage")
+    browser.find_element(By.LINK_TEXT, STRANGER_TRIAGE).click()
+    browser.find_element(By.ID, "reference").send_keys(WITH_PROVIDER)
+    browser.find_element(By.XPATH, "//button[text()='File it under this case']").click()
+    assert "Sent to the bot" in browser.find_element(By.CLASS_NAME, "notification").text
+    ws.run(END + timedelta(minutes=1))  # the daemon's next poll, beside the dashboard
+    browser.get(base + f"/cases/{WITH_PROVIDER}")
+    timeline = browser.find_element(By.CLASS_NAME, "timeline").text
+    assert "Email placed by peter.jones@council.example from the dashboard" in timeline
+    assert "Commands from peter.jones@council.example from the dashboard" not in timeline
+    browser.get(base + "/triage")
+    assert STRANGER_TRIAGE not in browser.find_element(By.TAG_NAME, "main").text
