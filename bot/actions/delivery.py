@@ -76,7 +76,7 @@ def deliver(
         first_try = message_id in fresh
         fresh.discard(message_id)  # from here on it may have gone, whatever happens
         try:
-            where = _deliver_one(item, mailbox, shadow, maybe_sent=not first_try)
+            where = _deliver_one(item, mailbox, shadow, store, maybe_sent=not first_try)
         except Exception as err:  # one stuck item must not hold up the rest
             result.failed += 1
             log.warning(
@@ -102,14 +102,16 @@ def deliver(
 
 
 def _deliver_one(
-    item: Mapping[str, Any], mailbox: Mailbox, shadow: bool, *, maybe_sent: bool
+    item: Mapping[str, Any], mailbox: Mailbox, shadow: bool, store: Store, *, maybe_sent: bool
 ) -> str:
     kind = item["kind"]
     message_id = item["message_id"]
     if kind == "mail":
         if maybe_sent and mailbox.already_sent(message_id):
             return "already in Sent"
-        raw = base64.b64decode(item["raw"])
+        # A large letter waits in the store (outbox.INLINE_LETTER_BYTES), the rest inline.
+        sha = item.get("raw_sha")
+        raw = store.load_raw(sha) if sha else base64.b64decode(item["raw"])
         if shadow:
             return mailbox.hold_for_review(raw, message_id).location or "review"
         recipients = [*item["to"], *item.get("cc", [])]

@@ -117,6 +117,7 @@ class StoreCore:
         self._staged_records: list[Record] = []
         self._staged_seen: set[str] = set()
         self._staged_sent: set[str] = set()
+        self._recent_raw: tuple[str, bytes] | None = None  # what keep_raw last kept
 
     def _check_schema(self, non_empty: bool) -> bool:
         """Refuse what this bot cannot read; True if a new store's version is now staged."""
@@ -211,6 +212,7 @@ class StoreCore:
         self._dirty = False
         log.debug("store: committed %d journal lines", len(records))
         self._finish_commit(records, reopened)
+        self._recent_raw = None  # the email it was kept for has been handled
 
     def _sync_raw(self) -> None:
         """Make the raw mail kept since the last commit durable, before anything refers to it."""

@@ -7,7 +7,7 @@ import copy
 import hashlib
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -31,8 +31,10 @@ from bot.store.journal import (
     audit_lines,
     unwritten,
 )
+from bot.store.raw_stream import write_streamed
 from bot.store.tinystorage import Packed
 
+RECENT_RAW_BYTES = 1 << 20  # a larger email kept is held until the commit, for its letters
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _RESERVED_META = frozenset({"schema_version", "counters"})
 
@@ -150,6 +152,19 @@ class Store(StoreCore):
         except OSError as exc:
             raise write_failed(self.directory, exc) from exc
         self._unsynced_raw.add(path)
+        if len(raw) > RECENT_RAW_BYTES:  # a letter may attach it at once: no second copy
+            self._recent_raw = (sha, raw)
+        return sha
+
+    def keep_raw_chunks(self, chunks: Iterable[bytes | memoryview]) -> str:
+        """`keep_raw` for a message written out as it is generated (a letter carrying a large
+        email), so that it is never whole in memory."""
+        self._writable("keep raw mail")
+        try:
+            sha, path = write_streamed(self.directory / "raw", chunks, self.raw_path)
+        except OSError as exc:
+            raise write_failed(self.directory, exc) from exc
+        self._unsynced_raw.add(path)
         return sha
 
     def raw_path(self, sha: str) -> Path:
@@ -164,6 +179,8 @@ class Store(StoreCore):
         return remove_durably(self.raw_path(sha))
 
     def load_raw(self, sha: str) -> bytes:
+        if self._recent_raw is not None and self._recent_raw[0] == sha:
+            return self._recent_raw[1]
         path = self.raw_path(sha)
         try:
             return path.read_bytes()
