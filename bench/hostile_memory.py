@@ -87,7 +87,9 @@ def prepare(root: Path, shape: str, size: int) -> Path:
 
 def child(root: Path) -> dict[str, object]:
     from bot.app import build_app
+    from bot.upkeep.memory import release_large_buffers
 
+    release_large_buffers()  # as the command line does before it builds the bot
     app = build_app(root / "config.yaml", FixedClock(POLLED))
     try:
         baseline = peak_mb()

@@ -193,7 +193,7 @@ def inbox_backlog(config: Config, clock: Clock) -> int | None:
         return None
     start = datetime.combine(config.start_date, time(0), LONDON)
     try:
-        return len(local_mailbox(config, clock).fetch_new(start))
+        return local_mailbox(config, clock).count_waiting(start)
     except Exception:  # unreadable: shown as n/a; the poll figures tell the rest
         return None
 

@@ -147,6 +147,9 @@ def main(argv: list[str] | None = None) -> int:
 
     level = args.log_level or ("INFO" if args.verbose else "WARNING")
     configure_logging(args.log_format, level)
+    from bot.upkeep.memory import release_large_buffers
+
+    release_large_buffers()  # a large email's memory goes back when it has been handled
     try:
         return _dispatch(args)
     except KeyboardInterrupt:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from datetime import datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
@@ -40,3 +42,19 @@ class FixedClock:
         if now.tzinfo is None:
             raise ValueError("FixedClock needs a timezone-aware datetime")
         self._now = now
+
+
+class Deadline:
+    """A time limit on work in progress, on a monotonic clock (injected in tests): unlike
+    `now`, it measures how long something has taken, never what time it is."""
+
+    def __init__(self, seconds: float, monotonic: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self._monotonic = monotonic
+        self._end = monotonic() + seconds
+
+    def remaining(self) -> float:
+        return max(0.0, self._end - self._monotonic())
+
+    def expired(self) -> bool:
+        return self._monotonic() >= self._end

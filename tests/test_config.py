@@ -423,7 +423,10 @@ def test_unknown_key_in_security_suggests_the_field(tmp_path: Path) -> None:
     ("section", "key"),
     [
         ("limits", "max_attempts"),
+        ("limits", "max_message_mb"),
+        ("limits", "max_read_seconds"),
         ("monitoring", "outbox_stuck_minutes"),
+        ("monitoring", "poll_stuck_minutes"),
         ("monitoring", "triage_alert_working_days"),
         ("retention", "raw_mail_days_after_close"),
     ],

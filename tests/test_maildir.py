@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import email
 import json
+import os
 import stat
 from datetime import date, datetime
 from email.message import Message
@@ -246,3 +247,104 @@ def test_a_broken_maildir_folder_is_named_in_one_line(tmp_path: Path, clock: Fix
     message = str(caught.value)
     assert "\n" not in message and str(tmp_path / "mail" / "sent" / "cur") in message
     assert "move it away" in message
+
+
+# Entries that are not email files: never followed, never waited on, never read.
+
+
+def _refused(box: LocalMailbox) -> dict[str, str]:
+    return {m.backend_id: m.refused for m in box.fetch_new(T0) if m.refused}
+
+
+def test_a_link_is_refused_unread_and_quarantined_as_the_link(
+    box: LocalMailbox, tmp_path: Path
+) -> None:
+    target = tmp_path / "elsewhere.eml"
+    target.write_bytes(_raw(1))
+    link = box.directory / "inbox" / "new" / "a-link"
+    link.symlink_to(target)
+    [mail] = box.fetch_new(datetime(1970, 1, 2, tzinfo=LONDON))
+    assert (mail.backend_id, mail.raw) == ("a-link", b"")
+    assert "symbolic link" in mail.refused
+    box.quarantine("a-link", mail.refused)
+    moved = box.directory / "quarantine" / "new" / "a-link"
+    assert moved.is_symlink() and moved.readlink() == target
+    assert target.read_bytes() == _raw(1)  # the target stays where it was, untouched
+
+
+def test_a_fifo_a_folder_and_a_dangling_link_are_refused_without_waiting(
+    box: LocalMailbox,
+) -> None:
+    new = box.directory / "inbox" / "new"
+    os.mkfifo(new / "pipe")  # opened for reading, it would wait for a writer for ever
+    (new / "folder").mkdir()
+    (new / "gone").symlink_to(new / "nowhere")
+    for name in ("pipe", "folder", "gone"):
+        os.utime(new / name, ns=(_ns(T0), _ns(T0)), follow_symlinks=False)
+    refused = _refused(box)
+    assert set(refused) == {"pipe", "folder", "gone"}
+    assert "FIFO" in refused["pipe"] and "directory" in refused["folder"]
+    for name, reason in refused.items():
+        box.quarantine(name, reason)
+    assert box.fetch_new(T0) == []
+    assert stat.S_ISFIFO(os.lstat(box.directory / "quarantine" / "new" / "pipe").st_mode)
+
+
+def test_an_email_over_the_size_limit_is_refused_before_it_is_read(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    box = LocalMailbox(
+        tmp_path / "mail", BOT, CALENDAR, tmp_path / "drive", clock=clock, max_message_mb=1
+    )
+    limit = 1024 * 1024
+    small, large = box.deliver(b"x" * limit, T0), box.deliver(b"x" * (limit + 1), T1)
+    found = {m.backend_id: m for m in box.fetch_new(T0)}
+    assert (found[small].raw, found[small].refused) == (b"x" * limit, "")
+    assert found[large].raw == b""
+    assert found[large].refused.startswith("too large: 1,048,577 bytes, over the limit of")
+    assert box.count_waiting(T0) == 2
+
+
+def test_reading_stops_at_the_time_limit_and_the_rest_waits(
+    tmp_path: Path, clock: FixedClock
+) -> None:
+    ticks = iter(range(0, 1000, 10))  # every look at the monotonic clock: ten seconds later
+    box = LocalMailbox(
+        tmp_path / "mail", BOT, CALENDAR, tmp_path / "drive", clock=clock,
+        read_seconds=25, monotonic=lambda: float(next(ticks)),
+    )
+    keys = [box.deliver(_raw(n), T0.replace(minute=n)) for n in range(4)]
+    # Looks at 0 (the start), then before each entry after the first: 10, 20, then 30 is
+    # over 25, so the fourth waits.
+    assert [m.backend_id for m in box.fetch_new(T0)] == keys[:3]
+    assert len(box.fetch_new(T0)) == 3  # the next fetch starts a new time limit
+
+
+def test_odd_file_names_get_keys_that_find_them_again(box: LocalMailbox) -> None:
+    new = os.fsencode(box.directory / "inbox" / "new")
+    for name in (b"latin-\xe9", b"back\\slash", b"n" * 255):
+        path = os.path.join(new, name)
+        Path(os.fsdecode(path)).write_bytes(_raw(1))
+        os.utime(path, ns=(_ns(T0), _ns(T0)))
+    keys = sorted(m.backend_id for m in box.fetch_new(T0))
+    assert keys == sorted(["latin-\\xe9", "back\\slash", "n" * 255])
+    json.dumps(keys).encode("utf-8")  # storable as they are
+    for key in keys:
+        box.quarantine(key, "testing")
+    assert box.fetch_new(T0) == []
+    assert len(os.listdir(box.directory / "quarantine" / "new")) == 3
+    assert len(os.listdir(box.directory / "quarantine-reasons")) == 3
+
+
+def test_a_move_never_overwrites_what_is_already_there(box: LocalMailbox) -> None:
+    (box.directory / "processed" / "new" / "same-name").write_bytes(b"kept before")
+    path = box.directory / "inbox" / "new" / "same-name"
+    path.write_bytes(_raw(1))
+    os.utime(path, ns=(_ns(T0), _ns(T0)))
+    box.mark_processed("same-name")
+    kept = sorted(p.read_bytes() for p in (box.directory / "processed" / "new").iterdir())
+    assert kept == sorted([b"kept before", _raw(1)])
+
+
+def _ns(moment: datetime) -> int:
+    return int(moment.timestamp()) * 10**9

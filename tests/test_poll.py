@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import os
+import stat
+import threading
 from collections.abc import Iterator
 from datetime import datetime
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -12,6 +16,7 @@ from bot.classify.reading import Reading
 from bot.clock import LONDON
 from bot.demo.harness import Workspace
 from bot.handling.handle import Handled, Handler
+from bot.mailbox.maildir import LocalMailbox
 
 START = datetime(2026, 12, 1, 9, 0, tzinfo=LONDON)
 
@@ -153,3 +158,61 @@ def test_filing_into_the_case_the_command_is_about_keeps_both(ws: Workspace) -> 
     assert "sarah.m@personal.example" not in {d.get("message_id") for d in case.documents}
     mail = [d for d in case.documents if d.get("kind") != "letter"]
     assert len(mail) == 3  # the concern, the filed reply, the command email
+
+
+def test_what_the_mailbox_refused_to_read_is_quarantined_with_its_reason(
+    ws: Workspace,
+) -> None:
+    assert isinstance(ws.mailbox, LocalMailbox)
+    fifo = ws.mailbox.directory / "inbox" / "new" / "a-fifo"
+    os.mkfifo(fifo)
+    stamp = int(START.timestamp()) * 10**9
+    os.utime(fifo, ns=(stamp, stamp))
+    referral(ws, "sam.ward@council.example", "A concern", 1)
+    ws.run(START.replace(minute=5))
+    assert len(list(ws.app.cases.open())) == 1
+    (item,) = ws.app.store.triage_items()
+    assert item["reason"].startswith("quarantined, ") and "FIFO" in item["reason"]
+    assert item["sha"] == ""  # nothing was read, so nothing is kept in the store
+    assert stat.S_ISFIFO(os.lstat(ws.mailbox.directory / "quarantine" / "new" / "a-fifo").st_mode)
+
+
+def test_an_email_that_takes_too_long_to_read_is_quarantined(ws: Workspace) -> None:
+    reader = ws.app.poller.reader
+    real, release = reader.read_mail, threading.Event()
+
+    def slow(raw: bytes, received_at: datetime) -> Reading:
+        if b"Endless concern" in raw:
+            release.wait(30)  # a parse that would never end
+        return real(raw, received_at)
+
+    reader.read_mail = slow
+    reader.timer.seconds = 0.05
+    referral(ws, "sam.ward@council.example", "Endless concern", 1)
+    referral(ws, "chris.evans@council.example", "Ordinary concern", 2)
+    try:
+        ws.run(START.replace(minute=5))
+    finally:
+        release.set()
+    assert [c.subject for c in ws.app.cases.open()] == ["Ordinary concern"]
+    (item,) = ws.app.store.triage_items()
+    assert "took longer than 0.05 s to read (limits.max_read_seconds)" in item["reason"]
+
+
+def test_an_attachment_over_its_limit_is_quarantined(tmp_path: Path) -> None:
+    ws = Workspace(
+        tmp_path / "small", START, replace={"max_attachment_mb: 25": "max_attachment_mb: 1"}
+    )
+    try:
+        message = EmailMessage()
+        message["From"] = "sam.ward@council.example"
+        message["To"] = ws.app.config.mailbox.address
+        message["Subject"] = "Concern with a large file"
+        message.set_content("Oakview Care Home: see the file.")
+        message.add_attachment(b"\0" * (1024 * 1024 + 1), "application", "pdf", filename="a.pdf")
+        ws.mailbox.deliver(message.as_bytes(), START)
+        ws.run(START.replace(minute=5))
+        (item,) = ws.app.store.triage_items()
+        assert "'a.pdf' is 1.0 MB, over the 1 MB limit (limits.max_attachment_mb)" in item["reason"]
+    finally:
+        ws.close()

@@ -84,7 +84,7 @@ def deliver(
         first_try = message_id in fresh
         fresh.discard(message_id)  # from here on it may have gone, whatever happens
         planned.append(Planned(item, addresses, first_try))
-    outcomes = send_all(planned, mailbox, shadow, getattr(mailbox, "concurrent_sends", 1))
+    outcomes = send_all(planned, mailbox, store, shadow, getattr(mailbox, "concurrent_sends", 1))
     for plan, outcome in zip(planned, outcomes, strict=True):
         message_id = plan.item["message_id"]
         if isinstance(outcome, Exception):  # one stuck item must not hold up the rest
@@ -119,7 +119,7 @@ class Planned:
 
 
 def send_all(
-    planned: list[Planned], mailbox: Mailbox, shadow: bool, concurrency: int
+    planned: list[Planned], mailbox: Mailbox, store: Store, shadow: bool, concurrency: int
 ) -> list[str | Exception]:
     """Send each planned item; where each went, or why it failed, in the order planned.
 
@@ -133,7 +133,9 @@ def send_all(
         for index in indexes:
             plan = planned[index]
             try:
-                where = _deliver_one(plan.item, mailbox, shadow, maybe_sent=not plan.first_try)
+                where = _deliver_one(
+                    plan.item, mailbox, shadow, store, maybe_sent=not plan.first_try
+                )
             except Exception as err:
                 done.append((index, err))
             else:
@@ -157,14 +159,16 @@ def send_all(
 
 
 def _deliver_one(
-    item: Mapping[str, Any], mailbox: Mailbox, shadow: bool, *, maybe_sent: bool
+    item: Mapping[str, Any], mailbox: Mailbox, shadow: bool, store: Store, *, maybe_sent: bool
 ) -> str:
     kind = item["kind"]
     message_id = item["message_id"]
     if kind == "mail":
         if maybe_sent and mailbox.already_sent(message_id):
             return "already in Sent"
-        raw = base64.b64decode(item["raw"])
+        # A large letter waits in the store (outbox.INLINE_LETTER_BYTES), the rest inline.
+        sha = item.get("raw_sha")
+        raw = store.load_raw(sha) if sha else base64.b64decode(item["raw"])
         if shadow:
             return mailbox.hold_for_review(raw, message_id).location or "review"
         recipients = [*item["to"], *item.get("cc", [])]

@@ -15,7 +15,7 @@ from bot.actions.letters import ProviderLetters
 from bot.actions.recipients import ManagerLookup, Recipient, resolve
 from bot.config import Config
 from bot.intake.message import ParsedMail
-from bot.letters.compose import compose, message_id_for
+from bot.letters.compose import compose_chunks, message_id_for
 from bot.letters.render import Renderer
 from bot.procedure.case import Case
 from bot.procedure.engine import Action
@@ -23,6 +23,9 @@ from bot.procedure.model import Procedure
 from bot.store import Store
 
 log = logging.getLogger(__name__)
+
+# A letter whose attachments are larger than this waits as a file in the store, not inline.
+INLINE_LETTER_BYTES = 256 * 1024
 
 
 @dataclass
@@ -191,7 +194,7 @@ class Outbox(LetterMail):
                 in_reply_to = in_reply_to or case.concern_message_id
             if in_reply_to and in_reply_to not in references:
                 references.append(in_reply_to)
-        raw = compose(
+        chunks = compose_chunks(
             rendered=rendered,
             sender=self.config.mailbox.address,
             sender_name=self.config.council.team_name,
@@ -204,6 +207,12 @@ class Outbox(LetterMail):
             date=now,
             attachments=attachments,
         )
+        # A letter carrying a large email is written to the store as it is generated, never
+        # whole in memory; the outbox holds its sha, so no copy of the outbox carries it.
+        large = sum(len(data) for _, _, data in attachments) > INLINE_LETTER_BYTES
+        sha = self.store.keep_raw_chunks(chunks) if large else None
+        raw = b"" if large else b"".join(chunks)
+        letter = {"raw_sha": sha} if sha else {"raw": base64.b64encode(raw).decode("ascii")}
         added = self._add(
             {
                 "message_id": message_id,
@@ -213,7 +222,7 @@ class Outbox(LetterMail):
                 "to": [r.email for r in to],
                 "cc": cc_list,
                 "subject": rendered.subject,
-                "raw": base64.b64encode(raw).decode("ascii"),
+                **letter,
                 "queued_at": now.isoformat(),
             }
         )
@@ -222,7 +231,7 @@ class Outbox(LetterMail):
         if case is not None:
             # Kept with the case, byte for byte as sent, for the dashboard (and purged with the
             # case's other mail by retention).
-            sha = self.store.keep_raw(raw)
+            sha = sha or self.store.keep_raw(raw)
             case.documents.append({"kind": "letter", "sha": sha, "message_id": message_id})
             for recipient in to:
                 case.last_from[recipient.email] = message_id

@@ -79,12 +79,17 @@ class Limits(BaseModel):
 
     model_config = STRICT
     max_attachment_mb: int = Field(
-        default=25, gt=0, description="Larger attachments are not accepted (MB)"
+        default=25, gt=0, description="An email with a larger attachment is quarantined (MB)"
     )
     max_message_mb: int = Field(
         default=25,
         gt=0,
         description="Larger emails are quarantined without being read (MB, whole message)",
+    )
+    max_read_seconds: int = Field(
+        default=30,
+        gt=0,
+        description="Longest reading one email may take; a slower one is quarantined (seconds)",
     )
     daily_cap_per_recipient: int = Field(
         default=20, gt=0, description="Most messages one address may get from the bot in a day"

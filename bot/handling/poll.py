@@ -12,6 +12,7 @@ from bot.actions.outbox import Outbox
 from bot.classify.reading import Reading
 from bot.config.settings import Limits
 from bot.handling.handle import Handler
+from bot.handling.reading_limits import LimitedReader, too_large
 from bot.intake.parse import MailParseError
 from bot.mailbox.base import IncomingMail, Mailbox
 from bot.store import Store
@@ -65,6 +66,8 @@ class Poller:
         self.outbox = outbox
         self.handler = handler
         self.read = read
+        # Each email is read under limits.max_read_seconds and its attachments' limit.
+        self.reader = LimitedReader(read, limits)
         self.limits = limits
         self.start = start  # mail received before it is never touched
 
@@ -151,19 +154,13 @@ class Poller:
         now: datetime,
     ) -> list[str]:
         processed: list[str] = []
-        limit = self.limits.max_message_mb * 1024 * 1024
         for item in incoming:
             if item.backend_id in skip:
                 continue
-            if item.refused:  # the backend would not read it (a link, a FIFO, too large)
-                raise _MessageFailed(item, item.refused, "refused", permanent=True)
-            if len(item.raw) > limit:
-                megabytes = self.limits.max_message_mb
-                reason = (
-                    f"too large: {len(item.raw) / 1048576:.1f} MB is over the "
-                    f"{megabytes} MB limit (limits.max_message_mb)"
-                )
-                raise _MessageFailed(item, reason, "too large", permanent=True)
+            # The backend would not read it (a link, a FIFO, too large), or it is too large.
+            refused = item.refused or too_large(item.raw, self.limits)
+            if refused:
+                raise _MessageFailed(item, refused, "refused", permanent=True)
             try:
                 done = self._handle_one(item, report, now)
             except Exception as err:  # one bad email never stops the others
@@ -182,7 +179,7 @@ class Poller:
     def _handle_one(self, item: IncomingMail, report: PollReport, now: datetime) -> bool:
         """Handle one email, staging every change; True when it may leave the inbox as
         processed (False: it goes to quarantine)."""
-        reading = self.read(item.raw, item.received_at)
+        reading = self.reader.read(item.raw, item.received_at)
         key = reading.mail.dedupe_key
         if self.store.seen(key):
             report.duplicates += 1

@@ -4,21 +4,18 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Iterator, Sequence
 from datetime import datetime
-from email import message_from_bytes
-from email.encoders import encode_base64
 from email.generator import BytesGenerator
 from email.message import Message
-from email.mime.application import MIMEApplication
-from email.mime.base import MIMEBase
-from email.mime.message import MIMEMessage
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
-from email.policy import compat32
 from email.utils import format_datetime
+from functools import wraps
 from io import BytesIO
+from typing import ParamSpec
 
+from bot.letters.attached import Chunk, Splice, attachment_part, spliced
 from bot.letters.headers import (
     UTF8,
     WIRE,
@@ -32,11 +29,12 @@ from bot.letters.headers import (
 from bot.letters.render import Rendered
 from bot.letters.wire import alternative
 
+P = ParamSpec("P")
+
 _REPLY_PREFIX = re.compile(r"^((?:\s*(?:re|fw|fwd)\s*:)*)\s*(.*)$", re.IGNORECASE | re.DOTALL)
 _UNSAFE_ID = re.compile(r"[^a-z0-9_-]+")
 _UNSAFE_DOMAIN = re.compile(r"[^a-z0-9.-]+")
 _BRACKETED = re.compile(r"\[([^\[\]]*)\]")
-_PARSE_LIMIT = 1 << 20  # attached emails larger than this are copied, not re-parsed
 
 
 def subject_with_reference(subject: str, reference: str) -> str:
@@ -67,7 +65,16 @@ def message_id_for(reference: str, *parts: str, domain: str) -> str:
     return f"{local}@{host}"
 
 
-def compose(
+def _joined(chunks: Callable[P, Iterator[Chunk]]) -> Callable[P, bytes]:
+    @wraps(chunks)
+    def joined(*args: P.args, **kwargs: P.kwargs) -> bytes:
+        return b"".join(chunks(*args, **kwargs))
+
+    joined.__doc__ = "The letter `compose_chunks` writes, as one bytes object."
+    return joined
+
+
+def compose_chunks(
     *,
     rendered: Rendered,
     sender: str,
@@ -83,8 +90,9 @@ def compose(
     auto_submitted: str = "auto-generated",
     loop_header: str = "X-Contract-Concerns-Loop",
     generic: bool = False,
-) -> bytes:
-    """Build the message. `attachments` are (filename, content type, bytes).
+) -> Iterator[Chunk]:
+    """Build the message, as chunks to write out. `attachments` are (filename, content type,
+    bytes); a large one is never copied whole, so a letter can go straight to a file.
 
     A letter with no attachment (most of them) is written by `wire.alternative`, in a fifth
     of the time the email package takes; with attachments, or `generic`, the email package's
@@ -117,13 +125,15 @@ def compose(
     headers.append((loop_header, bare(sender)))
     stem = _stem(message_id, rendered, attachments)
     if not attachments and not generic:
-        return alternative(headers, f"=_{stem}_0", rendered.text, rendered.html)
+        yield alternative(headers, f"=_{stem}_0", rendered.text, rendered.html)
+        return
     body: Message = MIMEMultipart(
         "alternative", _subparts=[_text(rendered.text, "plain"), _text(rendered.html, "html")]
     )
+    splices: list[Splice] = []  # contents written in only as the letter is written out
     if attachments:
         parts = [body] + [
-            _attachment(_safe_filename(name), kind.strip().lower(), data)
+            attachment_part(_safe_filename(name), kind.strip().lower(), data, splices)
             for name, kind, data in attachments
         ]
         body = MIMEMultipart("mixed", _subparts=parts)
@@ -132,7 +142,10 @@ def compose(
     _settle_parts(body, stem)
     out = BytesIO()
     BytesGenerator(out, mangle_from_=False, policy=WIRE).flatten(body)
-    return out.getvalue()
+    yield from spliced(out.getvalue(), splices)
+
+
+compose = _joined(compose_chunks)
 
 
 def _text(content: str, subtype: str) -> MIMEText:
@@ -170,37 +183,6 @@ def _own_parts(part: Message) -> list[Message]:
             if isinstance(child, Message):
                 found.extend(_own_parts(child))
     return found
-
-
-def _attachment(filename: str, content_type: str, data: bytes) -> Message:
-    part: Message
-    if content_type == "message/rfc822" and len(data) > _PARSE_LIMIT:
-        # A large email is attached as its exact bytes, never parsed and written out again:
-        # that cost eight times its size in memory (issue 16) and changes nothing it says.
-        part = Message()
-        part["Content-Type"] = "message/rfc822"
-        part.set_payload(data.decode("ascii", "surrogateescape"))
-    elif content_type == "message/rfc822":
-        inner = message_from_bytes(data, policy=compat32)
-        try:
-            BytesGenerator(BytesIO(), mangle_from_=False, policy=WIRE).flatten(inner)
-        except Exception:  # the email package raises several types on such mail
-            # Real mail that cannot be written out again as a message part is sent as its
-            # exact bytes instead, which any mail client opens.
-            part = MIMEApplication(data, "octet-stream")
-        else:
-            part = MIMEMessage(inner)
-    else:
-        maintype, _, subtype = content_type.partition("/")
-        # Multipart/message types cannot be attached as opaque bytes; send them as plain data.
-        if not maintype or not subtype or maintype in ("multipart", "message"):
-            maintype, subtype = "application", "octet-stream"
-        part = MIMEBase(maintype, subtype)
-        part.set_payload(data)
-        encode_base64(part)
-    name: str | tuple[str, str, str] = filename if filename.isascii() else ("utf-8", "", filename)
-    part.add_header("Content-Disposition", "attachment", filename=name)
-    return part
 
 
 def _safe_filename(filename: str) -> str:

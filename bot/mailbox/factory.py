@@ -21,6 +21,7 @@ def local_mailbox(config: Config, clock: Clock) -> LocalMailbox:
         config.shared_drive,
         clock=clock,
         max_message_mb=config.limits.max_message_mb,
+        read_seconds=config.limits.max_read_seconds,
     )
 
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import os
 import re
 import socket
 import threading
+import time
 import uuid
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
@@ -17,7 +19,7 @@ from typing import Concatenate, ParamSpec, TypeVar
 
 import icalendar
 
-from bot.clock import Clock, SystemClock
+from bot.clock import Clock, Deadline, SystemClock
 from bot.mailbox.base import (
     CalendarEntry,
     IncomingMail,
@@ -36,7 +38,9 @@ from bot.mailbox.invitation import (
     invitation_message_id,
     next_sequence,
 )
-from bot.mailbox.maildir_entry import read_entry
+from bot.mailbox.maildir_entry import check_key, key_of, read_entry, sidecar_name, waiting
+
+log = logging.getLogger(__name__)
 
 FOLDERS = ("inbox", "processed", "quarantine", "sent", "review")
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
@@ -74,12 +78,6 @@ def _folder_call(
     return call
 
 
-def _check_key(key: str) -> str:
-    if not key or "/" in key or "\\" in key or key.startswith(".") or "\0" in key:
-        raise ValueError(f"not a message id of this mailbox: {key!r}")
-    return key
-
-
 def _maildir_part(folder: Path) -> None:
     """A Maildir folder or its tmp/, new/ or cur/, made if missing: copying or tidying a
     mailbox can drop an empty folder, which must not stop the bot."""
@@ -109,6 +107,8 @@ class LocalMailbox:
         *,
         clock: Clock | None = None,
         max_message_mb: int = 25,
+        read_seconds: float = 30.0,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         self.directory = _private_dir(Path(directory))
         self.address = address
@@ -123,6 +123,8 @@ class LocalMailbox:
         self._last_stamp_ns = 0
         self._stamps = threading.Lock()  # letters of different cases are kept side by side
         self.max_message_bytes = max_message_mb * 1024 * 1024
+        self.read_seconds = read_seconds  # for reading what one fetch_new returns
+        self.monotonic = monotonic
 
     # -- incoming -----------------------------------------------------------------
 
@@ -143,8 +145,18 @@ class LocalMailbox:
         # lexists: a link, FIFO or directory refused at fetch is moved too, never followed.
         if os.path.lexists(base / "new" / key):
             return base / "new" / key
-        # In cur/ a mail client may have appended ":2,<flags>" to the key.
-        return next((p for p in (base / "cur").iterdir() if p.name.split(":", 1)[0] == key), None)
+        # In cur/ a mail client may have appended ":2,<flags>"; a name that is not UTF-8
+        # has a key that is not its name.
+        for sub in ("new", "cur"):
+            found = next((p for p in (base / sub).iterdir() if key_of(p.name) == key), None)
+            if found is not None:
+                return found
+        return None
+
+    @_folder_call
+    def count_waiting(self, since: datetime) -> int:
+        """How many entries fetch_new would return, without opening any of them."""
+        return len(waiting(self.directory / "inbox", _to_ns(since)))
 
     @_folder_call
     def fetch_new(self, since: datetime) -> list[IncomingMail]:
@@ -153,27 +165,28 @@ class LocalMailbox:
         Entries that are not regular files, or are over the size limit, come back unread with
         `refused` set, for the poll to quarantine: nothing is skipped silently.
         """
-        threshold = _to_ns(since)
-        found: list[tuple[int, str, bytes, str]] = []
-        for sub in ("new", "cur"):
-            for path in (self.directory / "inbox" / sub).iterdir():
-                if path.name.startswith("."):
-                    continue
-                entry = read_entry(path, self.max_message_bytes)
-                if entry is None or entry.mtime_ns < threshold:
-                    continue  # moved away while we looked, or before the start date
-                found.append((entry.mtime_ns, path.name.split(":", 1)[0], entry.raw, entry.refused))
-        found.sort(key=lambda item: (item[0], item[1]))
-        return [
-            IncomingMail(key, _from_ns(ns), raw, refused=refused) for ns, key, raw, refused in found
-        ]
+        deadline = Deadline(self.read_seconds, self.monotonic)
+        found: list[IncomingMail] = []
+        for _, key, path in waiting(self.directory / "inbox", _to_ns(since)):
+            if found and deadline.expired():  # a slow share: the rest waits for the next poll
+                log.warning("local mailbox: read for %g s; the rest next poll", self.read_seconds)
+                break
+            entry = read_entry(path, self.max_message_bytes)
+            if entry is not None:  # None: moved away while we looked
+                found.append(
+                    IncomingMail(key, _from_ns(entry.mtime_ns), entry.raw, refused=entry.refused)
+                )
+        return found
 
     def _move(self, key: str, folder: str) -> None:
-        source = self._locate("inbox", _check_key(key))
+        source = self._locate("inbox", check_key(key))
         if source is None:
             return  # already moved: a retried step must not fail
         # Same subdirectory and file name, so the key, flags and mtime all survive the move.
-        os.replace(source, self.directory / folder / source.parent.name / source.name)
+        target = self.directory / folder / source.parent.name / source.name
+        if os.path.lexists(target):  # never overwrite what is already kept there
+            target = target.with_name(f"{source.name}.{uuid.uuid4().hex[:12]}")
+        os.replace(source, target)
 
     @_folder_call
     def mark_processed(self, backend_id: str) -> None:
@@ -181,7 +194,7 @@ class LocalMailbox:
 
     @_folder_call
     def quarantine(self, backend_id: str, reason: str) -> None:
-        if self._locate("inbox", _check_key(backend_id)) is None:
+        if self._locate("inbox", check_key(backend_id)) is None:
             return
         record = {
             "reason": reason,
@@ -189,7 +202,7 @@ class LocalMailbox:
             "original_key": backend_id,
         }
         # The reason is written first, so a crash cannot leave a quarantined mail unexplained.
-        sidecar = self.reasons_dir / f"{backend_id}.json"
+        sidecar = self.reasons_dir / sidecar_name(backend_id)
         _write_atomically(sidecar, json.dumps(record, indent=2).encode("utf-8"))
         self._move(backend_id, "quarantine")
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import hashlib
 import os
 import stat
 from dataclasses import dataclass
@@ -50,8 +51,8 @@ def _too_large(mtime_ns: int, size: int, max_bytes: int) -> Entry:
     return Entry(
         mtime_ns,
         b"",
-        f"too large: {size / _MB:.1f} MB is over the {max_bytes / _MB:g} MB limit "
-        "(limits.max_message_mb); quarantined unread",
+        f"too large: {size:,} bytes, over the limit of {max_bytes:,} "
+        f"({max_bytes / _MB:g} MB, limits.max_message_mb); quarantined unread",
     )
 
 
@@ -105,3 +106,47 @@ def _read_bounded(fd: int, mtime_ns: int, size: int, max_bytes: int) -> Entry:
             return Entry(mtime_ns, data)
         data += more  # only when the file is still being written: rare
     return _too_large(mtime_ns, len(data), max_bytes)
+
+
+def key_of(name: str) -> str:
+    """The message id for an entry's file name: the part before any ":" flags a mail client
+    adds in cur/, as text the store can hold (odd bytes of a non-UTF-8 name become \\xNN)."""
+    key = name.split(":", 1)[0]
+    if key.isascii() or not any("\udc80" <= ch <= "\udcff" for ch in key):
+        return key
+    return key.encode("utf-8", "surrogateescape").decode("utf-8", "backslashreplace")
+
+
+def check_key(key: str) -> str:
+    """`key` if it can only name an entry of one of our folders, never climb out of it."""
+    separators = {"/", "\0", os.sep, os.altsep or "/"}
+    if not key or key.startswith(".") or any(s in key for s in separators):
+        raise ValueError(f"not a message id of this mailbox: {key!r}")
+    return key
+
+
+def sidecar_name(key: str) -> str:
+    """The quarantine reason's file name: `key`.json, shortened to fit a file name's limit."""
+    if len(key.encode("utf-8", "surrogateescape")) <= 200:
+        return f"{key}.json"
+    digest = hashlib.sha256(key.encode("utf-8", "surrogateescape")).hexdigest()[:16]
+    return f"{key[:100]}-{digest}.json"
+
+
+def waiting(inbox: Path, threshold_ns: int) -> list[tuple[int, str, Path]]:
+    """(mtime, key, path) of the inbox's entries at or after the threshold, oldest first,
+    from lstat alone: nothing is opened, and mail before the start date is not even read."""
+    found = []
+    for sub in ("new", "cur"):
+        with os.scandir(inbox / sub) as names:
+            for item in names:
+                if item.name.startswith("."):
+                    continue  # Maildir's rule: never a message
+                try:
+                    mtime = item.stat(follow_symlinks=False).st_mtime_ns
+                except FileNotFoundError:
+                    continue  # moved away while we looked
+                if mtime >= threshold_ns:
+                    found.append((mtime, key_of(item.name), Path(item.path)))
+    found.sort(key=lambda entry: (entry[0], entry[1]))
+    return found

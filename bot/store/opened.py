@@ -113,6 +113,7 @@ class OpenStore:
         self._staged_records: list[Record] = []
         self._staged_seen: set[str] = set()
         self._staged_sent: set[str] = set()
+        self._recent_raw: tuple[str, bytes] | None = None  # what keep_raw last kept
 
     def _check_schema(self, non_empty: bool) -> int:
         """Refuse what this bot cannot read; the version found (a new store's is staged)."""

@@ -7,7 +7,7 @@ import copy
 import hashlib
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -31,9 +31,11 @@ from bot.store.journal import (
     audit_lines,
     unwritten,
 )
+from bot.store.raw_stream import write_streamed
 from bot.store.reading import commit_mark
 from bot.store.storage import GENERATION
 
+RECENT_RAW_BYTES = 1 << 20  # a larger email kept is held until the commit, for its letters
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _RESERVED_META = frozenset({"schema_version", "counters", GENERATION})
 
@@ -105,6 +107,24 @@ class Store(CaseDocs):
         except OSError as exc:
             raise write_failed(self.directory, exc) from exc
         self._unsynced_raw.add(path)
+        if len(raw) > RECENT_RAW_BYTES:  # a letter may attach it at once: no second copy
+            self._recent_raw = (sha, raw)
+        return sha
+
+    def keep_raw_chunks(self, chunks: Iterable[bytes | memoryview]) -> str:
+        """`keep_raw` for a message written out as it is generated (a letter carrying a large
+        email), so that it is never whole in memory."""
+        self._writable("keep raw mail")
+        def place(sha: str) -> Path:
+            path = self.raw_path(sha)
+            self._raw_folder(path.parent)  # made durable with the mail by the next commit
+            return path
+
+        try:
+            sha, path = write_streamed(self.directory / "raw", chunks, place)
+        except OSError as exc:
+            raise write_failed(self.directory, exc) from exc
+        self._unsynced_raw.add(path)
         return sha
 
     def _raw_folder(self, folder: Path) -> None:
@@ -132,6 +152,8 @@ class Store(CaseDocs):
         return remove_durably(self.raw_path(sha))
 
     def load_raw(self, sha: str) -> bytes:
+        if self._recent_raw is not None and self._recent_raw[0] == sha:
+            return self._recent_raw[1]
         path = self.raw_path(sha)
         try:
             return path.read_bytes()
