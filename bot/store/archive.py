@@ -1,20 +1,36 @@
-"""Closed cases, one file each under `closed/<year>/<REF>.json`, out of the hot path."""
+"""Closed cases, one file each under `closed/<year>/<REF>.json`, out of the hot path, and an
+index of their briefs (`closed/briefs.tsv`) so that reports need not open them."""
 
 from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
+from bot.store.brief import brief_text
 from bot.store.errors import StoreError
-from bot.store.files import atomic_write, dump_json, ensure_dir, read_json, remove_durably
+from bot.store.files import (
+    append_bytes,
+    atomic_write,
+    drop_partial_tail,
+    dump_json,
+    ensure_dir,
+    read_json,
+    remove_durably,
+)
 
 _REFERENCE = re.compile(r"^[A-Za-z]+-(?P<year>\d{4})-\d+$")
+_YEAR = re.compile(r"^\d{4}$")
+_ISO_DAY = re.compile(rb"\d{4}-\d{2}-\d{2}\Z")
 # A case's own closing time is the last key of its file (dump_json keeps the model's order).
 _CLOSED_AT = re.compile(rb'"closed_at":"(\d{4}-\d{2}-\d{2})T[^"]*"\}\s*$')
 _TAIL = 80
+# One line per archive write, "REF<TAB>closed at<TAB>received day<TAB>brief": the latest line
+# of a case wins.
+INDEX_FILE = "briefs.tsv"
 
 
 def check_reference(reference: object) -> str:
@@ -24,13 +40,13 @@ def check_reference(reference: object) -> str:
     return reference
 
 
-def read_closed_since(path: Path, since: date | None) -> bytes | None:
+def read_closed_since(path: str | Path, since: date | None) -> bytes | None:
     """The file's bytes, or None when its tail shows the case closed before `since`.
 
     Anything unexpected at the tail (another layout) reads the whole file: skipping is only
     ever an optimisation, and the caller judges what it reads.
     """
-    with path.open("rb") as handle:
+    with open(path, "rb") as handle:
         if since is not None:
             size = handle.seek(0, os.SEEK_END)
             handle.seek(max(size - _TAIL, 0))
@@ -57,6 +73,57 @@ class ClosedArchive:
         ensure_dir(path.parent)
         atomic_write(path, dump_json(case))
 
+    def write_all(self, cases: Iterable[dict[str, Any]]) -> None:
+        """Archive each case, then index their briefs in one durable append. A crash between
+        the two leaves files the index lacks: readers read those files instead."""
+        lines = []
+        for case in cases:
+            self.write(case)
+            lines.append(index_line(case))
+        if lines:
+            self._append_index(lines)
+
+    def _append_index(self, lines: list[bytes]) -> None:
+        path = self.root / INDEX_FILE
+        ensure_dir(self.root)
+        drop_partial_tail(path)  # a line half-written by a crash is dropped, not extended
+        append_bytes(path, b"".join(lines))
+
+    def has_index(self) -> bool:
+        return (self.root / INDEX_FILE).exists()
+
+    def index(self) -> dict[str, bytes]:
+        """Each indexed case's last line (without its newline); a line cut short is left out."""
+        path = self.root / INDEX_FILE
+        try:
+            data = path.read_bytes()
+        except FileNotFoundError:
+            return {}
+        except OSError as exc:
+            raise StoreError(f"could not read {path}: {exc.strerror or exc}") from exc
+        lines = data.split(b"\n")
+        lines.pop()  # what follows the last newline: nothing, or a line a crash cut short
+        return {
+            line[: line.find(b"\t")].decode("ascii", "replace"): line
+            for line in lines
+            if b"\t" in line
+        }
+
+    def rebuild_index(self) -> int:
+        """Index every archived case (a store from before the index); how many were."""
+        lines = []
+        for reference, _ in sorted(self.files()):
+            try:
+                case = self.read(reference)
+            except (StoreError, ValueError):
+                continue  # left to whoever reads it, as before the index
+            if case is not None:
+                lines.append(index_line(case))
+        remove_durably(self.root / INDEX_FILE)
+        if lines:
+            self._append_index(lines)
+        return len(lines)
+
     def read(self, reference: str) -> dict[str, Any] | None:
         path = self.path_for(reference)
         if not path.exists():
@@ -70,13 +137,66 @@ class ClosedArchive:
         """Drop the archived copy (the case is open again); True if there was one."""
         return remove_durably(self.path_for(reference))
 
-    def files(self) -> list[tuple[str, Path]]:
+    def files(self) -> list[tuple[str, str]]:
         """(reference, path) of every archived case, for readers that go through them all."""
-        if not self.root.is_dir():
+        # os.scandir and plain paths, not glob and Path: a report lists tens of thousands.
+        found: list[tuple[str, str]] = []
+        try:
+            with os.scandir(self.root) as entries:
+                years = [e for e in entries if _YEAR.match(e.name) and e.is_dir()]
+        except FileNotFoundError:
             return []
-        return [(path.stem, path) for path in self.root.glob("[0-9][0-9][0-9][0-9]/*.json")]
+        for year in years:
+            with os.scandir(year.path) as entries:
+                found.extend(
+                    (entry.name[:-5], entry.path)
+                    for entry in entries
+                    if entry.name.endswith(".json") and not entry.name.startswith(".")
+                )
+        return found
 
     def references(self) -> set[str]:
-        if not self.root.is_dir():
-            return set()
-        return {path.stem for path in self.root.glob("[0-9][0-9][0-9][0-9]/*.json")}
+        return {reference for reference, _ in self.files()}
+
+
+def index_line(case: dict[str, Any]) -> bytes:
+    """Tab-separated: JSON text never holds a raw tab or newline, nor do the dates."""
+    fields = [case.get("closed_at"), case.get("received_day")]
+    dates = ["".join(str(value or "").split()) for value in fields]
+    line = "\t".join([str(case["reference"]), *dates, brief_text(case) or ""])
+    return (line + "\n").encode("utf-8")
+
+
+class IndexLine:
+    """One line of the index, read only as far as asked (its brief is most of it)."""
+
+    __slots__ = ("line", "tabs")
+
+    def __init__(self, line: bytes) -> None:
+        self.line = line
+        first = line.find(b"\t")
+        second = line.find(b"\t", first + 1) if first >= 0 else -1
+        third = line.find(b"\t", second + 1) if second >= 0 else -1
+        self.tabs = (first, second, third) if third >= 0 else None
+
+    def skipped(self, closed_since: bytes | None, received_by: bytes | None) -> bool:
+        """True only when the line shows the case closed before `closed_since` or received
+        after `received_by` (ISO days, compared as text; by the calendar day, as the case file
+        shows them). A field that is not an ISO day skips nothing."""
+        if self.tabs is None:
+            return False
+        first, second, _ = self.tabs
+        closed = self.line[first + 1 : first + 11]
+        received = self.line[second + 1 : second + 11]
+        return bool(
+            (closed_since is not None and closed < closed_since and _ISO_DAY.match(closed))
+            or (received_by is not None and received > received_by and _ISO_DAY.match(received))
+        )
+
+    def brief(self) -> bytes:
+        """The brief's JSON text (empty when none could be made)."""
+        return self.line[self.tabs[2] + 1 :] if self.tabs is not None else b""
+
+
+def iso_day(day: date | None) -> bytes | None:
+    return day.isoformat().encode("ascii") if day is not None else None
