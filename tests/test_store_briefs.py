@@ -17,8 +17,8 @@ from bot.clock import LONDON, FixedClock
 from bot.procedure.case import Case
 from bot.rules import Rules
 from bot.store import Store
-from bot.store.archive import INDEX_FILE
 from bot.store.brief import brief_of
+from bot.store.closed_index import INDEX_FILE
 from bot.views.reports.command import display_names, figures_from_store, step_titles
 from bot.views.reports.figures import Figures, compute_figures
 from bot.views.reports.period import Period, financial_year, month
@@ -33,7 +33,7 @@ def case(reference: str, status: str, closed: str | None = None, **more: Any) ->
 
 
 def references(briefs: object) -> list[str]:
-    return sorted(brief[1] for brief in briefs)  # type: ignore[attr-defined]
+    return sorted(brief[2] for brief in briefs)  # type: ignore[attr-defined]
 
 
 def in_memory(
@@ -102,15 +102,15 @@ def test_closing_a_case_indexes_its_brief_and_reopening_hides_it(tmp_path: Path)
         store.put_case(case("CC-2026-0002", "closed", "2026-03-02T09:00:00+00:00", stage="x"))
         store.commit()  # closed again, later: its last line counts
     lines = (tmp_path / "closed" / INDEX_FILE).read_text().splitlines()
-    assert [line.split("\t")[:2] for line in lines] == [
-        ["CC-2026-0001", "2026-02-10T10:00:00+00:00"],
-        ["CC-2026-0002", "2026-02-20T16:00:00+00:00"],
-        ["CC-2026-0002", "2026-03-02T09:00:00+00:00"],
+    assert [line.split("\t")[:3] for line in lines] == [
+        ["CC-2026-0001", "2026-02-10", "2026-01-05"],
+        ["CC-2026-0002", "2026-02-20", "2026-01-05"],
+        ["CC-2026-0002", "2026-03-02", "2026-01-05"],
     ]
     with Store.open_snapshot(tmp_path) as reader:
         count, briefs = reader.closed_case_briefs(date(2026, 2, 1))
         [brief] = list(briefs)
-        assert count == 1 and brief[1:4] == ["CC-2026-0002", "closed", "x"]
+        assert count == 1 and brief[2:5] == ["CC-2026-0002", "closed", "x"]
         assert references(reader.open_case_briefs()) == ["CC-2026-0001"]
 
 

@@ -1,5 +1,5 @@
 """Closed cases, one file each under `closed/<year>/<REF>.json`, out of the hot path, and an
-index of their briefs (`closed/briefs.tsv`) so that reports need not open them."""
+index of their briefs (bot.store.closed_index) so that reports need not open them."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bot.store.brief import brief_text
+from bot.store.closed_index import INDEX_FILE, index_line, read_index
 from bot.store.errors import StoreError
 from bot.store.files import (
     append_bytes,
@@ -24,13 +24,9 @@ from bot.store.files import (
 
 _REFERENCE = re.compile(r"^[A-Za-z]+-(?P<year>\d{4})-\d+$")
 _YEAR = re.compile(r"^\d{4}$")
-_ISO_DAY = re.compile(rb"\d{4}-\d{2}-\d{2}\Z")
 # A case's own closing time is the last key of its file (dump_json keeps the model's order).
 _CLOSED_AT = re.compile(rb'"closed_at":"(\d{4}-\d{2}-\d{2})T[^"]*"\}\s*$')
 _TAIL = 80
-# One line per archive write, "REF<TAB>closed at<TAB>received day<TAB>brief": the latest line
-# of a case wins.
-INDEX_FILE = "briefs.tsv"
 
 
 def check_reference(reference: object) -> str:
@@ -92,22 +88,11 @@ class ClosedArchive:
     def has_index(self) -> bool:
         return (self.root / INDEX_FILE).exists()
 
-    def index(self) -> dict[str, bytes]:
-        """Each indexed case's last line (without its newline); a line cut short is left out."""
-        path = self.root / INDEX_FILE
-        try:
-            data = path.read_bytes()
-        except FileNotFoundError:
-            return {}
-        except OSError as exc:
-            raise StoreError(f"could not read {path}: {exc.strerror or exc}") from exc
-        lines = data.split(b"\n")
-        lines.pop()  # what follows the last newline: nothing, or a line a crash cut short
-        return {
-            line[: line.find(b"\t")].decode("ascii", "replace"): line
-            for line in lines
-            if b"\t" in line
-        }
+    def index(
+        self, closed_since: date | None = None, received_by: date | None = None
+    ) -> dict[str, bytes | None]:
+        """The briefs of indexed cases (None: skipped by those days; see read_index)."""
+        return read_index(self.root / INDEX_FILE, closed_since, received_by)
 
     def rebuild_index(self) -> int:
         """Index every archived case (a store from before the index); how many were."""
@@ -157,46 +142,3 @@ class ClosedArchive:
 
     def references(self) -> set[str]:
         return {reference for reference, _ in self.files()}
-
-
-def index_line(case: dict[str, Any]) -> bytes:
-    """Tab-separated: JSON text never holds a raw tab or newline, nor do the dates."""
-    fields = [case.get("closed_at"), case.get("received_day")]
-    dates = ["".join(str(value or "").split()) for value in fields]
-    line = "\t".join([str(case["reference"]), *dates, brief_text(case) or ""])
-    return (line + "\n").encode("utf-8")
-
-
-class IndexLine:
-    """One line of the index, read only as far as asked (its brief is most of it)."""
-
-    __slots__ = ("line", "tabs")
-
-    def __init__(self, line: bytes) -> None:
-        self.line = line
-        first = line.find(b"\t")
-        second = line.find(b"\t", first + 1) if first >= 0 else -1
-        third = line.find(b"\t", second + 1) if second >= 0 else -1
-        self.tabs = (first, second, third) if third >= 0 else None
-
-    def skipped(self, closed_since: bytes | None, received_by: bytes | None) -> bool:
-        """True only when the line shows the case closed before `closed_since` or received
-        after `received_by` (ISO days, compared as text; by the calendar day, as the case file
-        shows them). A field that is not an ISO day skips nothing."""
-        if self.tabs is None:
-            return False
-        first, second, _ = self.tabs
-        closed = self.line[first + 1 : first + 11]
-        received = self.line[second + 1 : second + 11]
-        return bool(
-            (closed_since is not None and closed < closed_since and _ISO_DAY.match(closed))
-            or (received_by is not None and received > received_by and _ISO_DAY.match(received))
-        )
-
-    def brief(self) -> bytes:
-        """The brief's JSON text (empty when none could be made)."""
-        return self.line[self.tabs[2] + 1 :] if self.tabs is not None else b""
-
-
-def iso_day(day: date | None) -> bytes | None:
-    return day.isoformat().encode("ascii") if day is not None else None

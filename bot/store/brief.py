@@ -8,16 +8,18 @@ briefs; the case itself only when a brief is missing (a store from before briefs
 between the archive file and its index line). The brief holds no concern text, no names and no
 addresses: the referrer's mail domain only.
 
-Layout (a JSON list, so the index stays small): [version, reference, status, stage,
-received_day, closed_at, provider_id, officer_id, opened_at, referrer's mail domain (or null),
+Layout (a JSON list, so the index stays small): [version, received_day, reference, status,
+stage, closed_at, provider_id, officer_id, opened_at, referrer's mail domain (or null),
 [[at, event], ...] for each stage change, [[name, step, title, due, status, remind, set_at,
 closed_at], ...] for each deadline]. Times are the case's own ISO text: working days depend on
-the calendar, which a council may change, so they are counted when the report is made.
+the calendar, which a council may change, so they are counted when the report is made. The
+received day comes first, so a reader passes over a case received after its period unparsed.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping
 from typing import Any
 
@@ -25,6 +27,7 @@ from bot.store.files import dump_json
 
 BRIEF_VERSION = 1
 _AT_STAGE = " at stage "
+_RECEIVED = re.compile(rf'\[{BRIEF_VERSION},"(\d{{4}}-\d{{2}}-\d{{2}})"')
 Brief = list[Any]
 
 
@@ -54,10 +57,10 @@ def brief_of(case: Mapping[str, Any]) -> Brief:
     referrer = str(case.get("referrer", ""))
     return [
         BRIEF_VERSION,
+        case.get("received_day"),
         str(case["reference"]),
         str(case.get("status", "open")),
         str(case.get("stage", "")),
-        case.get("received_day"),
         case.get("closed_at"),
         case.get("provider_id"),
         case.get("officer_id"),
@@ -88,3 +91,14 @@ def read_brief(text: str | bytes | None) -> Brief | None:
     if isinstance(brief, list) and len(brief) == 12 and brief[0] == BRIEF_VERSION:
         return brief
     return None
+
+
+def received_after(text: str, day: str) -> bool:
+    """True only when a kept brief shows its case received after `day` (ISO), unparsed."""
+    found = _RECEIVED.match(text)
+    return found is not None and found[1] > day
+
+
+def is_current(text: object) -> bool:
+    """Whether a kept brief is of this version (else the writer makes it again)."""
+    return isinstance(text, str) and text.startswith(f"[{BRIEF_VERSION},")

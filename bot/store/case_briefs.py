@@ -7,8 +7,15 @@ import logging
 from collections.abc import Iterator
 from datetime import date
 
-from bot.store.archive import IndexLine, iso_day, read_closed_since
-from bot.store.brief import Brief, brief_of, brief_text, read_brief
+from bot.store.archive import read_closed_since
+from bot.store.brief import (
+    Brief,
+    brief_of,
+    brief_text,
+    is_current,
+    read_brief,
+    received_after,
+)
 from bot.store.case_docs import CaseDocs
 from bot.store.errors import StoreError
 from bot.store.segments import encoded
@@ -22,9 +29,13 @@ class CaseBriefs(CaseDocs):
     index line): a missing brief costs time, never a figure."""
 
     def _complete(self) -> None:
-        """Open cases of a store from before briefs get theirs at the writer's first start."""
+        """Open cases of a store from before briefs (or of another version) get theirs at the
+        writer's first start."""
         made = 0
-        for reference in [r for r in self._cases if "brief" not in (self._summaries.get(r) or {})]:
+        summaries = self._summaries
+        for reference in [
+            r for r in self._cases if not is_current((summaries.get(r) or {}).get("brief"))
+        ]:
             brief = brief_text(json.loads(encoded(self._cases.get(reference))))
             if brief is not None:
                 held = self._summaries.get(reference)
@@ -35,14 +46,21 @@ class CaseBriefs(CaseDocs):
             self.commit()
             log.info("store: kept the brief of %d open cases for reports", made)
 
-    def open_case_briefs(self) -> Iterator[Brief]:
-        """The brief of each open case, oldest first."""
+    def open_case_briefs(self, received_by: date | None = None) -> Iterator[Brief]:
+        """The brief of each open case, oldest first; with `received_by`, only of those
+        received by that day (the others are passed over, their briefs unread)."""
         summaries = self._summaries
+        last = received_by.isoformat() if received_by is not None else None
         for reference, doc in self._cases.docs.items():
             held = summaries.get(reference)
-            brief = read_brief(held.get("brief")) if held is not None else None
-            if brief is None or brief[1] != reference:
+            text = held.get("brief") if held is not None else None
+            if last is not None and text and received_after(text, last):
+                continue
+            brief = read_brief(text)
+            if brief is None or brief[2] != reference:
                 brief = brief_of(json.loads(encoded(doc)))
+                if last is not None and str(brief[1]) > last:
+                    continue
             yield brief
 
     def closed_case_briefs(
@@ -57,18 +75,16 @@ class CaseBriefs(CaseDocs):
             for ref, path in self._archive.files()
             if ref not in self._cases and ref not in self._staged_closed
         ]
-        index = self._archive.index()
-        since, by = iso_day(closed_since), iso_day(received_by)
+        index = self._archive.index(closed_since, received_by)
 
         def briefs() -> Iterator[Brief]:
             for reference, path in files:
-                line = index.get(reference)
-                if line is not None:
-                    entry = IndexLine(line)
-                    if entry.skipped(since, by):
-                        continue
-                    brief = read_brief(entry.brief())
-                    if brief is not None and brief[1] == reference:
+                if reference in index:
+                    text = index[reference]
+                    if text is None:
+                        continue  # closed before the days asked for, or received after them
+                    brief = read_brief(text)
+                    if brief is not None and brief[2] == reference:
                         yield brief
                         continue
                 try:

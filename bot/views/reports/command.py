@@ -73,6 +73,11 @@ def figures_from_store(
 
 def render(figures: Figures, fmt: str, council: str = "") -> bytes:
     """The report's bytes in one format (imports only the writer it needs)."""
+    with collector_paused():
+        return _render(figures, fmt, council)
+
+
+def _render(figures: Figures, fmt: str, council: str) -> bytes:
     if fmt == "xlsx":
         from bot.views.reports.xlsx import workbook_bytes
 

@@ -84,7 +84,7 @@ def _arrival(opened: str | None, days: DayCounter) -> str:
 
 def facts_from_brief(brief: Brief, days: DayCounter) -> CaseFacts:
     """The facts of a case from its brief (bot.store.brief): times are ISO text, as stored."""
-    (_, reference, status, stage, received, closed_at, provider, officer, opened, source,
+    (_, received, reference, status, stage, closed_at, provider, officer, opened, source,
      events, deadlines) = brief  # fmt: skip
     # Tens of thousands of cases a report: names bound once, each time read once.
     when, day, measured = days.effective_day_of, date.fromisoformat, _MEASURED

@@ -26,8 +26,7 @@ def load_cases(
 ) -> list[CaseFacts]:
     """Open cases, and the closed ones that can have anything in the period, as facts (those
     received after it are left out here, as the figures would leave them out)."""
-    last = period.end.isoformat()
-    facts = [facts_from_brief(b, days) for b in store.open_case_briefs() if str(b[4]) <= last]
+    facts = [facts_from_brief(brief, days) for brief in store.open_case_briefs(period.end)]
     since = period.start - CLOSED_MARGIN - _CALENDAR_SLACK
     closed_count, closed = store.closed_case_briefs(since, period.end)
     total = len(facts) + closed_count
