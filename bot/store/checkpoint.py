@@ -7,10 +7,12 @@ store reads a case's place, not the case, when it opens. The checkpoint is writt
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import re
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -22,12 +24,26 @@ from bot.store.tables import KEY_FIELDS
 CASES = "cases"
 _FIX = "restore it from a backup or move it aside"
 PLACES = "_places"  # the checkpoint's index of where each open case's line is
+_PIECE = 1 << 22  # bytes read at once for the first line
 _END = b"\n}}"
 _ID = re.compile(rb'"(\d+)":')
 # An open case's line starts with its reference, as the store writes cases (else it is parsed).
 _REFERENCE = re.compile(rb'\{"reference":"([A-Za-z]+-\d{4}-\d+)"')
 
 Docs = dict[str, dict[str, Any]]  # table -> key -> document (a case: its place or its JSON)
+
+
+@contextmanager
+def collector_paused() -> Iterator[None]:
+    """No cycle collection while a large document is parsed: every object it makes is kept,
+    so the collector would walk them again and again for nothing."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def damaged(path: Path, what: str) -> StoreError:
@@ -38,21 +54,39 @@ def load_checkpoint(path: Path, segment: Segment) -> Docs:
     """Every table of open.json by key; open cases as their places in `segment`."""
     try:
         with os.fdopen(os.dup(segment.fd or -1), "rb") as handle:
-            handle.seek(0)
-            head = handle.readline()
-            if not head.rstrip(b"\r\n").endswith(b'"cases":{'):
+            head = _first_line(segment)
+            handle.seek(len(head))  # where the open cases' lines start (first layout: read)
+            line = head.rstrip(b"\r\n")  # once: the line holds every summary, megabytes
+            if not line.endswith(b'"cases":{'):
                 handle.seek(0)
                 return _whole(path, handle.read())
-            data = json.loads(head.rstrip(b"\r\n") + b"}}")
+            with collector_paused():  # tens of thousands of small objects, all kept
+                data = json.loads(line + b"}}")
             places = data.pop(PLACES, None) if isinstance(data, dict) else None
             tables = _tables(path, data)
-            cases = _placed(path, segment, places, len(head.rstrip(b"\r\n")))
+            cases = _placed(path, segment, places, len(line))
             tables[CASES] = cases if cases is not None else _case_lines(path, segment, handle)
             return tables
     except OSError as exc:
         raise StoreError(f"could not read {path}: {exc.strerror or exc}") from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise damaged(path, f"is not valid JSON ({exc})") from exc
+
+
+def _first_line(segment: Segment) -> bytes:
+    """The checkpoint's first line (with its newline), read in large pieces: it holds every
+    open case's summary, megabytes of them, which a buffered readline copies again and again."""
+    assert segment.fd is not None
+    pieces: list[bytes] = []
+    offset = 0
+    while True:
+        piece = os.pread(segment.fd, _PIECE, offset)
+        end = piece.find(b"\n")
+        if end >= 0 or not piece:
+            pieces.append(piece[: end + 1] if end >= 0 else piece)
+            return b"".join(pieces)
+        pieces.append(piece)
+        offset += len(piece)
 
 
 def _placed(path: Path, segment: Segment, places: Any, base: int) -> dict[str, Any] | None:
