@@ -21,7 +21,8 @@ from bench.stats import spread
 from bot.demo.harness import PROJECT
 from bot.rules import Rules
 from bot.store import Store
-from bot.views.reports.command import collector_paused, display_names, render, step_titles
+from bot.store.bulk import collector_paused
+from bot.views.reports.command import display_names, render, step_titles
 from bot.views.reports.daycount import DayCounter
 from bot.views.reports.figures import compute_figures
 from bot.views.reports.load import load_cases, load_triage

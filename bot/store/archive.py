@@ -27,6 +27,7 @@ _YEAR = re.compile(r"^\d{4}$")
 # A case's own closing time is the last key of its file (dump_json keeps the model's order).
 _CLOSED_AT = re.compile(rb'"closed_at":"(\d{4}-\d{2}-\d{2})T[^"]*"\}\s*$')
 _TAIL = 80
+_INDEX_BATCH = 1000
 
 
 def check_reference(reference: object) -> str:
@@ -95,8 +96,11 @@ class ClosedArchive:
         return read_index(self.root / INDEX_FILE, closed_since, received_by)
 
     def rebuild_index(self) -> int:
-        """Index every archived case (a store from before the index); how many were."""
-        lines = []
+        """Index every archived case (a store from before the index); how many were. Appended
+        a thousand lines at a time: tens of thousands of briefs need not be in memory at once."""
+        remove_durably(self.root / INDEX_FILE)
+        lines: list[bytes] = []
+        count = 0
         for reference, _ in sorted(self.files()):
             try:
                 case = self.read(reference)
@@ -104,10 +108,13 @@ class ClosedArchive:
                 continue  # left to whoever reads it, as before the index
             if case is not None:
                 lines.append(index_line(case))
-        remove_durably(self.root / INDEX_FILE)
+                count += 1
+            if len(lines) >= _INDEX_BATCH:
+                self._append_index(lines)
+                lines = []
         if lines:
             self._append_index(lines)
-        return len(lines)
+        return count
 
     def read(self, reference: str) -> dict[str, Any] | None:
         path = self.path_for(reference)

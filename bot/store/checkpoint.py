@@ -7,15 +7,14 @@ store reads a case's place, not the case, when it opens. The checkpoint is writt
 
 from __future__ import annotations
 
-import gc
 import json
 import os
 import re
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+from bot.store.bulk import collector_paused
 from bot.store.errors import StoreError
 from bot.store.files import atomic_write, dump_json
 from bot.store.segments import DocRef, Segment, Stored, encoded
@@ -31,19 +30,6 @@ _ID = re.compile(rb'"(\d+)":')
 _REFERENCE = re.compile(rb'\{"reference":"([A-Za-z]+-\d{4}-\d+)"')
 
 Docs = dict[str, dict[str, Any]]  # table -> key -> document (a case: its place or its JSON)
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """No cycle collection while a large document is parsed: every object it makes is kept,
-    so the collector would walk them again and again for nothing."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def damaged(path: Path, what: str) -> StoreError:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import gc
 import os
 import sys
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
 from typing import TextIO
@@ -15,6 +12,7 @@ from bot.config import Config
 from bot.procedure.model import Procedure
 from bot.rules import Rules
 from bot.store import Store
+from bot.store.bulk import collector_paused
 from bot.views.reader import Reader
 from bot.views.reports.daycount import DayCounter
 from bot.views.reports.figures import Figures, compute_figures
@@ -36,20 +34,6 @@ def display_names(config: Config) -> dict[str, str]:
 
 def step_titles(procedure: Procedure) -> dict[str, str]:
     return {number: step.title for number, step in procedure.steps.items()}
-
-
-@contextmanager
-def collector_paused() -> Iterator[None]:
-    """No cycle collection while a report builds its hundreds of thousands of small objects
-    (and keeps them all): the collector would walk them again and again, for nothing.
-    Reference counting still frees whatever is dropped."""
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def figures_from_store(
