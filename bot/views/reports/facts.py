@@ -86,28 +86,23 @@ def facts_from_brief(brief: Brief, days: DayCounter) -> CaseFacts:
     """The facts of a case from its brief (bot.store.brief): times are ISO text, as stored."""
     (_, received, reference, status, stage, closed_at, provider, officer, opened, source,
      events, deadlines) = brief  # fmt: skip
-    # Tens of thousands of cases a report: names bound once, each time read once.
-    when, day, measured = days.effective_day_of, date.fromisoformat, _MEASURED
-    return CaseFacts(
-        reference=reference,
-        status=status,
-        stage=stage,
-        received=day(received),
-        closed=when(closed_at) if closed_at else None,
-        provider=provider,
-        officer=officer,
-        arrived=_arrival(opened, days),
-        source="unknown" if source is None else source,
-        events=tuple((when(at) if at else date.min, name) for at, name in events),
-        deadlines=tuple(
-            DeadlineFact(
-                name, step, title, day(due), state, remind,
-                when(set_at) if set_at and (remind is not None or name in measured) else None,
-                when(closed) if closed and (remind is not None or name in measured) else None,
-            )
-            for name, step, title, due, state, remind, set_at, closed in deadlines
-        ),
-    )  # fmt: skip
+    # Tens of thousands of cases a report, each with hundreds of thousands of times between
+    # them: the names are bound once, a time already seen is looked up without a call, and
+    # the tuples are made directly.
+    known, when = days.moments.get, days.effective_day_of
+    day, new = date.fromisoformat, tuple.__new__
+    facts = []
+    for name, step, title, due, state, remind, set_at, closed in deadlines:
+        measured = remind is not None or name in _MEASURED
+        started = (known(set_at) or when(set_at)) if set_at and measured else None
+        ended = (known(closed) or when(closed)) if closed and measured else None
+        facts.append(new(DeadlineFact, (name, step, title, day(due), state, remind, started,
+                                        ended)))
+    changes = [((known(at) or when(at)) if at else date.min, name) for at, name in events]
+    return new(CaseFacts, (reference, status, stage, day(received),
+                           when(closed_at) if closed_at else None, provider, officer,
+                           _arrival(opened, days), "unknown" if source is None else source,
+                           tuple(changes), tuple(facts)))  # fmt: skip
 
 
 def facts_of(case: Case | Mapping[str, Any], days: DayCounter) -> CaseFacts:
