@@ -40,17 +40,18 @@ def load_checkpoint(path: Path, segment: Segment) -> Docs:
     """Every table of open.json by key; open cases as their places in `segment`."""
     try:
         with os.fdopen(os.dup(segment.fd or -1), "rb") as handle:
-            head = _first_line(segment)
-            handle.seek(len(head))  # where the open cases' lines start (first layout: read)
-            line = head.rstrip(b"\r\n")  # once: the line holds every summary, megabytes
-            if not line.endswith(b'"cases":{'):
+            head = _head(segment)
+            if head is None:
                 handle.seek(0)
                 return _whole(path, handle.read())
+            text, length, body = head
+            handle.seek(length)  # where the open cases' lines start (first layout: read)
             with collector_paused():  # tens of thousands of small objects, all kept
-                data = json.loads(line + b"}}")
+                data = json.loads(text)
+            del text
             places = data.pop(PLACES, None) if isinstance(data, dict) else None
             tables = _tables(path, data)
-            cases = _placed(path, segment, places, len(line))
+            cases = _placed(path, segment, places, body)
             tables[CASES] = cases if cases is not None else _case_lines(path, segment, handle)
             return tables
     except OSError as exc:
@@ -59,20 +60,37 @@ def load_checkpoint(path: Path, segment: Segment) -> Docs:
         raise damaged(path, f"is not valid JSON ({exc})") from exc
 
 
-def _first_line(segment: Segment) -> bytes:
-    """The checkpoint's first line (with its newline), read in large pieces: it holds every
-    open case's summary, megabytes of them, which a buffered readline copies again and again."""
+def _head(segment: Segment) -> tuple[str, int, int] | None:
+    """The first line closed as a JSON document, its length with its line end and without;
+    None for the one-line layout of early versions.
+
+    The line holds every open case's summary and brief, megabytes of them: it is read in large
+    pieces and made into text with as few copies as can be (a buffered readline, a strip and
+    a join would each copy it again)."""
     assert segment.fd is not None
     pieces: list[bytes] = []
     offset = 0
     while True:
         piece = os.pread(segment.fd, _PIECE, offset)
-        end = piece.find(b"\n")
-        if end >= 0 or not piece:
-            pieces.append(piece[: end + 1] if end >= 0 else piece)
-            return b"".join(pieces)
+        newline = piece.find(b"\n")
+        if newline >= 0 or not piece:
+            pieces.append(piece[:newline] if newline >= 0 else piece)
+            break
         pieces.append(piece)
         offset += len(piece)
+    length = offset + (newline + 1 if newline >= 0 else len(piece))
+    body = sum(len(p) for p in pieces)  # the line without its line end
+    while len(pieces) > 1 and not pieces[-1]:
+        pieces.pop()
+    if pieces[-1].endswith(b"\r"):
+        pieces[-1] = pieces[-1][:-1]
+        body -= 1
+    pieces.append(b"}}")
+    document = b"".join(pieces)
+    del pieces
+    if not document.endswith(b'"cases":{}}'):
+        return None
+    return document.decode("utf-8"), length, body
 
 
 def _placed(path: Path, segment: Segment, places: Any, base: int) -> dict[str, Any] | None:
