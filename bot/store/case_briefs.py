@@ -36,7 +36,10 @@ class CaseBriefs(CaseDocs):
         for reference in [
             r for r in self._cases if not is_current((summaries.get(r) or {}).get("brief"))
         ]:
-            brief = brief_text(json.loads(encoded(self._cases.get(reference))))
+            try:
+                brief = brief_text(json.loads(encoded(self._cases.get(reference))))
+            except ValueError:  # a damaged case: its readers say so, the start does not fail
+                continue
             if brief is not None:
                 held = self._summaries.get(reference)
                 self._put_beside(reference, held.get("summary") if held else None, brief)
