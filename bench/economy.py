@@ -54,7 +54,8 @@ def economy(
         seeds, work / "ws", open_cases, closed_cases, server
     ) as (ws, cases):
         fake = server.fake
-        flight = InFlight(fake)
+        # A fake in another process counts what it serves at once itself.
+        flight = None if hasattr(fake, "peak") else InFlight(fake)
         idle_polls = 5
         before = graph_counts(fake)
         for n in range(idle_polls):
@@ -104,6 +105,6 @@ def economy(
             "minutes_to_clear_10000_emails": 10 * per_email_all * 10_000 / BUDGET,
             "wall_rate_per_10_min": total / seconds * 600,  # at loopback speed: an upper bound
             "limit_per_10_min": LIMIT_PER_10_MIN,
-            "max_concurrent_requests": flight.peak,
+            "max_concurrent_requests": flight.peak if flight else fake.peak(),
             "limit_concurrent": LIMIT_CONCURRENT,
         }

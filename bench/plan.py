@@ -15,6 +15,7 @@ class Plan:
     batch: int  # emails per poll when timing the cost of one email
     economy_emails: int
     economy_cases: tuple[int, int]
+    opening: tuple[tuple[int, int], ...]  # (open, closed) stores timed opening
 
 
 FULL = Plan(
@@ -26,6 +27,7 @@ FULL = Plan(
     batch=20,
     economy_emails=200,
     economy_cases=(100, 10_000),
+    opening=((1_000, 50_000), (10_000, 50_000)),
 )
 QUICK = Plan(
     name="quick",
@@ -36,6 +38,7 @@ QUICK = Plan(
     batch=20,
     economy_emails=50,
     economy_cases=(100, 1_000),
+    opening=((1_000, 10_000),),
 )
 TINY = Plan(
     name="tiny",
@@ -46,4 +49,5 @@ TINY = Plan(
     batch=5,
     economy_emails=20,
     economy_cases=(10, 20),
+    opening=((10, 20),),
 )

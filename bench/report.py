@@ -30,6 +30,13 @@ def table(results: dict[str, Any]) -> str:
             f"{_s(row['parse_only_emails_per_second'], fmt='{:.0f}'):>22} "
             f"{_s(row['times_slower_than_parse']):>16}"
         )
+    for row in results["intake"]:
+        if "pdf_seconds" in row:
+            add(
+                f"  {row['backend']} {row['backlog']}: {row['pdfs']} PDF letters rendered in "
+                f"{_s(row['pdf_seconds'], fmt='{:.2f}')} s; x slower without them "
+                f"{_s(row['times_slower_without_pdfs'])}"
+            )
     add("")
     add("2. store cost (ms; per email in polls of "
         f"{results['store_cost'][0]['batch'] if results['store_cost'] else 0})")
@@ -72,8 +79,21 @@ def table(results: dict[str, Any]) -> str:
         f" worst {lat['worst_case_seconds']:.1f} s; acknowledged in the same poll "
         f"{lat['acknowledged_in_same_poll']}/{lat['referrals']}")
     add("")
-    add("targets (from issue 5)")
-    for t in results["targets"]:
-        verdict = "PASS" if t["pass"] else "FAIL"
-        add(f"  {verdict}  {t['name']}: {t['figure']} (target {t['target']})")
+    add("6. opening the store and the command line (seconds)")
+    for r in results.get("opening", []):
+        add(f"  {r['open_cases']:>6} open {r['closed_cases']:>7} closed: bot start "
+            f"{_s(r['start_seconds'], fmt='{:.3f}')} (first start on the seeded store "
+            f"{r['first_start_seconds']:.3f}); snapshot {_s(r['snapshot_seconds'], fmt='{:.3f}')}")
+    cases = results.get("cases_command")
+    if cases:
+        add(f"  python -m bot cases, wall, {cases['runs']} runs: demo store at its end "
+            f"{_s(cases['demo_end'], fmt='{:.3f}')}; midway (4 open) "
+            f"{_s(cases['demo_midway'], fmt='{:.3f}')}")
+    for issue in (5, 12):
+        add("")
+        add(f"targets (from issue {issue})")
+        for t in results["targets"]:
+            if t.get("issue", 5) == issue:
+                verdict = "PASS" if t["pass"] else "FAIL"
+                add(f"  {verdict}  {t['name']}: {t['figure']} (target {t['target']})")
     return "\n".join(lines)

@@ -96,13 +96,14 @@ def site(
 
 @contextmanager
 def graph_server(root: Path) -> Iterator[Any]:
-    """The tests' fake Microsoft Graph (tests/backends), on a loopback port."""
+    """The tests' fake Microsoft Graph (tests/backends) on a loopback port, in a process of
+    its own as the real one is: the bot's interpreter runs only the bot."""
     tests = str(PROJECT / "tests")
     if tests not in sys.path:
         sys.path.insert(0, tests)
-    from backends.graph import running
+    from bench.graph_remote import remote_graph
 
-    with running(root) as server:
+    with remote_graph(root) as server:
         yield server
 
 
@@ -135,3 +136,37 @@ def delivery_timer() -> Iterator[Split]:
         yield split
     finally:
         setattr(bot.handling.send, "deliver", real)  # noqa: B010
+
+
+@contextmanager
+def pdf_timer() -> Iterator[Split]:
+    """Time the PDF letters rendered inside the timed calls (WeasyPrint's layout), so intake
+    can be reported with and without them. Older bots without PDF letters time nothing."""
+    import time
+
+    split = Split()
+    document = sys.modules.get("bot.letters.document")
+    if document is None:
+        try:
+            import bot.letters.document as document
+        except ImportError:
+            yield split
+            return
+    real: Callable[..., Any] | None = getattr(document, "render_pdf", None)
+    if real is None:
+        yield split
+        return
+
+    def timed(*args: Any, **kwargs: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return real(*args, **kwargs)
+        finally:
+            split.seconds += time.perf_counter() - started
+            split.calls += 1
+
+    setattr(document, "render_pdf", timed)  # noqa: B010
+    try:
+        yield split
+    finally:
+        setattr(document, "render_pdf", real)  # noqa: B010

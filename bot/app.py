@@ -25,7 +25,7 @@ from bot.store.case_index import CaseIndex
 from bot.store.mailbox_state import StoreState
 from bot.store.spool import Spool
 from bot.upkeep.tick import TickReport, tick
-from bot.views.reader import Reader
+from bot.views.reader import Reader, open_reader
 from bot.views.reports.monthly import monthly_maker
 
 log = logging.getLogger(__name__)
@@ -160,6 +160,7 @@ def build_app(
     """The bot on the configured backend (or on `mailbox`, or what `mailbox_factory` opens)."""
     rules = Rules.load(config_path)
     store = Store(rules.config.store.directory)
+    rules.keep(config_path)  # the store's folder exists now
     try:
         if mailbox is None:
             state = StoreState(store, f"mailbox.{rules.config.mailbox.backend}")
@@ -180,19 +181,6 @@ def second_mailbox(config: Config, clock: Clock) -> Callable[[], Mailbox]:
         return open_mailbox(config, clock, MemoryState())
 
     return opened
-
-
-def open_reader(config_path: Path, *, index: bool = True) -> Reader:
-    """The rules and a read-only store: works beside a running daemon and never writes.
-
-    `index=False` skips parsing every open case into the case index (reports read the
-    stored JSON themselves)."""
-    rules = Rules.load(config_path)
-    directory = rules.config.store.directory
-    if not directory.exists():
-        return Reader(rules, None, None)
-    store = Store(directory, read_only=True)
-    return Reader(rules, store, CaseIndex(store) if index else None)
 
 
 def inbox_backlog(config: Config, clock: Clock) -> int | None:

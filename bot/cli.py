@@ -9,7 +9,6 @@ from pathlib import Path
 from typing import Any
 
 from bot.clock import LONDON, Clock, FixedClock, SystemClock
-from bot.config.yamlsource import ProblemsError
 
 
 def _parse_now(value: str) -> datetime:
@@ -129,15 +128,24 @@ def _parser() -> argparse.ArgumentParser:
         "--no-dashboard", action="store_true", help="the bot's unit only, not the dashboard's"
     )
     report = sub.add_parser("report", help="timescale compliance figures for a period")
-    report.add_argument("--from", dest="start", type=_parse_day, required=True,
-                        help="first day, e.g. 2026-04-01")
-    report.add_argument("--to", dest="end", type=_parse_day, required=True,
-                        help="last day, e.g. 2027-03-31")
-    report.add_argument("--format", choices=["xlsx", "csv", "html"], default="xlsx",
-                        help="xlsx (a sheet per view, with charts), csv (a zip of one file "
-                        "per view) or html (one page, charts beside tables)")
-    report.add_argument("--out", type=Path, help="the file to write (default: "
-                        "timescales-<period>.<xlsx|zip|html> here)")
+    report.add_argument(
+        "--from", dest="start", type=_parse_day, required=True, help="first day, e.g. 2026-04-01"
+    )
+    report.add_argument(
+        "--to", dest="end", type=_parse_day, required=True, help="last day, e.g. 2027-03-31"
+    )
+    report.add_argument(
+        "--format",
+        choices=["xlsx", "csv", "html"],
+        default="xlsx",
+        help="xlsx (a sheet per view, with charts), csv (a zip of one file "
+        "per view) or html (one page, charts beside tables)",
+    )
+    report.add_argument(
+        "--out",
+        type=Path,
+        help="the file to write (default: timescales-<period>.<xlsx|zip|html> here)",
+    )
     report.add_argument("--now", type=_parse_now, help="judge overdue at this time")
     return parser
 
@@ -148,18 +156,24 @@ def main(argv: list[str] | None = None) -> int:
 
     level = args.log_level or ("INFO" if args.verbose else "WARNING")
     configure_logging(args.log_format, level)
-    from bot.upkeep.memory import release_large_buffers
+    if args.command in ("run", "once", "demo", "web"):  # the commands that hold mail
+        from bot.upkeep.memory import release_large_buffers
 
-    release_large_buffers()  # a large email's memory goes back when it has been handled
+        release_large_buffers()  # a large email's memory goes back when it has been handled
     try:
         return _dispatch(args)
-    except ProblemsError as err:
+    except KeyboardInterrupt:
+        return 130
+    except Exception as err:
+        # Imported here: a command that starts from checked rules never loads the checks.
+        from bot.config.yamlsource import ProblemsError
+
+        if not isinstance(err, ProblemsError):
+            raise
         print("The bot cannot start; fix these first:", file=sys.stderr)
         for problem in err.problems:
             print(f"  {problem}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
-        return 130
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -236,7 +250,7 @@ def _install_service(args: argparse.Namespace) -> int:
 
 def _read(args: argparse.Namespace) -> int:
     """The read-only commands: they open the store read-only, beside a running daemon."""
-    from bot.app import inbox_backlog, open_reader
+    from bot.views.reader import open_reader  # not bot.app: no mailbox backend is imported
 
     clock: Clock = FixedClock(args.now) if getattr(args, "now", None) else SystemClock()
     reader = open_reader(args.config)
@@ -246,6 +260,7 @@ def _read(args: argparse.Namespace) -> int:
 
             return inspect_file(reader, args.file)
         if args.command == "status":
+            from bot.app import inbox_backlog
             from bot.views.status import show_status
 
             backlog = inbox_backlog(reader.rules.config, clock)
@@ -278,6 +293,8 @@ def _web(args: argparse.Namespace) -> int:
         local_person=args.person,
         backlog=lambda: inbox_backlog(config, clock),
     )
+
+
 def _report(args: argparse.Namespace) -> int:
     from bot.app import open_reader
     from bot.views.reports.command import run_report

@@ -8,6 +8,7 @@ import hashlib
 import itertools
 import os
 import random
+import re
 import shutil
 import signal
 import subprocess
@@ -41,10 +42,14 @@ RUN_TIMEOUT = 120.0  # seconds; a run that takes longer is reported as hung
 # reference run tells which points each run reaches). "--mode points" tries each in turn.
 POINTS = [
     ("after", "bot.store.store:Store.keep_raw", "raw mail kept, nothing committed", "/raw/"),
-    ("before", "bot.store.core:StoreCore.commit", "before the store commit", "open.json"),
-    ("before", "bot.store.core:StoreCore._finish_commit", "open.json replaced, history not",
-     "open.json"),
+    ("before", "bot.store.core:StoreCore.commit", "before the store commit", "changes-"),
+    ("before", "bot.store.core:StoreCore._finish_commit", "commit appended, history not",
+     "changes-"),
     ("after", "bot.store.journal:append_bytes", "one history file appended", ".jsonl"),
+    ("before", "bot.store.storage:ChangesStorage.compact", "committed, no new checkpoint yet",
+     "open.json"),
+    ("after", "bot.store.storage:write_checkpoint", "new checkpoint, old changes file left",
+     "open.json"),
     ("before", "bot.mailbox.maildir:LocalMailbox.mark_processed", "committed, mail in inbox",
      "/processed/"),
     ("before", "bot.mailbox.maildir:LocalMailbox.quarantine", "committed, bad mail in inbox",
@@ -52,29 +57,38 @@ POINTS = [
     ("before", "bot.mailbox.maildir:LocalMailbox.send", "letter committed, not sent",
      "/sent/"),
     ("after", "bot.mailbox.maildir:LocalMailbox.send", "letter sent, not recorded", "/sent/"),
-    ("before", "bot.app:App.tick", "poll done, deadlines not looked at", "open.json"),
+    ("before", "bot.app:App.tick", "poll done, deadlines not looked at", "changes-"),
     ("after", "bot.upkeep.tick:send_digests", "deadlines and digests staged, not committed",
-     "open.json"),
+     "changes-"),
 ]
-# Runs the bot as `python -m bot` would, with one callable of POINTS made to SIGKILL the process.
+# Checkpoints after this many bytes of changes, not 4 MB: every few runs, so kills land in them.
+COMPACT_AT = 8192
+# What every run of the bot writes to its store even when there is nothing to do.
+_ROUTINE = re.compile(r"var/store/(open\.json|changes-\d+\.jsonl)$")
+# Runs the bot as `python -m bot` would, with small checkpoints, and with one callable of POINTS
+# made to SIGKILL the process when CRASH_TEST_AT names it.
 INJECT = """
 import importlib, os, runpy, signal, sys
-when, target = os.environ.pop("CRASH_TEST_AT").split(" ")
-module, _, dotted = target.partition(":")
-owner = importlib.import_module(module)
-*path, name = dotted.split(".")
-for part in path:
-    owner = getattr(owner, part, None)
-original = getattr(owner, name, None)
-if original is None:
-    sys.exit(f"crash point {target} is not in the bot any more; update POINTS")
-def crash(*args, **kwargs):
-    if when == "before":
+import bot.store.storage
+bot.store.storage.COMPACT_AT_LEAST = int(os.environ.pop("CRASH_TEST_COMPACT_AT"))
+point = os.environ.pop("CRASH_TEST_AT", "")
+if point:
+    when, target = point.split(" ")
+    module, _, dotted = target.partition(":")
+    owner = importlib.import_module(module)
+    *path, name = dotted.split(".")
+    for part in path:
+        owner = getattr(owner, part, None)
+    original = getattr(owner, name, None)
+    if original is None:
+        sys.exit(f"crash point {target} is not in the bot any more; update POINTS")
+    def crash(*args, **kwargs):
+        if when == "before":
+            os.kill(os.getpid(), signal.SIGKILL)
+        result = original(*args, **kwargs)
         os.kill(os.getpid(), signal.SIGKILL)
-    result = original(*args, **kwargs)
-    os.kill(os.getpid(), signal.SIGKILL)
-    return result
-setattr(owner, name, crash)
+        return result
+    setattr(owner, name, crash)
 sys.argv[0] = "bot"
 runpy.run_module("bot", run_name="__main__", alter_sys=True)
 """
@@ -282,10 +296,9 @@ class Workspace:
     def once(self, when: datetime, kill: Kill | None) -> Attempt:
         """One `python -m bot once --now T`, SIGKILLed as `kill` says (None: left to finish)."""
         args = ["--config", str(self.root / "config.yaml"), "once", "--now", when.isoformat()]
-        env = _env(self.code)
-        command = [sys.executable, "-m", "bot", *args]
+        env = {**_env(self.code), "CRASH_TEST_COMPACT_AT": str(COMPACT_AT)}
+        command = [sys.executable, "-c", INJECT, *args]
         if kill and kill.point:
-            command = [sys.executable, "-c", INJECT, *args]
             env["CRASH_TEST_AT"] = " ".join(kill.point[:2])
         kill_at = kill.delay if kill and not kill.point else None
         lock = Path(self.config.store.directory) / "bot.lock"
@@ -415,8 +428,9 @@ def play(ws: Workspace, plan: Plan, bounces: dict[int, bytes], *, kills: int = 0
             played.durations.append(attempt.seconds)
             played.after_lock.append(attempt.after_lock)
             touched = {path for path, _, _ in before ^ ws.footprint()}
-            # Every run rewrites open.json (last poll, last tick); anything more is work.
-            if touched - {str(Path("var/store/open.json"))}:
+            # Every run commits (last poll, last tick), now and then with a checkpoint;
+            # anything more is work.
+            if any(not _ROUTINE.search(path) for path in touched):
                 played.busy.append(step)
                 played.reached[step] = [
                     n for n, point in enumerate(POINTS) if any(point[3] in p for p in touched)

@@ -26,7 +26,7 @@ def test_the_harness_runs_on_a_tiny_workload_and_writes_json(
     assert main(["--tiny", "--repeat", "1", "--seed", "7", "--out", str(out)]) == 0
     results = json.loads(out.read_text())
     for section in ("machine", "command", "intake", "store_cost", "memory", "graph_economy",
-                    "latency", "targets"):
+                    "latency", "opening", "cases_command", "targets"):
         assert section in results, section
     assert {row["backend"] for row in results["intake"]} == {"local", "graph"}
     for row in results["intake"]:
@@ -46,5 +46,9 @@ def test_the_harness_runs_on_a_tiny_workload_and_writes_json(
     latency = results["latency"]
     assert latency["acknowledged_in_same_poll"] == latency["referrals"]
     assert all(t["pass"] in (True, False) for t in results["targets"])
+    assert all(row["start_seconds"]["median"] > 0 for row in results["opening"])
+    assert results["cases_command"]["demo_end"]["median"] > 0
+    assert {t["issue"] for t in results["targets"]} == {5, 12}
     printed = capsys.readouterr().out
     assert "targets (from issue 5)" in printed and "PASS" in printed
+    assert "targets (from issue 12)" in printed

@@ -10,6 +10,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from jinja2 import TemplateNotFound, UndefinedError
 from jinja2.exceptions import SecurityError
 
@@ -379,3 +381,38 @@ def test_message_id_for_is_deterministic_and_safe() -> None:
     assert odd == "cc-2026-0042.step-13-1.x@council.example"
     with pytest.raises(ValueError):
         message_id_for("", domain="council.example")
+
+
+# Pieces of text, joined: the awkward ones (line ends of every kind, spaces before them, long
+# lines, non-ASCII, "From ", lone dots and equals signs) as often as the plain ones.
+_PIECES = ["abc", " ", "XYZ 019", ".", ",", "=", "\t", "\n", "\r\n", "\r", " \n", "\t\n", "é"]
+_PIECES += ["—", "€", "中", "From ", "<p>", "&amp;", "x" * 80, "  ", "'\""]
+_TEXTS = st.lists(st.sampled_from(_PIECES), max_size=60).map("".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    subject=_TEXTS,
+    text=_TEXTS,
+    html=_TEXTS,
+    name=st.sampled_from(["Contract Management Team", "Équipe contrats", ""]),
+    reply=st.booleans(),
+)
+def test_a_letter_is_written_as_the_email_package_writes_it(
+    subject: str, text: str, html: str, name: str, reply: bool
+) -> None:
+    # The common letter is written by letters/wire.py; the email package must agree.
+    rendered = Rendered(subject=" ".join(subject.split()) or "x", text=text, html=html)
+    arguments: dict[str, Any] = {
+        "rendered": rendered,
+        "sender": "contract.concerns@council.example",
+        "sender_name": name,
+        "to": ["manager@oakview-care.example", "Sam Ward <sam.ward@council.example>"],
+        "cc": ["jane.smith@council.example"] if reply else [],
+        "reference": "CC-2026-0007",
+        "message_id": "cc-2026-0007.letter@council.example",
+        "in_reply_to": "abc.1@oakview-care.example" if reply else None,
+        "references": ["cc-2026-0007.ack@council.example"] if reply else [],
+        "date": datetime(2026, 11, 2, 9, 0, tzinfo=LONDON),
+    }
+    assert compose(**arguments) == compose(**arguments, generic=True)

@@ -214,3 +214,45 @@ def test_the_timeline_reads_in_time_order_causes_first() -> None:
         "Stage 3",
         "Letter out",
     ]
+
+
+def test_a_deep_copy_of_a_case_shares_nothing_that_can_change() -> None:
+    from datetime import date
+    from types import UnionType
+    from typing import Literal, Union, get_args, get_origin
+
+    from bot.procedure.case import Case, Deadline, TimelineEntry
+
+    moment = datetime(2026, 11, 2, 9, 0, tzinfo=LONDON)
+    deadline = Deadline(name="d", step="2", title="t", due=date(2026, 11, 4), fires_at=moment,
+                        rule="r", explanation="e", set_at=moment)
+    case = Case(reference="CC-2026-0001", stage="s", opened_at=moment,
+                received_day=date(2026, 11, 2), referrer="a@b.example",
+                screening_reasons=["x"], data={"k": [{"v": 1}]}, deadlines=[deadline],
+                timeline=[TimelineEntry(at=moment, kind="note", text="n")], thread_ids=["m1"],
+                last_from={"a@b.example": "m1"}, participants=["c@d.example"],
+                documents=[{"kind": "concern"}])
+    copied = case.model_copy(deep=True)
+    assert copied == case and copied.model_fields_set == case.model_fields_set
+    # Nothing reachable from the copy is an object the original holds, but for scalars.
+    immutable = (str, int, float, bool, date, datetime, type(None))
+
+    def containers(value: object) -> list[int]:
+        if isinstance(value, immutable):
+            return []
+        found = [id(value)]
+        if isinstance(value, dict):
+            children = list(value.values())
+        elif isinstance(value, list):
+            children = value
+        else:
+            children = list(vars(value).values())
+        return found + [i for child in children for i in containers(child)]
+
+    assert not set(containers(copied)) & set(containers(case))
+    # Every field is one __deepcopy__ copies or one whose values cannot change.
+    for name, field in Case.model_fields.items():
+        kind = field.annotation
+        options = get_args(kind) if get_origin(kind) in (Union, UnionType, Literal) else (kind,)
+        if not all(k in immutable or isinstance(k, str) for k in options):
+            assert name in Case.__deepcopy__.__code__.co_names, name

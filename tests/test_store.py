@@ -18,6 +18,7 @@ import bot.store.core
 from bot.clock import LONDON, FixedClock
 from bot.store import Store, StoreError, StoreLocked
 from bot.store.journal import write_records as real_write_records
+from bot.store.storage import ChangesStorage
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=LONDON)
 
@@ -39,6 +40,10 @@ def root(tmp_path: Path) -> Path:
 def store(root: Path) -> Iterator[Store]:
     with make_store(root) as opened:
         yield opened
+
+
+def disk_full(*args: object) -> None:
+    raise OSError(errno.ENOSPC, "No space left on device")
 
 
 def read_lines(path: Path) -> list[dict[str, Any]]:
@@ -64,9 +69,15 @@ def test_round_trip_across_reopen(root: Path) -> None:
         assert [e["event"] for e in store.audit_entries()] == ["opened"]
 
 
-def test_open_json_is_a_tinydb_file(root: Path, store: Store) -> None:
+def test_the_store_is_a_tinydb_database(root: Path, store: Store) -> None:
     store.put_case(case("CC-2026-0007"))
     store.commit()
+    # Through the store's own storage, tinydb sees every commit...
+    db = TinyDB(root / "open.json", storage=ChangesStorage, read_only=True)
+    assert [doc["reference"] for doc in db.table("cases").all()] == ["CC-2026-0007"]
+    db.close()
+    # ...and after a compaction open.json alone is a plain tinydb file holding them.
+    store.compact()
     db = TinyDB(root / "open.json", access_mode="r")
     assert [doc["reference"] for doc in db.table("cases").all()] == ["CC-2026-0007"]
     db.close()
@@ -89,7 +100,7 @@ def test_nothing_is_durable_before_commit(root: Path) -> None:
         assert store.get_meta("last_poll", "never") == "never"
 
 
-def test_commit_is_one_replace_of_open_json(
+def test_commit_appends_to_the_changes_file_and_replaces_nothing(
     root: Path, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     replaced: list[str] = []
@@ -100,12 +111,15 @@ def test_commit_is_one_replace_of_open_json(
         real_replace(src, dst)
 
     monkeypatch.setattr(os, "replace", counting_replace)
+    checkpoint = (root / "open.json").read_bytes()
     store.put_case(case("CC-2026-0001"))
     store.mark_seen("<m1@x>")
     store.audit({"event": "a"})
     store.outbox_add({"message_id": "<o1@council>"})
     store.commit()
-    assert replaced == ["open.json"]
+    assert replaced == []
+    assert (root / "open.json").read_bytes() == checkpoint
+    assert b"CC-2026-0001" in (root / "changes-1.jsonl").read_bytes()
 
 
 def test_closed_case_moves_to_archive(root: Path) -> None:
@@ -116,6 +130,7 @@ def test_closed_case_moves_to_archive(root: Path) -> None:
         store.put_case(case("CC-2026-0001", status="closed", outcome="upheld"))
         assert store.get_case("CC-2026-0001") == case("CC-2026-0001", "closed", outcome="upheld")
         store.commit()
+        store.compact()
     assert "CC-2026-0001" not in (root / "open.json").read_text()
     archived = json.loads((root / "closed" / "2026" / "CC-2026-0001.json").read_text())
     assert archived["outcome"] == "upheld"
@@ -145,37 +160,39 @@ def test_stray_archive_file_is_removed_and_open_copy_wins(root: Path) -> None:
     with make_store(root) as store:
         assert store.get_case("CC-2026-0004") == case("CC-2026-0004", stage="review")
         assert store.closed_references() == []
-    assert not stray.exists()
+        assert stray.exists()  # harmless, and not looked for at every start...
+        store.compact()
+    assert not stray.exists()  # ...but gone with the next checkpoint
 
 
-def test_archive_is_written_before_the_open_json_replace(
+def test_archive_is_written_before_the_commit_point(
     root: Path, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store.put_case(case("CC-2026-0005"))
     store.commit()
-    committed = (root / "open.json").read_bytes()
+    changes = root / "changes-1.jsonl"
+    committed = changes.read_bytes()
     store.put_case(case("CC-2026-0005", status="closed"))
     real_replace = os.replace
-    failing = {"name": "CC-2026-0005.json"}
 
-    def replace_fails_for(src: str, dst: str) -> None:
-        if Path(dst).name == failing["name"]:
-            raise OSError(errno.ENOSPC, "No space left on device", dst)
-        real_replace(src, dst)
+    def replace_fails(src: str, dst: str) -> None:
+        raise OSError(errno.ENOSPC, "No space left on device", dst)
 
-    monkeypatch.setattr(os, "replace", replace_fails_for)
+    monkeypatch.setattr(os, "replace", replace_fails)
     with pytest.raises(StoreError):
-        store.commit()  # the archive write fails first, so open.json is never touched
-    assert (root / "open.json").read_bytes() == committed
-    failing["name"] = "open.json"
+        store.commit()  # the archive write fails first, so nothing is appended
+    assert changes.read_bytes() == committed
+    monkeypatch.setattr(os, "replace", real_replace)
+    monkeypatch.setattr(os, "fdatasync", disk_full)
     with pytest.raises(StoreError):
         store.commit()  # now the archive copy exists but the commit point was not reached
     assert (root / "closed" / "2026" / "CC-2026-0005.json").exists()
+    assert changes.read_bytes() == committed  # the half-made append was taken back
     monkeypatch.undo()
     store.close()
     with make_store(root) as reopened:
         assert reopened.get_case("CC-2026-0005") == case("CC-2026-0005")
-    assert not (root / "closed" / "2026" / "CC-2026-0005.json").exists()
+        assert reopened.closed_references() == []
 
 
 def test_journal_replayed_after_crash_between_replace_and_append(
@@ -321,7 +338,7 @@ def test_files_are_owner_only_whatever_the_umask(root: Path) -> None:
             store.commit()
     finally:
         os.umask(old_umask)
-    files = ["open.json", "bot.lock", "seen/seen.jsonl", "audit/2026-03.jsonl"]
+    files = ["open.json", "changes-1.jsonl", "bot.lock", "seen/seen.jsonl", "audit/2026-03.jsonl"]
     files += [f"raw/{sha[:2]}/{sha}.eml", "closed/2026/CC-2026-0001.json"]
     dirs = [".", "raw", f"raw/{sha[:2]}", "closed", "closed/2026", "audit", "seen"]
     assert {f: stat.S_IMODE((root / f).stat().st_mode) for f in files} == dict.fromkeys(
@@ -333,12 +350,12 @@ def test_files_are_owner_only_whatever_the_umask(root: Path) -> None:
 def test_newer_schema_is_refused(root: Path) -> None:
     root.mkdir()
     (root / "open.json").write_text(
-        json.dumps({"meta": {"1": {"key": "schema_version", "value": 2}}})
+        json.dumps({"meta": {"1": {"key": "schema_version", "value": 3}}})
     )
     with pytest.raises(StoreError, match="newer version"):
         make_store(root)
     # The lock was released on the failed open, so a retry gets the same clear refusal.
-    with pytest.raises(StoreError, match="schema 2"):
+    with pytest.raises(StoreError, match="schema 3"):
         make_store(root)
 
 
@@ -397,38 +414,37 @@ def test_disk_full_on_commit_keeps_previous_state(
 ) -> None:
     store.put_case(case("CC-2026-0001"))
     store.commit()
-    committed = (root / "open.json").read_bytes()
-
-    def disk_full(src: str, dst: str) -> None:
-        raise OSError(errno.ENOSPC, "No space left on device", dst)
-
-    monkeypatch.setattr(os, "replace", disk_full)
+    changes = root / "changes-1.jsonl"
+    committed = changes.read_bytes()
+    monkeypatch.setattr(os, "fdatasync", disk_full)
     store.put_case(case("CC-2026-0002"))
     with pytest.raises(StoreError) as raised:
         store.commit()
     message = str(raised.value)
     assert "could not write the store at" in message and "disk full" in message
     assert "nothing was lost: the previous state is intact" in message
-    assert (root / "open.json").read_bytes() == committed
+    assert changes.read_bytes() == committed
     assert [p.name for p in root.iterdir() if p.name.endswith(".tmp")] == []
     monkeypatch.undo()
     store.commit()  # staged work survives the failure and goes in once there is room
-    assert "CC-2026-0002" in (root / "open.json").read_text()
+    assert b"CC-2026-0002" in changes.read_bytes()
+    with make_store(root, read_only=True) as reader:
+        assert [c["reference"] for c in reader.open_cases()] == ["CC-2026-0001", "CC-2026-0002"]
 
 
 @pytest.mark.skipif(os.geteuid() == 0, reason="root ignores file modes")
 def test_read_only_directory_gives_store_error(root: Path, store: Store) -> None:
     store.put_case(case("CC-2026-0001"))
     store.commit()
-    committed = (root / "open.json").read_bytes()
-    store.put_case(case("CC-2026-0002"))
+    committed = (root / "changes-1.jsonl").read_bytes()
+    store.put_case(case("CC-2026-0001", status="closed"))  # its archive folder is new
     os.chmod(root, 0o500)
     try:
         with pytest.raises(StoreError, match="permission denied"):
             store.commit()
     finally:
         os.chmod(root, 0o700)
-    assert (root / "open.json").read_bytes() == committed
+    assert (root / "changes-1.jsonl").read_bytes() == committed
 
 
 def test_keep_raw_is_content_addressed_and_idempotent(root: Path, store: Store) -> None:
@@ -442,7 +458,7 @@ def test_keep_raw_is_content_addressed_and_idempotent(root: Path, store: Store) 
         store.load_raw("0" * 64)
 
 
-def test_triage_items_resolve_and_leave_open_json(root: Path) -> None:
+def test_triage_items_resolve_and_leave_the_tables(root: Path) -> None:
     with make_store(root) as store:
         first = store.triage_add({"subject": "who is this?"})
         second = store.triage_add({"subject": "no reference"})
@@ -516,6 +532,7 @@ def test_open_cases_are_one_a_line_at_the_end_of_open_json(root: Path) -> None:
             store.put_case(case(f"CC-2026-000{n}", note="line one\nline two"))
         store.set_meta("delta_link", "https://example.invalid/d1")
         store.commit()
+        store.compact()
     lines = (root / "open.json").read_bytes().split(b"\n")
     assert lines[0].endswith(b'"cases":{')
     assert [json.loads(line.rstrip(b",").partition(b":")[2])["reference"]
@@ -527,16 +544,23 @@ def test_open_cases_are_one_a_line_at_the_end_of_open_json(root: Path) -> None:
 
 
 def test_open_json_in_the_older_one_line_layout_still_opens(root: Path) -> None:
-    with make_store(root) as store:
-        store.put_case(case("CC-2026-0001"))
-        store.commit()
+    root.mkdir()
     path = root / "open.json"
-    path.write_text(json.dumps(json.loads(path.read_text())))  # as written before: one line
+    path.write_text(  # as the first versions wrote it: one line, schema 1, no changes file
+        json.dumps(
+            {
+                "meta": {"1": {"key": "schema_version", "value": 1}},
+                "cases": {"1": case("CC-2026-0001")},
+            }
+        )
+    )
     with make_store(root) as store:
         assert store.get_case("CC-2026-0001") == case("CC-2026-0001")
         store.put_case(case("CC-2026-0002"))
         store.commit()
-    assert path.read_bytes().count(b"\n") == 3  # rewritten in the new layout
+    assert path.read_bytes().count(b"\n") == 2  # rewritten as a checkpoint, one case a line
+    with make_store(root) as store:
+        assert [c["reference"] for c in store.open_cases()] == ["CC-2026-0001", "CC-2026-0002"]
 
 
 def test_an_open_json_cut_short_is_refused_and_left_as_it_is(root: Path) -> None:
@@ -544,6 +568,7 @@ def test_an_open_json_cut_short_is_refused_and_left_as_it_is(root: Path) -> None
         store.put_case(case("CC-2026-0001"))
         store.put_case(case("CC-2026-0002"))
         store.commit()
+        store.compact()
     path = root / "open.json"
     cut = path.read_bytes().rsplit(b"\n", 2)[0]  # the last case and the closing lines lost
     path.write_bytes(cut)
@@ -558,6 +583,7 @@ def test_an_open_case_line_that_is_not_an_object_is_refused(root: Path, bad: byt
         store.put_case(case("CC-2026-0001"))
         store.put_case(case("CC-2026-0002"))
         store.commit()
+        store.compact()
     path = root / "open.json"
     lines = path.read_bytes().split(b"\n")
     lines[2] = lines[2].partition(b":")[0] + b":" + bad

@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import logging
 from collections.abc import Mapping
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -35,8 +36,11 @@ class DailyCounts:
             dict(saved.get("counts", {})) if saved.get("day") == day else {}
         )
 
-    def over(self, addresses: list[str], cap: int) -> str | None:
-        return next((a for a in addresses if self.counts.get(a, 0) >= cap), None)
+    def over(self, addresses: list[str], cap: int, planned: Mapping[str, int]) -> str | None:
+        """The first address that has had `cap` messages today, counting those `planned`."""
+        return next(
+            (a for a in addresses if self.counts.get(a, 0) + planned.get(a, 0) >= cap), None
+        )
 
     def add(self, addresses: list[str]) -> None:
         for address in addresses:
@@ -66,39 +70,92 @@ def deliver(
     result = Delivery()
     counts = DailyCounts(store, now.date().isoformat())
     fresh = untried if untried is not None else set()
+    planned: list[Planned] = []
+    going: dict[str, int] = {}  # messages planned to each address in this pass
     for item in store.outbox_pending():
         message_id = item["message_id"]
         addresses = [*item.get("to", []), *item.get("cc", [])] if item["kind"] == "mail" else []
-        over = counts.over(addresses, daily_cap)
+        over = counts.over(addresses, daily_cap, going)
         if over is not None:
             result.held.append((message_id, over))
             continue
+        for address in addresses:
+            going[address] = going.get(address, 0) + 1
         first_try = message_id in fresh
         fresh.discard(message_id)  # from here on it may have gone, whatever happens
-        try:
-            where = _deliver_one(item, mailbox, shadow, store, maybe_sent=not first_try)
-        except Exception as err:  # one stuck item must not hold up the rest
+        planned.append(Planned(item, addresses, first_try))
+    outcomes = send_all(planned, mailbox, store, shadow, getattr(mailbox, "concurrent_sends", 1))
+    for plan, outcome in zip(planned, outcomes, strict=True):
+        message_id = plan.item["message_id"]
+        if isinstance(outcome, Exception):  # one stuck item must not hold up the rest
             result.failed += 1
             log.warning(
                 "%s for %s not delivered: %s",
-                item.get("template") or item["kind"],
-                item.get("reference"),
-                type(err).__name__,
-                extra=_context(item, "send-failed"),
+                plan.item.get("template") or plan.item["kind"],
+                plan.item.get("reference"),
+                type(outcome).__name__,
+                extra=_context(plan.item, "send-failed"),
             )
             continue
-        counts.add(addresses)
+        counts.add(plan.addresses)
         store.outbox_mark_sent(
-            message_id, {"at": now.isoformat(), "where": where, "shadow": shadow}
+            message_id, {"at": now.isoformat(), "where": outcome, "shadow": shadow}
         )
         result.delivered += 1
         log.info(
             "%s %s",
-            item.get("template") or item["kind"],
+            plan.item.get("template") or plan.item["kind"],
             "held for review" if shadow else "delivered",
-            extra=_context(item, "review" if shadow else "sent"),
+            extra=_context(plan.item, "review" if shadow else "sent"),
         )
     return result
+
+
+@dataclass(frozen=True)
+class Planned:
+    item: Mapping[str, Any]
+    addresses: list[str]
+    first_try: bool
+
+
+def send_all(
+    planned: list[Planned], mailbox: Mailbox, store: Store, shadow: bool, concurrency: int
+) -> list[str | Exception]:
+    """Send each planned item; where each went, or why it failed, in the order planned.
+
+    With a mailbox that takes several requests at once, the items of different cases go side
+    by side, `concurrency` at most; one case's go one after another, in order, because a
+    letter may answer the one before it (it must be in Sent when the next looks for it).
+    """
+
+    def chain(indexes: list[int]) -> list[tuple[int, str | Exception]]:
+        done: list[tuple[int, str | Exception]] = []
+        for index in indexes:
+            plan = planned[index]
+            try:
+                where = _deliver_one(
+                    plan.item, mailbox, shadow, store, maybe_sent=not plan.first_try
+                )
+            except Exception as err:
+                done.append((index, err))
+            else:
+                done.append((index, where))
+        return done
+
+    groups: dict[str, list[int]] = {}
+    for index, plan in enumerate(planned):
+        key = plan.item.get("reference") or plan.item["message_id"]
+        groups.setdefault(str(key), []).append(index)
+    outcomes: list[str | Exception] = [""] * len(planned)
+    if concurrency <= 1 or len(groups) <= 1:
+        results = [chain(list(range(len(planned))))]
+    else:
+        with ThreadPoolExecutor(concurrency, thread_name_prefix="send") as pool:
+            results = list(pool.map(chain, groups.values()))
+    for done in results:
+        for index, outcome in done:
+            outcomes[index] = outcome
+    return outcomes
 
 
 def _deliver_one(

@@ -14,7 +14,7 @@ from bot.config import Config
 from bot.intake.automated import detect_automated
 from bot.intake.command_trust import commands_trusted
 from bot.intake.message import AutomatedVerdict, ParsedMail
-from bot.intake.parse import parse_mail
+from bot.intake.parse import parse_message
 from bot.intake.threading import Threading, find_case
 from bot.procedure.case import Case
 
@@ -143,11 +143,16 @@ def read_mail(
     placed_by: tuple[str, str] | None = None,
 ) -> Reading:
     """Parse, detect automated mail, thread and classify; changes nothing."""
-    mail = parse_mail(raw)
+    mail, message = parse_message(raw)
     own_domain = config.mailbox.address.split("@", 1)[1]
     own_domains = [own_domain, *config.council.own_domains]
     automated = detect_automated(
-        mail, raw, own_domains, LOOP_HEADER, own_addresses=[config.mailbox.address]
+        mail,
+        raw,
+        own_domains,
+        LOOP_HEADER,
+        own_addresses=[config.mailbox.address],
+        message=message,
     )
     if placed_by is not None:
         threading = Threading(placed_by[0], "officer", f"placed by {placed_by[1]}")

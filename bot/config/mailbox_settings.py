@@ -8,7 +8,9 @@ from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 from bot.config.fields import ConfigPath, Email, EnvName, as_written
 
-STRICT = ConfigDict(extra="forbid", frozen=True, validate_default=True)
+# defer_build: checked rules kept between runs (bot.rules_cache) are used without building the
+# validators, which is most of the time a command such as `cases` would take to import these.
+STRICT = ConfigDict(extra="forbid", frozen=True, validate_default=True, defer_build=True)
 
 Backend = Literal["local", "graph", "ews", "imap"]
 

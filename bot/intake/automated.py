@@ -183,17 +183,21 @@ def detect_automated(
     loop_header: str = "X-Contract-Concerns-Loop",
     *,
     own_addresses: Sequence[str] = (),
+    message: Message | None = None,
 ) -> AutomatedVerdict:
     """Decide whether `mail` was written by a machine, listing every signal that says so.
 
     Kinds: "bounce" (delivery failed; failed_recipients and original_message_id say what),
     "delivery-report" (delayed, delivered, relayed or a complaint: extra["action"], no failed
-    recipients), "loop", "auto-reply" (read receipts included) and "list".
+    recipients), "loop", "auto-reply" (read receipts included) and "list". `message` is `raw`
+    as parse_message read it (compat32), when the caller has it: then it is not parsed again.
     """
-    try:
-        msg = message_from_raw(raw)  # big bodies set aside: a machine's signals are small
-    except Exception:  # the verdict must never crash intake; headers alone still count
-        msg = Message()
+    msg = message
+    if msg is None:
+        try:
+            msg = message_from_raw(raw)  # big bodies set aside: a machine's signals are small
+        except Exception:  # the verdict must never crash intake; headers alone still count
+            msg = Message()
     ctx = _Context(
         mail=mail,
         parts=tuple(_own_parts(msg)),

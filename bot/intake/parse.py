@@ -262,6 +262,12 @@ def _defects(msg: Message) -> tuple[str, ...]:
 
 def parse_mail(raw: bytes) -> ParsedMail:
     """Parse raw email bytes; raise MailParseError only when there is nothing mail-like."""
+    return parse_message(raw)[0]
+
+
+def parse_message(raw: bytes) -> tuple[ParsedMail, Message]:
+    """`parse_mail`, and the parsed message itself for readers that need its MIME parts (the
+    standard parser is most of what reading an email costs: it parses each email once)."""
     if not raw or raw.isspace():  # isspace, not strip: no copy of a 25 MB email
         raise MailParseError("empty message")
     try:
@@ -276,7 +282,7 @@ def parse_mail(raw: bytes) -> ParsedMail:
     sender_name, sender = _sender(lookup.get("from"))
     body, attachments = _body_and_attachments(msg)
     ids = _message_ids(decode_header_value(lookup.get("message-id", "")))
-    return ParsedMail(
+    parsed = ParsedMail(
         message_id=ids[0] if ids else "",
         content_hash=hashlib.sha256(raw).hexdigest(),
         sender=sender,
@@ -293,3 +299,4 @@ def parse_mail(raw: bytes) -> ParsedMail:
         defects=_defects(msg),
         raw_size=len(raw),
     )
+    return parsed, msg

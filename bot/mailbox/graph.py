@@ -21,7 +21,7 @@ from bot.mailbox.base import (
 from bot.mailbox.graph_auth import MsalTokenSource, TokenSource
 from bot.mailbox.graph_budget import DEFAULT_LIMIT, RequestBudget
 from bot.mailbox.graph_calendar import GraphCalendar
-from bot.mailbox.graph_client import GRAPH_URL, GraphClient, graph_connection
+from bot.mailbox.graph_client import CONCURRENT, GRAPH_URL, GraphClient, graph_connection
 from bot.mailbox.graph_files import GraphFiles
 from bot.mailbox.graph_mail import GraphInbox
 from bot.mailbox.graph_send import GraphSender
@@ -39,6 +39,9 @@ def _from_env(name: str, what: str) -> str:
 
 class GraphMailbox:
     """The shared mailbox in Exchange Online, read and written as the app registration."""
+
+    # Letters of different cases are sent side by side, up to Graph's limit per mailbox.
+    concurrent_sends = CONCURRENT
 
     def __init__(
         self,
@@ -113,6 +116,10 @@ class GraphMailbox:
 
     def mark_processed(self, backend_id: str) -> None:
         self.inbox.move(backend_id, "processed")
+
+    def mark_processed_all(self, backend_ids: list[str]) -> None:
+        """`mark_processed` for a whole poll's mail, up to four moves at once."""
+        self.inbox.move_all(backend_ids, "processed")
 
     def quarantine(self, backend_id: str, reason: str) -> None:
         self.inbox.quarantine(backend_id, reason)

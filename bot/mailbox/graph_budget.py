@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from collections import deque
 from collections.abc import Callable
@@ -39,9 +40,15 @@ class RequestBudget:
         self.spent: deque[float] = deque()
         self.waited = 0.0  # seconds spent waiting for the budget, for logs and benchmarks
         self._last = float("-inf")
+        # One thread at a time: a thread that waits for the budget holds the others back too.
+        self._lock = threading.Lock()
 
     def spend(self) -> None:
         """Take one request from the budget, waiting first when the window is full."""
+        with self._lock:
+            self._spend()
+
+    def _spend(self) -> None:
         # Never earlier than the last request: a stopped clock must not refill the budget.
         now = max(self.monotonic(), self._last)
         self._expire(now)

@@ -1,78 +1,47 @@
-"""The one place every Graph request is made: token, timeout, Retry-After, one request at a time."""
+"""The one place every Graph request is made: token, timeout, Retry-After, at most four at once."""
 
 from __future__ import annotations
 
+import json
 import logging
-import re
 import threading
 import time
 from collections.abc import Callable, Collection, Mapping
 from datetime import datetime, timedelta
-from email.utils import parsedate_to_datetime
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import urlsplit
 
 import requests
-from O365.connection import Connection, MSGraphProtocol
-from O365.utils.token import MemoryTokenBackend
+from O365.connection import Connection
 
 from bot.clock import Clock
 from bot.mailbox.base import MailboxAuthError, MailboxError, MailboxUnavailable
 from bot.mailbox.graph_auth import AccessToken, TokenSource
 from bot.mailbox.graph_budget import RequestBudget
+from bot.mailbox.graph_http import (
+    GRAPH_URL,
+    denied,
+    error_code,
+    graph_connection,
+    path_pattern,
+    retry_after,
+    user_path,
+)
+from bot.mailbox.graph_pacing import CONCURRENT, Pacing
+
+__all__ = ["CONCURRENT", "GRAPH_URL", "GraphClient", "graph_connection", "user_path"]
 
 log = logging.getLogger(__name__)
 
-GRAPH_URL = "https://graph.microsoft.com/"
 THROTTLED = (429, 503, 504)
 _IDEMPOTENT = frozenset({"GET", "PUT", "PATCH", "DELETE"})
 _TOKEN_MARGIN = timedelta(minutes=5)
 
 
-def graph_connection(
-    base_url: str, credentials: tuple[str, Any], tenant_id: str, timeout: float
-) -> tuple[Connection, str]:
-    """An O365 Connection with its own retries and pacing off (GraphClient does both, for
-    every method), and the service URL (`…/v1.0/`) of the Graph at `base_url`."""
-    protocol_class = type("BotGraphProtocol", (MSGraphProtocol,), {"_protocol_url": base_url})
-    protocol = protocol_class(timezone="UTC")
-    connection = Connection(
-        credentials,
-        auth_flow_type="credentials",
-        tenant_id=tenant_id,
-        token_backend=MemoryTokenBackend(),
-        requests_delay=0,
-        request_retries=0,
-        raise_http_errors=False,
-        timeout=timeout,
-    )
-    return connection, protocol.service_url
-
-
-def path_pattern(url: str) -> str:
-    """A request's path with ids blanked, for logs (never a query: it can hold addresses)."""
-    path = urlsplit(url).path
-    return re.sub(
-        r"/(users|messages|mailFolders|events|drives|attachments)/[^/]+", r"/\1/{id}", path
-    )
-
-
-def retry_after(response: requests.Response, clock: Clock) -> float | None:
-    """Seconds the server asked us to wait (delta-seconds or an HTTP date), if it said."""
-    value = response.headers.get("Retry-After", "").strip()
-    if not value:
-        return None
-    if value.isdigit():
-        return float(value)
-    try:
-        return max(0.0, (parsedate_to_datetime(value) - clock.now()).total_seconds())
-    except (TypeError, ValueError):
-        return None
-
-
 class GraphClient:
-    """Makes Graph requests for one mailbox through an O365 Connection, one at a time (Graph
-    allows four concurrent requests per mailbox; the bot never needs more than one)."""
+    """Makes Graph requests for one mailbox through an O365 Connection, from any thread, at
+    most CONCURRENT at a time (Graph's limit per mailbox). A Retry-After from Graph pauses
+    every thread's next request, not only the one that was told: throttling is per mailbox."""
 
     def __init__(
         self,
@@ -96,7 +65,11 @@ class GraphClient:
         self.max_wait = max_wait
         self.budget = budget or RequestBudget(sleep=sleep)
         self._token: AccessToken | None = None
-        self._lock = threading.RLock()  # a `settled` check asks Graph from inside a request
+        self._token_lock = threading.Lock()
+        self.pacing = Pacing(self.budget.monotonic, sleep)
+        if getattr(connection, "naive_session", None) is None:
+            # Made now, not lazily by the first of several threads.
+            connection.naive_session = connection.get_naive_session()
 
     def url(self, path: str) -> str:
         return path if path.startswith(("http://", "https://")) else self.service_url + path
@@ -105,10 +78,11 @@ class GraphClient:
         return self._token.expires_at if self._token else None
 
     def _bearer(self, fresh: bool) -> str:
-        token = self._token
-        if fresh or token is None or self.clock.now() >= token.expires_at - _TOKEN_MARGIN:
-            token = self._token = self.tokens.acquire(fresh=fresh)
-        return token.value
+        with self._token_lock:
+            token = self._token
+            if fresh or token is None or self.clock.now() >= token.expires_at - _TOKEN_MARGIN:
+                token = self._token = self.tokens.acquire(fresh=fresh)
+            return token.value
 
     def request(
         self,
@@ -126,7 +100,7 @@ class GraphClient:
         repeated after an ambiguous failure (504, a read timeout) only when `settled` says the
         first one did not take effect; when it did, None is returned.
         """
-        with self._lock:
+        with self.pacing.slot():
             return self._request(method.upper(), self.url(path), accept, settled, auth, kwargs)
 
     def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
@@ -152,11 +126,10 @@ class GraphClient:
             headers = dict(kwargs.get("headers") or {})
             if auth:
                 headers["Authorization"] = f"Bearer {self._bearer(refreshed)}"
+            self.pacing.wait()
             self.budget.spend()
             try:
-                response: requests.Response = self.connection.naive_request(
-                    url, method.lower(), **{**kwargs, "headers": headers}
-                )
+                response = self._send(method, url, kwargs, headers)
             except requests.exceptions.ReadTimeout as err:
                 if method not in _IDEMPOTENT and settled is None:
                     raise MailboxUnavailable(f"{what} timed out; not repeated") from err
@@ -170,12 +143,12 @@ class GraphClient:
                     attempt -= 1
                     continue
                 if status in (401, 403):
-                    raise MailboxAuthError(_denied(what, response))
+                    raise MailboxAuthError(denied(what, response))
                 if status not in THROTTLED:
                     if status < 400 or status in accept:
                         return response
                     error = MailboxUnavailable if status >= 500 else MailboxError
-                    raise error(f"{what} answered {status} {_error_code(response)}".rstrip())
+                    raise error(f"{what} answered {status} {error_code(response)}".rstrip())
                 wait = retry_after(response, self.clock)
                 ambiguous = status == 504
                 if ambiguous and method not in _IDEMPOTENT and settled is None:
@@ -186,34 +159,30 @@ class GraphClient:
             if delay > self.max_wait:
                 raise MailboxUnavailable(f"{what}: Graph asked to wait {delay:.0f} s; next poll")
             log.info("%s answered %s: waiting %.1f s (try %d)", what, status, delay, attempt)
-            self.sleep(delay)
+            if wait is not None:
+                self.pacing.pause_all(wait)  # the other threads wait too
+            else:
+                self.sleep(delay)
             if ambiguous and method not in _IDEMPOTENT and settled is not None and settled():
                 return None
 
-
-def _error_code(response: requests.Response) -> str:
-    try:
-        error = response.json().get("error", {})
-    except ValueError:
-        return ""
-    return str(error.get("code", "")) if isinstance(error, dict) else str(error)
-
-
-def _denied(what: str, response: requests.Response) -> str:
-    try:
-        error = response.json().get("error", {})
-        message = str(error.get("message", "")) if isinstance(error, dict) else ""
-    except ValueError:
-        message = ""
-    code = _error_code(response)
-    return (
-        f"{what} was refused ({response.status_code} {code}: {message}). An administrator "
-        "must check the app registration: admin consent for Mail.ReadWrite, Mail.Send, "
-        "Calendars.ReadWrite and Sites.Selected, and that the application access policy (or "
-        "RBAC for Applications scope) includes this shared mailbox."
-    ).replace(" : ", ": ")
-
-
-def user_path(address: str, *parts: str) -> str:
-    """`users/{address}/…` with every part quoted as one path segment."""
-    return "/".join(["users", quote(address, safe="@"), *(quote(p, safe="$") for p in parts)])
+    def _send(
+        self, method: str, url: str, kwargs: Mapping[str, Any], headers: dict[str, str]
+    ) -> requests.Response:
+        """One request on the connection's session, as O365's naive_request makes it (a JSON
+        body for a dict, the timeout) but without its debug lines, which format every
+        request's body (a letter in base64) into a string even when debug logging is off."""
+        options = {**kwargs, "headers": headers}
+        if method in ("POST", "PUT", "PATCH"):
+            headers.setdefault("Content-type", "application/json")
+            data = options.get("data")
+            if data is not None and headers["Content-type"] == "application/json":
+                options["data"] = json.dumps(data)
+        elif method == "GET":
+            options.setdefault("allow_redirects", True)
+        if self.connection.timeout is not None:
+            options["timeout"] = self.connection.timeout
+        session = self.connection.naive_session
+        assert session is not None  # made in __init__
+        response: requests.Response = session.request(method.lower(), url, **options)
+        return response

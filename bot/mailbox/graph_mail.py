@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
+import requests
+
 from bot.mailbox.base import IncomingMail, MailboxState
-from bot.mailbox.graph_client import GraphClient, user_path
+from bot.mailbox.graph_client import CONCURRENT, GraphClient, user_path
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +38,7 @@ class GraphInbox:
         self.address = address
         self.state = state
         self._folders: dict[str, str] = dict(state.get("folders") or {})
+        self._folder_lock = threading.Lock()  # letters are sent from several threads
 
     # -- polling ------------------------------------------------------------------
 
@@ -71,15 +76,16 @@ class GraphInbox:
     def fetch_new(self, since: datetime) -> list[IncomingMail]:
         pending = self._pending()
         delta_link = self._delta_changes(pending)
-        found: list[IncomingMail] = []
+        wanted: list[tuple[str, datetime, dict[str, str]]] = []
         for graph_id, meta in sorted(pending.items(), key=lambda kv: (kv[1]["received"], kv[0])):
             received = datetime.fromisoformat(meta["received"])
             if received < since:
                 del pending[graph_id]  # before the bot's start date: never touched
                 continue
-            response = self.client.call(
-                "GET", user_path(self.address, "messages", graph_id, "$value"), accept={404}
-            )
+            wanted.append((graph_id, received, meta))
+        found: list[IncomingMail] = []
+        bodies = self._bodies([graph_id for graph_id, _, _ in wanted])
+        for (graph_id, received, meta), response in zip(wanted, bodies, strict=True):
             if response.status_code == 404:
                 del pending[graph_id]  # moved out of the Inbox since: nothing to do
                 continue
@@ -89,11 +95,28 @@ class GraphInbox:
         log.info("Graph inbox: %d new or pending message(s)", len(found))
         return found
 
+    def _bodies(self, graph_ids: list[str]) -> list[requests.Response]:
+        """Each message's MIME, fetched up to CONCURRENT at once, in the order asked: the
+        bot still handles mail in the order it arrived."""
+
+        def body(graph_id: str) -> requests.Response:
+            path = user_path(self.address, "messages", graph_id, "$value")
+            return self.client.call("GET", path, accept={404})
+
+        if len(graph_ids) <= 1:
+            return [body(graph_id) for graph_id in graph_ids]
+        with ThreadPoolExecutor(CONCURRENT, thread_name_prefix="graph-fetch") as pool:
+            return list(pool.map(body, graph_ids))
+
     # -- folders and moves ----------------------------------------------------------
 
     def folder_id(self, key: str, *, create: bool = True) -> str | None:
         """The id of one of the bot's folders under the mailbox root, made on first use
         (None when it does not exist and `create` is false)."""
+        with self._folder_lock:
+            return self._folder_id(key, create)
+
+    def _folder_id(self, key: str, create: bool) -> str | None:
         if key in self._folders:
             return self._folders[key]
         name = FOLDER_NAMES[key]
@@ -124,6 +147,27 @@ class GraphInbox:
             accept={404},
         )
         self._forget(graph_id)
+
+    def move_all(self, graph_ids: list[str], key: str) -> None:
+        """Move many messages out of the Inbox, up to CONCURRENT at once; the pending list in
+        the state is written once, not once a message (a backlog's moves stay linear)."""
+        destination = self.folder_id(key)
+        assert destination is not None  # made when missing
+
+        def one(graph_id: str) -> None:
+            path = user_path(self.address, "messages", graph_id, "move")
+            self.client.call("POST", path, data={"destinationId": destination}, accept={404})
+
+        if len(graph_ids) > 1:
+            with ThreadPoolExecutor(CONCURRENT, thread_name_prefix="graph-move") as pool:
+                list(pool.map(one, graph_ids))
+        else:
+            for graph_id in graph_ids:
+                one(graph_id)
+        pending = self._pending()
+        forgotten = [graph_id for graph_id in graph_ids if pending.pop(graph_id, None)]
+        if forgotten:
+            self.state.set("pending", pending)
 
     def _forget(self, graph_id: str) -> None:
         pending = self._pending()

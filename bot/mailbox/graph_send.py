@@ -9,7 +9,13 @@ from typing import Any
 from bot.mailbox.base import SentRecord
 from bot.mailbox.graph_client import GraphClient, user_path
 from bot.mailbox.graph_mail import GraphInbox, odata_quote
-from bot.mailbox.graph_mime import Outgoing, angle, parse_outgoing, with_bcc
+from bot.mailbox.graph_mime import (
+    Outgoing,
+    angle,
+    parse_outgoing,
+    threading_and_bcc,
+    with_bcc,
+)
 
 log = logging.getLogger(__name__)
 
@@ -55,19 +61,20 @@ class GraphSender:
         return False
 
     def send(self, message: bytes, recipients: list[str], message_id: str) -> SentRecord:
-        outgoing = parse_outgoing(message, recipients, message_id)
-        original = self._original(outgoing.in_reply_to)
+        in_reply_to, unlisted = threading_and_bcc(message, recipients)
+        original = self._original(in_reply_to)
         if original is None and len(message) <= MIME_LIMIT:
             # A new thread: Graph sends the bytes as they are and keeps them in Sent Items.
             self.client.request(
                 "POST",
                 user_path(self.address, "sendMail"),
-                data=base64.b64encode(with_bcc(message, outgoing.unlisted)),
+                data=base64.b64encode(with_bcc(message, unlisted)),
                 headers={"Content-type": "text/plain"},
                 settled=lambda: self.already_sent(message_id),
             )
             log.info("sent %s as MIME", message_id)
             return SentRecord(message_id, "Sent Items", {"via": "sendMail"})
+        outgoing = parse_outgoing(message, recipients, message_id)
         draft = self._draft(outgoing, original, folder=None)
         self.client.request(
             "POST",

@@ -28,7 +28,8 @@ ATTACHMENTS = frozenset({"concern", "mail"})
 
 
 class _Strict(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True)
+    # defer_build: checked rules kept between runs are used without building validators.
+    model_config = ConfigDict(extra="forbid", frozen=True, defer_build=True)
 
 
 class RuleSpec(_Strict):
@@ -165,14 +166,15 @@ class RecordEffect(_Strict):
 
 class Settings(_Strict):
     internal_reminder_time: str = "14:00"
-    outcome_dispute_window: RuleSpec = RuleSpec(days=14)
+    # Defaults made when used, not at import: making one builds the model's validator.
+    outcome_dispute_window: RuleSpec = Field(default_factory=lambda: RuleSpec(days=14))
 
 
 class Procedure(_Strict):
     version: int
     start: str
-    opening: TransitionSpec = TransitionSpec()
-    settings: Settings = Settings()
+    opening: TransitionSpec = Field(default_factory=TransitionSpec)
+    settings: Settings = Field(default_factory=Settings)
     steps: dict[str, StepSpec]
     stages: dict[str, StageSpec]
     records: dict[str, RecordEffect] = Field(default_factory=dict)

@@ -8,8 +8,6 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-import holidays
-
 from bot.clock import LONDON
 
 # Fixed English names: strftime's %a/%b follow the process locale, and letters must not.
@@ -78,6 +76,8 @@ class WorkCalendar:
     def _bank_holiday(self, day: date) -> str | None:
         year = self._bank_holidays.get(day.year)
         if year is None:
+            import holidays  # here, not at the top: a view that never counts days skips it
+
             found = holidays.country_holidays("GB", subdiv="ENG", years=day.year)
             year = {d: str(name) for d, name in found.items()}
             self._bank_holidays[day.year] = year

@@ -2,88 +2,95 @@
 
 from __future__ import annotations
 
+import bisect
+import itertools
 from collections import OrderedDict
 from collections.abc import Iterator
-from datetime import date, datetime
-from typing import NamedTuple
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
 
-from bot.procedure.case import Case
 from bot.store import Store
+from bot.store.case_views import (
+    SUMMARY_VERSION,
+    CaseView,
+    DeadlineView,
+    addresses_of,
+    decode,
+    encode,
+    view_of,
+)
+
+if TYPE_CHECKING:
+    from bot.procedure.case import Case
+
+__all__ = ["CaseIndex", "CaseView", "DeadlineView", "view_of"]
 
 # Parsed cases kept for reuse: the few an email or a tick touches, never all of them.
 CACHED_CASES = 64
-
-
-class DeadlineView(NamedTuple):
-    """What the digest needs of a deadline still open (pending, or fired with no event)."""
-
-    name: str
-    step: str
-    title: str
-    due: date
-    status: str
-    event: str | None
-    remind: str | None
-
-
-class CaseView(NamedTuple):
-    """What the tick and the digest need of an open case, without parsing it."""
-
-    reference: str
-    officer_id: str | None
-    provider_id: str | None
-    next_fire: datetime | None  # the earliest pending deadline's firing time
-    deadlines: tuple[DeadlineView, ...]
-    stage: str = ""
-
-
-def view_of(case: Case) -> CaseView:
-    pending = [d.fires_at for d in case.deadlines if d.status == "pending"]
-    live = tuple(
-        DeadlineView(d.name, d.step, d.title, d.due, d.status, d.event, d.remind)
-        for d in case.deadlines
-        if d.status == "pending" or (d.status == "fired" and not d.event)
-    )
-    return CaseView(
-        case.reference,
-        case.officer_id,
-        case.provider_id,
-        min(pending, default=None),
-        live,
-        case.stage,
-    )
+_LAST = "\U0010ffff"  # sorts after every reference
 
 
 class CaseIndex:
-    """Open cases by reference, and which open cases each address takes part in.
+    """Open cases by reference, which open cases each address takes part in, and when each
+    next has a deadline firing.
 
-    Only a slim view of each open case stays in memory (memory and a tick stay small with
-    thousands of open cases); a case is parsed from the store's copy when it is used. Each
-    change is put to the store (which commits once per poll), so the cost of one email does
-    not depend on how many cases exist.
+    Only a slim view of each open case stays in memory, rebuilt at start from the summary the
+    store keeps beside each case (a case is read only when its summary is missing or old); a
+    case is parsed from the store's copy when it is used. Each change is put to the store
+    (which commits once per poll), so the cost of one email does not depend on how many cases
+    exist, and a tick looks only at the cases whose next deadline is due: the firing times
+    are kept sorted. A summary is decoded into a view when first asked for, and the index of
+    addresses is built when mail is first read: a reader listing cases needs neither.
     """
 
     def __init__(self, store: Store) -> None:
         self.store = store
-        self._views: dict[str, CaseView] = {}
+        self._views: dict[str, CaseView | dict[str, Any]] = {}  # a view, or its summary
         self._cache: OrderedDict[str, Case] = OrderedDict()
-        self.participants: dict[str, set[str]] = {}
-        self._addresses: dict[str, set[str]] = {}  # each open case's entries in participants
+        self._addresses: dict[str, list[str] | set[str]] = {}  # each open case's addresses
+        self._participants: dict[str, set[str]] | None = None
+        self._fire_at: dict[str, float] = {}  # next firing, as a POSIX timestamp
+        self._fires: list[tuple[float, str]] = []  # (next firing, reference), sorted
+        self._order: dict[str, int] = {}  # each view's place, as `views()` lists them
+        self._counter = itertools.count()
         self.reload()
 
     def reload(self) -> None:
         """Forget changes not yet committed: after the store has rolled back."""
         self._views.clear()
         self._cache.clear()
-        self.participants.clear()
         self._addresses.clear()
-        for doc in self.store.open_case_documents():
-            case = Case.model_validate_json(doc)  # every case is validated at start-up
-            self._views[case.reference] = view_of(case)
-            self._index(case.reference, self.addresses(case))
+        self._participants = None
+        self._fire_at.clear()
+        self._order.clear()
+        for reference, summary in self.store.case_summaries():
+            if not _usable(summary):
+                case = self._parse(reference)
+                if case is None:
+                    continue
+                summary = encode(view_of(case), addresses_of(case))
+                if not self.store.read_only:  # kept for the next start
+                    self.store.put_case_summary(reference, summary)
+            self._views[reference] = summary
+            self._order[reference] = next(self._counter)
+            self._addresses[reference] = summary["addresses"]
+            if summary["fires"]:
+                self._fire_at[reference] = datetime.fromisoformat(summary["fires"]).timestamp()
+        self._fires = sorted((at, reference) for reference, at in self._fire_at.items())
 
     def __len__(self) -> int:
         return len(self._views)
+
+    @property
+    def participants(self) -> dict[str, set[str]]:
+        """Address -> the open cases it takes part in (built when first asked for)."""
+        if self._participants is None:
+            found: dict[str, set[str]] = {}
+            for reference, addresses in self._addresses.items():
+                for address in addresses:
+                    found.setdefault(address, set()).add(reference)
+            self._participants = found
+        return self._participants
 
     def open(self) -> Iterator[Case]:
         """Every open case, parsed one at a time (for the views and status, not per email)."""
@@ -93,15 +100,13 @@ class CaseIndex:
                 yield case
 
     def views(self) -> list[CaseView]:
-        return list(self._views.values())
+        return [self._view(reference) for reference in list(self._views)]
 
     def due(self, now: datetime) -> list[str]:
-        """Open cases with a pending deadline firing by `now`, in the order `open()` gives."""
-        return [
-            view.reference
-            for view in self._views.values()
-            if view.next_fire is not None and view.next_fire <= now
-        ]
+        """Open cases with a pending deadline firing by `now`, in the order `views()` gives:
+        found in the sorted firing times, not by looking at every case."""
+        end = bisect.bisect_right(self._fires, (now.timestamp(), _LAST))
+        return sorted((ref for _, ref in self._fires[:end]), key=self._order.__getitem__)
 
     def get(self, reference: str) -> Case | None:
         """The case (open or closed); callers copy it before changing it."""
@@ -115,27 +120,44 @@ class CaseIndex:
                 self._remember(case)
             return case
         doc = self.store.get_case(reference)
-        return Case.model_validate(doc) if doc else None
+        return _model().model_validate(doc) if doc else None
 
     def put(self, case: Case) -> None:
         reference = case.reference
-        old = self._views.pop(reference, None)
-        if old is not None:
+        if self._views.pop(reference, None) is not None:
             self._unindex(reference)
         self._cache.pop(reference, None)
-        self.store.put_case(case.model_dump(mode="json"))
-        if case.status == "open":
-            self._views[reference] = view_of(case)
-            self._index(reference, self.addresses(case))
-            self._remember(case)
+        if case.status != "open":
+            self.store.put_case(case.model_dump(mode="json"))
+            return
+        view, addresses = view_of(case), addresses_of(case)
+        self.store.put_case(case.model_dump(mode="json"), encode(view, addresses))
+        self._views[reference] = view
+        self._order[reference] = next(self._counter)
+        self._index(reference, addresses)
+        if view.next_fire is not None:
+            self._fire_at[reference] = at = view.next_fire.timestamp()
+            bisect.insort(self._fires, (at, reference))
+        self._remember(case)
 
     @staticmethod
     def addresses(case: Case) -> set[str]:
-        return {case.referrer, *case.participants}
+        return addresses_of(case)
+
+    def _view(self, reference: str) -> CaseView:
+        held = self._views[reference]
+        if isinstance(held, CaseView):
+            return held
+        view = decoded[0] if (decoded := decode(reference, held)) else None
+        if view is None:  # a summary that does not read: the case itself, then
+            case = self._parse(reference)
+            view = view_of(case) if case else CaseView(reference, None, None, None, ())
+        self._views[reference] = view
+        return view
 
     def _parse(self, reference: str) -> Case | None:
         doc = self.store.open_case_document(reference)
-        return Case.model_validate_json(doc) if doc is not None else None
+        return _model().model_validate_json(doc) if doc is not None else None
 
     def _remember(self, case: Case) -> None:
         self._cache[case.reference] = case
@@ -143,14 +165,41 @@ class CaseIndex:
             self._cache.popitem(last=False)
 
     def _index(self, reference: str, addresses: set[str]) -> None:
-        for address in addresses:
-            self.participants.setdefault(address, set()).add(reference)
         self._addresses[reference] = addresses
+        if self._participants is not None:
+            for address in addresses:
+                self._participants.setdefault(address, set()).add(reference)
 
     def _unindex(self, reference: str) -> None:
-        for address in self._addresses.pop(reference, set()):
-            refs = self.participants.get(address)
-            if refs is not None:
-                refs.discard(reference)
-                if not refs:
-                    del self.participants[address]
+        self._order.pop(reference, None)
+        at = self._fire_at.pop(reference, None)
+        if at is not None:
+            place = bisect.bisect_left(self._fires, (at, reference))
+            if place < len(self._fires) and self._fires[place] == (at, reference):
+                del self._fires[place]
+        addresses = self._addresses.pop(reference, ())
+        if self._participants is not None:
+            for address in addresses:
+                refs = self._participants.get(address)
+                if refs is not None:
+                    refs.discard(reference)
+                    if not refs:
+                        del self._participants[address]
+
+
+def _usable(summary: Any) -> bool:
+    """A summary of this version, with what the index reads at start in the right shape."""
+    return (
+        isinstance(summary, dict)
+        and summary.get("v") == SUMMARY_VERSION
+        and isinstance(summary.get("addresses"), list)
+        and isinstance(summary.get("fires"), str | None)
+    )
+
+
+def _model() -> type[Case]:
+    # Imported when a case is first parsed: listing open cases from their summaries (the
+    # `cases` command) never builds the case model.
+    from bot.procedure.case import Case
+
+    return Case

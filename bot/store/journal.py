@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import bisect
-import hashlib
 import heapq
 import re
-from array import array
 from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
@@ -88,52 +85,6 @@ def write_records(root: Path, records: Iterable[Record]) -> None:
         fresh = [dump_json(r["line"]) + b"\n" for r in group if r["line"]["seq"] > last]
         if fresh:
             append_bytes(path, b"".join(fresh))
-
-
-def _fingerprint(value: str) -> int:
-    return int.from_bytes(hashlib.blake2b(value.encode("utf-8"), digest_size=8).digest(), "big")
-
-
-class KeySet:
-    """One field of every line of an append-only file (seen keys, sent Message-IDs), plus the
-    pending records bound for it and what is added later.
-
-    Years of mail make hundreds of thousands of values; the file's are held as sorted 64-bit
-    fingerprints (8 bytes each, not ~100 as strings), and a fingerprint match is confirmed
-    against the file itself, so the answer stays exact. A match means a real duplicate,
-    which is rare, so the cost of one email does not grow with the history.
-    """
-
-    def __init__(self, root: Path, file: str, field: str, pending: Iterable[Record]) -> None:
-        self._path = root / file
-        self._field = field
-        # Read on first use: a reader that never asks (a report) does not pay for the file.
-        self._prints: array[int] | None = None
-        self._recent: set[str] = {r["line"][field] for r in pending if r["file"] == file}
-
-    def _fingerprints(self) -> array[int]:
-        if self._prints is None:
-            prints = [
-                _fingerprint(line[self._field])
-                for line in read_json_lines(self._path)
-                if self._field in line
-            ]
-            prints.sort()
-            self._prints = array("Q", prints)
-        return self._prints
-
-    def __contains__(self, value: str) -> bool:
-        if value in self._recent:
-            return True
-        fingerprint = _fingerprint(value)
-        prints = self._fingerprints()
-        at = bisect.bisect_left(prints, fingerprint)
-        if at == len(prints) or prints[at] != fingerprint:
-            return False
-        return any(line.get(self._field) == value for line in read_json_lines(self._path))
-
-    def update(self, values: Iterable[str]) -> None:
-        self._recent.update(values)
 
 
 def audit_lines(root: Path, pending: list[Record]) -> Iterator[dict[str, Any]]:

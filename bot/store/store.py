@@ -5,20 +5,20 @@ from __future__ import annotations
 import contextlib
 import copy
 import hashlib
-import json
+import os
 import re
 from collections.abc import Iterable, Iterator
-from datetime import date, datetime
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from bot.store.archive import check_reference, read_closed_since
-from bot.store.core import StoreCore
+from bot.clock import Clock
+from bot.store.case_docs import CaseDocs
 from bot.store.errors import StoreError, write_failed
 from bot.store.files import (
+    DIR_MODE,
     atomic_write,
     ensure_dir,
-    json_bytes,
     json_copy,
     read_json_lines,
     remove_durably,
@@ -32,94 +32,49 @@ from bot.store.journal import (
     unwritten,
 )
 from bot.store.raw_stream import write_streamed
-from bot.store.tinystorage import Packed
+from bot.store.reading import commit_mark
+from bot.store.storage import GENERATION
 
 RECENT_RAW_BYTES = 1 << 20  # a larger email kept is held until the commit, for its letters
 _SHA256 = re.compile(r"^[0-9a-f]{64}$")
-_RESERVED_META = frozenset({"schema_version", "counters"})
+_RESERVED_META = frozenset({"schema_version", "counters", GENERATION})
 
 
-class Store(StoreCore):
+class Store(CaseDocs):
     """Everything the bot remembers; changes are staged in memory until `commit()`.
 
     Dicts go in and come out as copies, so a caller's later edits never leak into the store.
+    One process writes (it holds the directory's lock); any number read snapshots beside it
+    (`open_snapshot`).
     """
 
-    # -- cases -----------------------------------------------------------------------------------
+    @classmethod
+    def open_snapshot(cls, directory: Path, clock: Clock | None = None) -> Store:
+        """A consistent, read-only view of the store at its last commit, for readers beside
+        the running bot (`cases`, `status`, the case timeline, the dashboard, reports).
 
-    def open_cases(self) -> list[dict[str, Any]]:
-        return [json.loads(doc) for doc in self.open_case_documents()]
+        It takes no lock and writes nothing, so it never blocks or waits for the writer, and
+        it never sees half a commit: the changes file is read up to its last whole, checked
+        commit. It stays at that commit until `refresh()` brings it to the latest (reading
+        only the commits since). What it answers, all as of that commit:
 
-    def open_case_documents(self) -> Iterator[bytes]:
-        """Each open case as its stored JSON, oldest first: parsed only by whoever needs it."""
-        return (packed.json() for packed in self._cases.documents())
+        - cases: `open_references()`, `open_cases()`, `open_case_document(ref)`,
+          `case_summaries()`, `get_case(ref)` (open or closed), `closed_references()`,
+          `closed_case_documents(closed_since)`;
+        - `triage_items()`, `triage_resolved()`, `outbox_pending()`, `get_meta(key)`;
+        - `audit_entries(reference=None)`: the audit trail up to that commit;
+        - `load_raw(sha)`: the kept mail a case points to.
 
-    def open_case_document(self, reference: str) -> bytes | None:
-        """An open case's stored JSON, or None if it is not open."""
-        packed: Packed | None = self._cases.get(reference)
-        return None if packed is None else packed.json()
+        Writes raise StoreError. Close it (or use `with`) to release its open files. A closed
+        case reopened after the snapshot was taken may read as None from `get_case`.
+        """
+        return cls(directory, read_only=True, clock=clock)
 
-    def get_case(self, reference: str) -> dict[str, Any] | None:
-        encoded = self.open_case_document(reference)
-        if encoded is not None:
-            return dict(json.loads(encoded))
-        staged = self._staged_closed.get(reference)
-        if staged is not None:
-            return copy.deepcopy(staged)
-        try:
-            return self._archive.read(reference)
-        except ValueError:
-            return None
-
-    def put_case(self, case: dict[str, Any]) -> None:
-        reference = check_reference(case.get("reference"))
-        if case.get("status") not in ("open", "closed"):
-            raise ValueError(f"case {reference}: status must be 'open' or 'closed'")
-        self._stage("save a case")
-        encoded = json_bytes(case, f"case {reference}")
-        if case["status"] == "closed":
-            self._cases.remove(reference)
-            self._maybe_archived.discard(reference)
-            self._staged_closed[reference] = json.loads(encoded)
-        else:
-            if reference not in self._cases:
-                # Possibly a reopened case: its archive copy goes once open.json holds it.
-                self._maybe_archived.add(reference)
-            self._staged_closed.pop(reference, None)
-            self._cases.put(reference, Packed(encoded))
-
-    def closed_case_documents(
-        self, closed_since: date | None = None
-    ) -> tuple[int, Iterator[bytes]]:
-        """How many closed cases there are, and each one's stored JSON, unparsed. With
-        `closed_since`, a case that closed before that day is skipped on the tail of its file
-        alone (reports go through tens of thousands and need few)."""
-        files = [
-            (ref, path)
-            for ref, path in self._archive.files()
-            if ref not in self._cases and ref not in self._staged_closed
-        ]
-
-        def documents() -> Iterator[bytes]:
-            for _, path in files:
-                try:
-                    document = read_closed_since(path, closed_since)
-                except OSError as exc:
-                    raise StoreError(f"could not read {path}: {exc.strerror or exc}") from exc
-                if document is not None:
-                    yield document
-            for case in self._staged_closed.values():
-                yield json_bytes(case, f"case {case.get('reference')}")
-
-        return len(files) + len(self._staged_closed), documents()
-
-    def closed_references(self) -> list[str]:
-        closed = self._archive.references() | set(self._staged_closed)
-        return sorted(ref for ref in closed if ref not in self._cases)
-
-    def next_reference(self, year: int) -> str:
-        self._stage("allocate a case reference")
-        return f"CC-{year:04d}-{self._meta.next_number(f'reference-{year:04d}'):04d}"
+    @staticmethod
+    def commit_mark(directory: Path) -> tuple[int, ...] | None:
+        """Changes whenever the bot commits (stat calls only): a reader that holds a snapshot
+        asks this to know whether to take a new one or `refresh()`; None before any commit."""
+        return commit_mark(directory)
 
     # -- dedupe of incoming mail -----------------------------------------------------------------
 
@@ -147,7 +102,7 @@ class Store(StoreCore):
             # A copy left by a process that died before its commit may be incomplete after a
             # power cut; it is trusted only if it holds these bytes.
             if not (path.exists() and path.read_bytes() == raw):
-                ensure_dir(path.parent)
+                self._raw_folder(path.parent)
                 atomic_write(path, raw, sync=False)
         except OSError as exc:
             raise write_failed(self.directory, exc) from exc
@@ -160,12 +115,30 @@ class Store(StoreCore):
         """`keep_raw` for a message written out as it is generated (a letter carrying a large
         email), so that it is never whole in memory."""
         self._writable("keep raw mail")
+        def place(sha: str) -> Path:
+            path = self.raw_path(sha)
+            self._raw_folder(path.parent)  # made durable with the mail by the next commit
+            return path
+
         try:
-            sha, path = write_streamed(self.directory / "raw", chunks, self.raw_path)
+            sha, path = write_streamed(self.directory / "raw", chunks, place)
         except OSError as exc:
             raise write_failed(self.directory, exc) from exc
         self._unsynced_raw.add(path)
         return sha
+
+    def _raw_folder(self, folder: Path) -> None:
+        """Make raw/<xx> (owner-only); its entry in raw/ is made durable by the next commit
+        with the mail in it, not at once: a fresh store makes up to 256 of them."""
+        if folder.is_dir():
+            return
+        ensure_dir(folder.parent)
+        try:
+            os.mkdir(folder, DIR_MODE)
+        except FileExistsError:
+            return
+        os.chmod(folder, DIR_MODE)
+        self._unsynced_folders.add(folder.parent)
 
     def raw_path(self, sha: str) -> Path:
         """Where an email's bytes are kept, by their sha256."""
@@ -205,9 +178,13 @@ class Store(StoreCore):
         return f"{when.year:04d}-{when.month:02d}"
 
     def audit_entries(self, reference: str | None = None) -> Iterator[dict[str, Any]]:
-        """Entries in seq order, staged ones last; filtered on their "reference" if given."""
+        """Entries in seq order, staged ones last; filtered on their "reference" if given.
+        Entries appended after this store's last commit (a snapshot's) are left out."""
         pending = self._unconfirmed + self._staged_records
+        last = int(self._meta.get("counters", {}).get("audit", 0))
         for line in audit_lines(self.directory, pending):
+            if int(line.get("seq", 0)) > last:
+                return
             if reference is None or line.get("reference") == reference:
                 yield line
 
@@ -228,7 +205,7 @@ class Store(StoreCore):
         return message_id in self._outbox
 
     def outbox_pending(self) -> list[dict[str, Any]]:
-        return [copy.deepcopy(item) for item in self._outbox.documents()]
+        return [copy.deepcopy(item) for item in self._outbox.values()]
 
     def outbox_mark_sent(self, message_id: str, info: dict[str, Any]) -> None:
         """Sent letters leave open.json for outbox/sent.jsonl, so open.json does not grow."""
@@ -255,7 +232,7 @@ class Store(StoreCore):
         return item_id
 
     def triage_items(self) -> list[dict[str, Any]]:
-        return [copy.deepcopy(item) for item in self._triage.documents()]
+        return [copy.deepcopy(item) for item in self._triage.values()]
 
     def triage_resolve(self, item_id: str, note: str, at: datetime | None = None) -> None:
         """Resolved items move to triage/resolved.jsonl with the note and, given, the time
@@ -282,6 +259,10 @@ class Store(StoreCore):
         if key in _RESERVED_META:
             raise ValueError(f"meta key {key!r} is kept by the store itself")
         return copy.deepcopy(self._meta.get(key, default))
+
+    def counters(self) -> dict[str, int]:
+        """The store's own counters (references per year, audit entries, triage items...)."""
+        return dict(self._meta.get("counters", {}))
 
     def set_meta(self, key: str, value: Any) -> None:
         if key in _RESERVED_META:

@@ -43,17 +43,25 @@ def send_digests(
     lists: dict[str, dict[str, list[dict[str, Any]]]] = {
         pid: {"drafts": [], "due_today": [], "overdue": [], "upcoming": []} for pid in people
     }
+    spo = [p.id for p in config.people_with_role("spo")]
+    names: dict[str, str] = {}  # provider id -> name, looked up once per provider
+    overdue: dict[tuple[date, str, bool], bool] = {}  # one look at the calendar per day
     # Stages where a draft letter waits for its officer's approval (they accept letter.approve).
     approval = {n for n, s in engine.procedure.stages.items() if "letter.approve" in s.events}
     for case in cases.views():
-        provider = config.provider(case.provider_id) if case.provider_id else None
+        name = ""
+        if case.provider_id:
+            if case.provider_id not in names:
+                provider = config.provider(case.provider_id)
+                names[case.provider_id] = provider.name if provider else ""
+            name = names[case.provider_id]
         if case.stage in approval and case.officer_id in lists:
             lists[case.officer_id]["drafts"].append(
                 {
                     "reference": case.reference,
                     "title": "Concern letter to approve",
                     "due": min((d.due for d in case.deadlines), default=today),
-                    "provider": provider.name if provider else "",
+                    "provider": name,
                 }
             )
         for deadline in case.deadlines:
@@ -62,16 +70,15 @@ def send_digests(
             if deadline.status == "fired" and deadline.event:
                 continue  # the procedure already acted on it
             if deadline.remind == "spo":
-                owners = [p.id for p in config.people_with_role("spo")]
+                owners = spo
             else:
                 owners = [case.officer_id] if case.officer_id else []
-            item = {
-                "reference": case.reference,
-                "title": deadline.title,
-                "due": deadline.due,
-                "provider": provider.name if provider else "",
-            }
-            if engine.is_overdue(deadline, now):
+            item = {"reference": case.reference, "title": deadline.title, "due": deadline.due}
+            item["provider"] = name
+            key = (deadline.due, deadline.status, bool(deadline.event))
+            if key not in overdue:
+                overdue[key] = engine.is_overdue(deadline, now)
+            if overdue[key]:
                 bucket = "overdue"
             elif deadline.due == today:
                 bucket = "due_today"

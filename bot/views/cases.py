@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from bot.clock import Clock
-from bot.intake.threading import normalise
 from bot.views.reader import Reader
 from bot.views.timeline import render_case
 
@@ -14,17 +13,18 @@ def show_cases(reader: Reader, clock: Clock) -> int:
     engine = rules.engine()
     now = clock.now()
     rows = []
-    for case in reader.cases.open() if reader.cases else []:
-        nxt = case.next_deadline()
-        overdue = [d.title for d in case.deadlines if engine.is_overdue(d, now)]
-        provider = rules.config.provider(case.provider_id) if case.provider_id else None
-        stage = rules.procedure.stages[case.stage]
+    # From the summaries the store keeps beside each case: listing parses no case.
+    for view in reader.cases.views() if reader.cases else []:
+        nxt = view.deadlines[view.next_deadline] if view.next_deadline is not None else None
+        overdue = [d.title for d in view.deadlines if engine.is_overdue(d, now)]
+        provider = rules.config.provider(view.provider_id) if view.provider_id else None
+        stage = rules.procedure.stages.get(view.stage)
         rows.append(
             (
                 nxt.due.isoformat() if nxt else "9999",
-                case.reference,
+                view.reference,
                 provider.name if provider else "(no provider yet)",
-                f"{stage.step} {stage.title}",
+                f"{stage.step} {stage.title}" if stage else view.stage or "?",
                 f"{nxt.due:%a %d %b %Y} {nxt.title}" if nxt else "-",
                 ", ".join(overdue) or "-",
             )
@@ -43,6 +43,8 @@ def show_cases(reader: Reader, clock: Clock) -> int:
 
 def show_case(reader: Reader, reference: str, clock: Clock) -> int:
     """Print one case's timeline and deadlines; 1 when there is no such case."""
+    from bot.intake.threading import normalise  # here: the list of cases never needs it
+
     case = reader.cases.get(normalise(reference)) if reader.cases else None
     if case is None:
         print(f"no case {reference}")

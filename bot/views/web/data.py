@@ -1,17 +1,18 @@
 """The dashboard's one door to the store: read-only, never locking, refreshed after each commit.
 
-Everything the pages read comes through here, so that moving to the store's read snapshots
-changes this module alone. The daemon commits by replacing open.json; when that file changes,
-the store is opened read-only again and only the cases whose stored JSON changed are parsed.
+Everything the pages read comes through here. The pages read a snapshot of the store
+(Store.open_snapshot): a whole commit, never half of one, taken without the daemon's lock.
+When the store's commit mark changes, a new snapshot is taken and only the open cases whose
+stored JSON changed are parsed again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import logging
-import os
 import threading
 import time
+from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -25,7 +26,7 @@ from bot.views.web.summary import CaseSummary, summarise
 
 log = logging.getLogger(__name__)
 
-Signature = tuple[int, int, int]  # inode, size, modification time of open.json
+Signature = tuple[int, ...]  # Store.commit_mark: changes with every commit
 
 
 # A reload slower than this is done in the background the next time, serving the cases as
@@ -42,6 +43,7 @@ class Snapshot:
     signature: Signature
     open: dict[str, CaseSummary]
     digests: dict[str, bytes]
+    versions: dict[str, Hashable]
 
 
 class DashboardData:
@@ -108,32 +110,36 @@ class DashboardData:
             old.store.close()  # read-only: nothing to release but memory
 
     def _stat(self) -> Signature | None:
-        try:
-            info = os.stat(self.directory / "open.json")
-        except FileNotFoundError:
-            return None
-        return (info.st_ino, info.st_size, info.st_mtime_ns)
+        return Store.commit_mark(self.directory)
 
     def _load(self, signature: Signature, previous: Snapshot | None) -> Snapshot:
-        """Open the store read-only and parse only the open cases whose stored JSON changed."""
+        """A snapshot of the store, parsing only the open cases whose stored JSON changed:
+        a case whose version is unchanged is not even read."""
         started = time.perf_counter()
-        store = Store(self.directory, read_only=True)
+        store = Store.open_snapshot(self.directory)
         known = previous.open if previous is not None else {}
         digests_before = previous.digests if previous is not None else {}
+        versions_before = previous.versions if previous is not None else {}
         summaries: dict[str, CaseSummary] = {}
         digests: dict[str, bytes] = {}
-        for doc in store.open_case_documents():
+        versions: dict[str, Hashable] = {}
+        for reference, version in store.open_case_versions():
+            versions[reference] = version
+            if versions_before.get(reference) == version and reference in known:
+                summaries[reference] = known[reference]
+                digests[reference] = digests_before[reference]
+                continue
+            doc = store.open_case_document(reference)
+            if doc is None:
+                continue
             digest = hashlib.blake2b(doc, digest_size=16).digest()
-            reference = _reference_of(doc)
-            if reference is not None and digests_before.get(reference) == digest:
+            if digests_before.get(reference) == digest and reference in known:
                 summaries[reference] = known[reference]
             else:
-                case = Case.model_validate_json(doc)
-                reference = case.reference
-                summaries[reference] = summarise(case, self.rules)
+                summaries[reference] = summarise(Case.model_validate_json(doc), self.rules)
             digests[reference] = digest
         self._load_seconds = time.perf_counter() - started
-        return Snapshot(store, signature, summaries, digests)
+        return Snapshot(store, signature, summaries, digests, versions)
 
     # -- what the pages read --------------------------------------------------------------------
 
@@ -187,17 +193,4 @@ class DashboardData:
     def status(self, now: datetime, backlog: int | None = None, *, cases: bool = True) -> Status:
         with self._lock:
             store = self._current()
-            return collect(
-                now, self.rules.config, self.rules.engine(), store, backlog, cases=cases
-            )
-
-
-def _reference_of(doc: bytes) -> str | None:
-    """A stored case's reference without parsing it all (the store writes it first)."""
-    head = doc[:64]
-    marker = b'"reference":"'
-    at = head.find(marker)
-    if at < 0:
-        return None
-    end = head.find(b'"', at + len(marker))
-    return head[at + len(marker) : end].decode("ascii", "replace") if end > 0 else None
+            return collect(now, self.rules.config, self.rules.engine(), store, backlog, cases=cases)

@@ -1,0 +1,130 @@
+"""Cases in the store: open ones in the tables (with a small summary each), closed ones archived."""
+
+from __future__ import annotations
+
+import copy
+import hashlib
+import json
+from collections.abc import Hashable, Iterator
+from datetime import date
+from typing import Any
+
+from bot.store.archive import check_reference, read_closed_since
+from bot.store.core import StoreCore
+from bot.store.errors import StoreError
+from bot.store.files import json_bytes, json_copy
+from bot.store.segments import DocRef, encoded
+
+
+class CaseDocs(StoreCore):
+    """Open cases are kept as their JSON, read from disk only when used; beside each, a
+    summary its owner (the case index) chose, so an index is rebuilt without reading cases."""
+
+    def open_cases(self) -> list[dict[str, Any]]:
+        return [json.loads(doc) for doc in self.open_case_documents()]
+
+    def open_case_documents(self) -> Iterator[bytes]:
+        """Each open case as its stored JSON, oldest first: parsed only by whoever needs it."""
+        return (encoded(doc) for doc in self._cases.values())
+
+    def open_case_document(self, reference: str) -> bytes | None:
+        """An open case's stored JSON, or None if it is not open."""
+        doc = self._cases.get(reference)
+        return None if doc is None else encoded(doc)
+
+    def open_case_versions(self) -> Iterator[tuple[str, Hashable]]:
+        """(reference, version) of each open case: a version equal to one seen before means
+        the same stored JSON, so a reader keeping summaries reads only the cases that changed
+        (a different version may still hold the same bytes, after a compaction)."""
+        for reference, doc in self._cases.docs.items():
+            yield (
+                reference,
+                doc.version() if isinstance(doc, DocRef) else hashlib.sha256(doc).digest(),
+            )
+
+    def open_references(self) -> list[str]:
+        """The open cases' references, oldest first."""
+        return list(self._cases)
+
+    def case_summaries(self) -> Iterator[tuple[str, Any]]:
+        """(reference, its summary or None) for each open case, oldest first; not copies:
+        callers only read them."""
+        summaries = self._summaries
+        for reference in self._cases:
+            doc = summaries.get(reference)
+            yield reference, None if doc is None else doc.get("summary")
+
+    def get_case(self, reference: str) -> dict[str, Any] | None:
+        doc = self.open_case_document(reference)
+        if doc is not None:
+            return dict(json.loads(doc))
+        staged = self._staged_closed.get(reference)
+        if staged is not None:
+            return copy.deepcopy(staged)
+        try:
+            return self._archive.read(reference)
+        except ValueError:
+            return None
+
+    def put_case(self, case: dict[str, Any], summary: Any = None) -> None:
+        """Stage a case; an open one with `summary` (plain JSON), or None to drop the old one."""
+        reference = check_reference(case.get("reference"))
+        if case.get("status") not in ("open", "closed"):
+            raise ValueError(f"case {reference}: status must be 'open' or 'closed'")
+        self._stage("save a case")
+        # The reference first, so the checkpoint finds each case's without parsing it.
+        doc = json_bytes({"reference": reference, **case}, f"case {reference}")
+        if case["status"] == "closed":
+            self._cases.remove(reference)
+            self._summaries.remove(reference)
+            self._maybe_archived.discard(reference)
+            self._staged_closed[reference] = json.loads(doc)
+            return
+        if reference not in self._cases:
+            # Possibly a reopened case: its archive copy goes once the commit holds it.
+            self._maybe_archived.add(reference)
+        self._staged_closed.pop(reference, None)
+        self._cases.put(reference, doc)
+        self.put_case_summary(reference, summary)
+
+    def put_case_summary(self, reference: str, summary: Any) -> None:
+        """Stage an open case's summary (None drops it)."""
+        self._stage("save a case summary")
+        if summary is None:
+            self._summaries.remove(reference)
+        elif reference in self._cases:
+            kept = json_copy(summary, f"the summary of case {reference}")
+            self._summaries.put(reference, {"reference": reference, "summary": kept})
+
+    def closed_case_documents(
+        self, closed_since: date | None = None
+    ) -> tuple[int, Iterator[bytes]]:
+        """How many closed cases there are, and each one's stored JSON, unparsed. With
+        `closed_since`, a case that closed before that day is skipped on the tail of its file
+        alone (reports go through tens of thousands and need few)."""
+        files = [
+            (ref, path)
+            for ref, path in self._archive.files()
+            if ref not in self._cases and ref not in self._staged_closed
+        ]
+
+        def documents() -> Iterator[bytes]:
+            for _, path in files:
+                try:
+                    document = read_closed_since(path, closed_since)
+                except OSError as exc:
+                    raise StoreError(f"could not read {path}: {exc.strerror or exc}") from exc
+                if document is not None:
+                    yield document
+            for case in self._staged_closed.values():
+                yield json_bytes(case, f"case {case.get('reference')}")
+
+        return len(files) + len(self._staged_closed), documents()
+
+    def closed_references(self) -> list[str]:
+        closed = self._archive.references() | set(self._staged_closed)
+        return sorted(ref for ref in closed if ref not in self._cases)
+
+    def next_reference(self, year: int) -> str:
+        self._stage("allocate a case reference")
+        return f"CC-{year:04d}-{self._meta.next_number(f'reference-{year:04d}'):04d}"
