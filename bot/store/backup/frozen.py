@@ -77,15 +77,18 @@ class Frozen:
         self.reader = ChangesStorage(self.directory / "open.json", read_only=True)
         self._staging: Path | None = None
         self._staging_lock: int | None = None
+        self.held_seconds = 0.0
         try:
             self.schema_version = self._schema()
             self._staging, self._staging_lock = _staging(self.directory)
             gate = CommitGate(self.directory)
             try:
                 with gate.exclusive(timeout):
+                    started = time.monotonic()  # how long commits waited (bench/backup.py)
                     self.reader.refresh()  # the commit every commit waits behind now
                     for folder in FROZEN:
                         _link_tree(self.directory / folder, self._staging / folder)
+                    self.held_seconds = time.monotonic() - started
             finally:
                 gate.close()
         except BaseException:
