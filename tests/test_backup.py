@@ -211,3 +211,39 @@ def test_a_commit_holds_the_gate_while_it_writes_closed_cases(
         store.put_case({"reference": "CC-2026-0001", "status": "closed"})
         store.commit()
     assert held == [True]
+
+
+def test_commits_between_the_first_links_and_the_freeze_are_caught_up(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The closed cases are linked once while the bot works, then brought up to date while
+    commits wait: a case closed and another reopened in between read as at the later commit."""
+    from contextlib import contextmanager
+
+    from bot.store.backup.frozen import Frozen
+    from bot.store.lock import CommitGate
+
+    directory = tmp_path / "store"
+    store = Store(directory)
+    store.put_case({"reference": "CC-2026-0001", "status": "open", "n": 1})
+    store.put_case({"reference": "CC-2026-0002", "status": "closed", "n": 2})
+    store.commit()
+    exclusive = CommitGate.exclusive
+
+    @contextmanager
+    def after_a_commit(self: CommitGate, timeout: float) -> Any:
+        store.put_case({"reference": "CC-2026-0001", "status": "closed", "n": 3})
+        store.put_case({"reference": "CC-2026-0002", "status": "open", "n": 4})  # reopened
+        store.commit()
+        with exclusive(self, timeout):
+            yield
+
+    monkeypatch.setattr(CommitGate, "exclusive", after_a_commit)
+    frozen = Frozen(directory)
+    try:
+        names = {p.name: p.data.read(p.size) for p in frozen.pieces()}
+    finally:
+        frozen.close()
+        store.close()
+    assert json.loads(names["closed/2026/CC-2026-0001.json"])["n"] == 3
+    assert "closed/2026/CC-2026-0002.json" not in names

@@ -13,11 +13,8 @@ What it takes, and why that is one commit's state (docs/store.md, "Backups"):
 
 from __future__ import annotations
 
-import contextlib
-import fcntl
 import os
 import shutil
-import tempfile
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -25,9 +22,9 @@ from pathlib import Path
 from typing import Protocol
 
 from bot.store.backup.history import kept_part
-from bot.store.backup.layout import FROZEN, STAGING, counter_of, skipped
+from bot.store.backup.layout import FROZEN, counter_of, skipped
+from bot.store.backup.links import make_staging, remove_stale_staging, sync_links
 from bot.store.errors import BackupError, StoreError
-from bot.store.files import DIR_MODE, FILE_MODE
 from bot.store.lock import CommitGate
 from bot.store.meta_keys import SCHEMA_VERSION
 from bot.store.segments import Segment
@@ -73,21 +70,27 @@ class Frozen:
                 f"there is no store at {self.directory} (no open.json): nothing to back up; "
                 "check store.directory in the config"
             )
-        _remove_stale_staging(self.directory)
+        remove_stale_staging(self.directory)
         self.reader = ChangesStorage(self.directory / "open.json", read_only=True)
         self._staging: Path | None = None
         self._staging_lock: int | None = None
         self.held_seconds = 0.0
         try:
             self.schema_version = self._schema()
-            self._staging, self._staging_lock = _staging(self.directory)
+            self._staging, self._staging_lock = make_staging(self.directory)
+            # Linked once while the bot works, then brought up to date while commits wait:
+            # only the files a commit replaced or removed meanwhile are linked again.
+            linked: dict[str, dict[str, int]] = {folder: {} for folder in FROZEN}
+            for folder in FROZEN:
+                sync_links(self.directory / folder, self._staging / folder, linked[folder])
             gate = CommitGate(self.directory)
             try:
                 with gate.exclusive(timeout):
                     started = time.monotonic()  # how long commits waited (bench/backup.py)
                     self.reader.refresh()  # the commit every commit waits behind now
                     for folder in FROZEN:
-                        _link_tree(self.directory / folder, self._staging / folder)
+                        sync_links(self.directory / folder, self._staging / folder,
+                                    linked[folder])
                     self.held_seconds = time.monotonic() - started
             finally:
                 gate.close()
@@ -157,51 +160,3 @@ class Frozen:
         if self._staging_lock is not None:
             os.close(self._staging_lock)
             self._staging_lock = None
-
-
-def _staging(directory: Path) -> tuple[Path, int]:
-    """A private folder in the store (hard links need the same file system), locked while in
-    use so that a later backup knows a killed one's folder and removes it."""
-    folder = Path(tempfile.mkdtemp(prefix=STAGING, dir=directory))
-    os.chmod(folder, DIR_MODE)
-    fd = os.open(folder / ".in-use", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, FILE_MODE)
-    fcntl.flock(fd, fcntl.LOCK_EX)
-    return folder, fd
-
-
-def _remove_stale_staging(directory: Path) -> None:
-    for folder in directory.glob(f"{STAGING}*"):
-        try:
-            fd = os.open(folder / ".in-use", os.O_RDWR | os.O_CLOEXEC)
-        except FileNotFoundError:
-            with contextlib.suppress(OSError):
-                if time.time() - folder.stat().st_mtime > 60:  # not one just being made
-                    shutil.rmtree(folder, ignore_errors=True)
-            continue
-        except OSError:
-            continue
-        try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            continue  # another backup is running
-        finally:
-            os.close(fd)
-        shutil.rmtree(folder, ignore_errors=True)
-
-
-def _link_tree(source: Path, target: Path) -> None:
-    """Hard-link every file under `source` (a copy where links are not possible)."""
-    for root, _, files in os.walk(source):
-        into = target / Path(root).relative_to(source)
-        into.mkdir(mode=DIR_MODE, parents=True, exist_ok=True)
-        for file in files:
-            if file.startswith("."):
-                continue  # an atomic write under way
-            try:
-                os.link(Path(root) / file, into / file)
-            except FileNotFoundError:
-                continue  # an instruction the daemon finished meanwhile (it is in done/)
-            except OSError:
-                with contextlib.suppress(FileNotFoundError):
-                    shutil.copyfile(Path(root) / file, into / file)
-                    os.chmod(into / file, FILE_MODE)
