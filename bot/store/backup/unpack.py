@@ -17,7 +17,7 @@ from bot.store.backup import age
 from bot.store.backup.layout import MANIFEST, safe_name
 from bot.store.backup.manifest import Manifest
 from bot.store.errors import BackupError
-from bot.store.files import DIR_MODE, FILE_MODE, fsync_dir
+from bot.store.files import DIR_MODE, FILE_MODE
 
 _GZIP = b"\x1f\x8b"
 _MANIFEST_MAX = 256 << 20  # a manifest of a million files is a fraction of this
@@ -78,8 +78,8 @@ def _extract(plain: BinaryIO, file: Path, into: Path) -> Manifest:
     if manifest is None:
         raise BackupError(f"{file} has no manifest: it was cut short; it was not restored")
     _check(manifest, found, file)
-    for folder in sorted({p.parent for p in into.rglob("*")} | {into}, reverse=True):
-        fsync_dir(folder)
+    # One sync for every file and folder written (an fsync each took 50,000 of them 100 s).
+    os.sync()
     return manifest
 
 
@@ -95,8 +95,6 @@ def _write(into: Path, name: str, stream: Any) -> dict[str, Any]:
             sha.update(chunk)
             size += len(chunk)
             out.write(chunk)
-        out.flush()
-        os.fsync(out.fileno())
     return {"sha256": sha.hexdigest(), "size": size}
 
 
