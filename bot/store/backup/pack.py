@@ -77,7 +77,10 @@ def pack(directory: Path, target: Path, to: Any, now: datetime, timeout: float) 
         fsync_dir(target.parent)
         return manifest
     except OSError as exc:
-        raise BackupError(f"could not write {target}: {exc.strerror or exc}") from exc
+        where = f" ({exc.filename})" if exc.filename else ""
+        raise BackupError(
+            f"could not back up to {target}: {exc.strerror or exc}{where}; nothing was written"
+        ) from exc
     finally:
         frozen.close()
 
