@@ -1,4 +1,4 @@
-"""Command line: demo, run, once, cases, status, inspect, lint, web, report."""
+"""Command line: demo, run, once, cases, status, inspect, lint, web, report, backup, restore."""
 
 from __future__ import annotations
 
@@ -127,6 +127,18 @@ def _parser() -> argparse.ArgumentParser:
     service.add_argument(
         "--no-dashboard", action="store_true", help="the bot's unit only, not the dashboard's"
     )
+    backup = sub.add_parser(
+        "backup", help="write a consistent archive of the store, beside the running bot"
+    )
+    backup.add_argument("file", type=Path, help="the archive to write, e.g. store-2027-01-31.tgz")
+    restore = sub.add_parser(
+        "restore", help="restore a backup into an empty or missing store folder"
+    )
+    restore.add_argument("file", type=Path, help="the archive `backup` wrote")
+    restore.add_argument(
+        "--into", type=Path, help="the folder to restore into (default: store.directory)"
+    )
+    sub.add_parser("backup-key", help="make a key pair for encrypting backups (age)")
     report = sub.add_parser("report", help="timescale compliance figures for a period")
     report.add_argument(
         "--from", dest="start", type=_parse_day, required=True, help="first day, e.g. 2026-04-01"
@@ -201,6 +213,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return status
         if args.command == "install-service":
             return _install_service(args)
+        if args.command in ("backup", "restore", "backup-key"):
+            return _backup(args)
         if args.command in ("inspect", "cases", "status"):
             return _read(args)
         if args.command == "web":
@@ -245,6 +259,25 @@ def _install_service(args: argparse.Namespace) -> int:
         config, args.config, args.unit_dir, settings, dashboard=not args.no_dashboard
     )
     print(next_steps(written, config, settings))
+    return 0
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from bot.operations.backup import backup, new_key_text, restore
+
+    if args.command == "backup-key":
+        print(new_key_text())
+        return 0
+    if args.command == "restore" and args.into is not None:
+        print(restore(args.file, args.into))
+        return 0
+    from bot.config import load_config
+
+    directory = load_config(args.config).store.directory
+    if args.command == "restore":
+        print(restore(args.file, directory))
+    else:
+        print(backup(directory, args.file, SystemClock(LONDON).now()))
     return 0
 
 

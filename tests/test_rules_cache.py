@@ -17,7 +17,7 @@ from bot.rules import Rules
 
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
-    for folder in ("rules", "templates"):
+    for folder in ("rules", "templates", "assets"):
         shutil.copytree(PROJECT / folder, tmp_path / folder)
     shutil.copy(PROJECT / "config.yaml", tmp_path / "config.yaml")
     (tmp_path / "var" / "store").mkdir(parents=True)
