@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+import os
 import subprocess
 import sys
 import threading
@@ -96,11 +97,15 @@ class RemoteGraph:
 def remote_graph(root: Path) -> Iterator[RemoteGraph]:
     """The fake Graph in a child process for the length of the block."""
     root.mkdir(parents=True, exist_ok=True)
+    # The child runs in `root`: it finds the harness and the test fakes by the path given here.
+    here = Path(__file__).resolve().parent.parent
+    path = [str(here), str(here / "tests"), os.environ.get("PYTHONPATH", "")]
     child = subprocess.Popen(
         [sys.executable, "-m", "bench.graph_remote"],
         stdout=subprocess.PIPE,
         text=True,
         cwd=root,
+        env={**os.environ, "PYTHONPATH": os.pathsep.join(p for p in path if p)},
     )
     try:
         assert child.stdout is not None

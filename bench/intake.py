@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.site import NOW, Seeds, delivery_timer, graph_server, site
+from bench.site import NOW, Seeds, delivery_timer, graph_server, pdf_timer, site
 from bench.stats import spread
 from bench.workload import Email, Workload, count_kinds
 from bot.demo.harness import MailServer
@@ -34,19 +34,19 @@ def one_backlog(
 ) -> dict[str, Any]:
     """One run: the backlog dropped into the inbox, then one timed poll (with its letters)."""
     with site(seeds, root, open_cases, closed_cases, server) as (ws, cases):
-        emails = Workload(ws.app.config, cases, seed).backlog(
-            backlog, NOW, timedelta(hours=60)
-        )
+        emails = Workload(ws.app.config, cases, seed).backlog(backlog, NOW, timedelta(hours=60))
         for item in emails:
             ws.server.inject(item.raw, item.received_at)
         ws.clock.set(NOW + timedelta(minutes=1))
-        with delivery_timer() as letters:
+        with delivery_timer() as letters, pdf_timer() as pdfs:
             started = time.perf_counter()
             report = ws.app.poll()
             seconds = time.perf_counter() - started
         return {
             "seconds": seconds,
             "letters_seconds": letters.seconds,
+            "pdf_seconds": pdfs.seconds,
+            "pdfs": pdfs.calls,
             "parse_seconds": parse_floor(emails),
             "fetched": report.fetched,
             "handled": len(report.handled),
@@ -82,6 +82,8 @@ def intake(
     rates = [r["fetched"] / r["seconds"] for r in runs]
     intake_only = [r["fetched"] / max(r["seconds"] - r["letters_seconds"], 1e-9) for r in runs]
     floors = [r["fetched"] / r["parse_seconds"] for r in runs]
+    # PDF letters are WeasyPrint's page layout, about 0.1 s each whatever the store does.
+    apart = [r["fetched"] / max(r["seconds"] - r.get("pdf_seconds", 0.0), 1e-9) for r in runs]
     return {
         "backend": "graph" if graph else "local",
         "backlog": backlog,
@@ -92,5 +94,8 @@ def intake(
         "letters_seconds": spread([r["letters_seconds"] for r in runs]),
         "parse_only_emails_per_second": spread(floors),
         "times_slower_than_parse": spread([f / r for f, r in zip(floors, rates, strict=True)]),
+        "pdf_seconds": spread([r.get("pdf_seconds", 0.0) for r in runs]),
+        "pdfs": runs[-1].get("pdfs", 0),
+        "times_slower_without_pdfs": spread([f / r for f, r in zip(floors, apart, strict=True)]),
         "last_run": runs[-1],
     }

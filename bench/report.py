@@ -30,6 +30,13 @@ def table(results: dict[str, Any]) -> str:
             f"{_s(row['parse_only_emails_per_second'], fmt='{:.0f}'):>22} "
             f"{_s(row['times_slower_than_parse']):>16}"
         )
+    for row in results["intake"]:
+        if "pdf_seconds" in row:
+            add(
+                f"  {row['backend']} {row['backlog']}: {row['pdfs']} PDF letters rendered in "
+                f"{_s(row['pdf_seconds'], fmt='{:.2f}')} s; x slower without them "
+                f"{_s(row['times_slower_without_pdfs'])}"
+            )
     add("")
     add("2. store cost (ms; per email in polls of "
         f"{results['store_cost'][0]['batch'] if results['store_cost'] else 0})")

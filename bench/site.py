@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from pathlib import Path
@@ -109,30 +109,49 @@ def graph_server(root: Path) -> Iterator[Any]:
 
 @dataclass
 class Split:
-    """Seconds spent delivering letters inside the timed calls (bot.handling.send.deliver)."""
+    """Seconds spent inside one function of the bot during the timed calls, and its calls."""
 
     seconds: float = 0.0
     calls: int = 0
 
 
 @contextmanager
-def delivery_timer() -> Iterator[Split]:
-    """Time bot.handling.send.deliver, so a poll's letters can be reported apart from its intake."""
+def _timing(module: Any, name: str) -> Iterator[Split]:
+    """Time every call of `module.name` while the block runs (nothing, if it has none)."""
     import time
 
     split = Split()
-    real: Callable[..., Any] = getattr(bot.handling.send, "deliver")  # noqa: B009 (not exported)
+    real: Callable[..., Any] | None = getattr(module, name, None)
+    if real is None:
+        yield split
+        return
+    original: Callable[..., Any] = real
 
     def timed(*args: Any, **kwargs: Any) -> Any:
         started = time.perf_counter()
         try:
-            return real(*args, **kwargs)
+            return original(*args, **kwargs)
         finally:
             split.seconds += time.perf_counter() - started
             split.calls += 1
 
-    setattr(bot.handling.send, "deliver", timed)  # noqa: B010
+    setattr(module, name, timed)
     try:
         yield split
     finally:
-        setattr(bot.handling.send, "deliver", real)  # noqa: B010
+        setattr(module, name, original)
+
+
+def delivery_timer() -> AbstractContextManager[Split]:
+    """Time bot.handling.send.deliver, so a poll's letters can be reported apart from its intake."""
+    return _timing(bot.handling.send, "deliver")
+
+
+def pdf_timer() -> AbstractContextManager[Split]:
+    """Time the PDF letters rendered inside the timed calls (WeasyPrint's layout), so intake
+    can be reported with and without them. Older bots without PDF letters time nothing."""
+    try:
+        import bot.letters.document as document
+    except ImportError:
+        return _timing(None, "render_pdf")
+    return _timing(document, "render_pdf")

@@ -1,4 +1,4 @@
-"""Command line: demo, run, once, cases, status, inspect, lint, web, report."""
+"""Command line: demo, run, once, cases, status, inspect, lint, web, report, backup, restore."""
 
 from __future__ import annotations
 
@@ -127,16 +127,37 @@ def _parser() -> argparse.ArgumentParser:
     service.add_argument(
         "--no-dashboard", action="store_true", help="the bot's unit only, not the dashboard's"
     )
+    backup = sub.add_parser(
+        "backup", help="write a consistent archive of the store, beside the running bot"
+    )
+    backup.add_argument("file", type=Path, help="the archive to write, e.g. store-2027-01-31.tgz")
+    restore = sub.add_parser(
+        "restore", help="restore a backup into an empty or missing store folder"
+    )
+    restore.add_argument("file", type=Path, help="the archive `backup` wrote")
+    restore.add_argument(
+        "--into", type=Path, help="the folder to restore into (default: store.directory)"
+    )
+    sub.add_parser("backup-key", help="make a key pair for encrypting backups (age)")
     report = sub.add_parser("report", help="timescale compliance figures for a period")
-    report.add_argument("--from", dest="start", type=_parse_day, required=True,
-                        help="first day, e.g. 2026-04-01")
-    report.add_argument("--to", dest="end", type=_parse_day, required=True,
-                        help="last day, e.g. 2027-03-31")
-    report.add_argument("--format", choices=["xlsx", "csv", "html"], default="xlsx",
-                        help="xlsx (a sheet per view, with charts), csv (a zip of one file "
-                        "per view) or html (one page, charts beside tables)")
-    report.add_argument("--out", type=Path, help="the file to write (default: "
-                        "timescales-<period>.<xlsx|zip|html> here)")
+    report.add_argument(
+        "--from", dest="start", type=_parse_day, required=True, help="first day, e.g. 2026-04-01"
+    )
+    report.add_argument(
+        "--to", dest="end", type=_parse_day, required=True, help="last day, e.g. 2027-03-31"
+    )
+    report.add_argument(
+        "--format",
+        choices=["xlsx", "csv", "html"],
+        default="xlsx",
+        help="xlsx (a sheet per view, with charts), csv (a zip of one file "
+        "per view) or html (one page, charts beside tables)",
+    )
+    report.add_argument(
+        "--out",
+        type=Path,
+        help="the file to write (default: timescales-<period>.<xlsx|zip|html> here)",
+    )
     report.add_argument("--now", type=_parse_now, help="judge overdue at this time")
     return parser
 
@@ -147,9 +168,10 @@ def main(argv: list[str] | None = None) -> int:
 
     level = args.log_level or ("INFO" if args.verbose else "WARNING")
     configure_logging(args.log_format, level)
-    from bot.upkeep.memory import release_large_buffers
+    if args.command in ("run", "once", "demo", "web"):  # the commands that hold mail
+        from bot.upkeep.memory import release_large_buffers
 
-    release_large_buffers()  # a large email's memory goes back when it has been handled
+        release_large_buffers()  # a large email's memory goes back when it has been handled
     try:
         return _dispatch(args)
     except KeyboardInterrupt:
@@ -191,6 +213,8 @@ def _dispatch(args: argparse.Namespace) -> int:
             return status
         if args.command == "install-service":
             return _install_service(args)
+        if args.command in ("backup", "restore", "backup-key"):
+            return _backup(args)
         if args.command in ("inspect", "cases", "status"):
             return _read(args)
         if args.command == "web":
@@ -235,6 +259,25 @@ def _install_service(args: argparse.Namespace) -> int:
         config, args.config, args.unit_dir, settings, dashboard=not args.no_dashboard
     )
     print(next_steps(written, config, settings))
+    return 0
+
+
+def _backup(args: argparse.Namespace) -> int:
+    from bot.operations.backup import backup, new_key_text, restore
+
+    if args.command == "backup-key":
+        print(new_key_text())
+        return 0
+    if args.command == "restore" and args.into is not None:
+        print(restore(args.file, args.into))
+        return 0
+    from bot.config import load_config
+
+    directory = load_config(args.config).store.directory
+    if args.command == "restore":
+        print(restore(args.file, directory))
+    else:
+        print(backup(directory, args.file, SystemClock(LONDON).now()))
     return 0
 
 
@@ -283,6 +326,8 @@ def _web(args: argparse.Namespace) -> int:
         local_person=args.person,
         backlog=lambda: inbox_backlog(config, clock),
     )
+
+
 def _report(args: argparse.Namespace) -> int:
     from bot.app import open_reader
     from bot.views.reports.command import run_report

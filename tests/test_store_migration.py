@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 import shutil
 import stat
+import tarfile
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -12,6 +14,7 @@ from typing import Any
 import pytest
 
 from bot.clock import LONDON, FixedClock
+from bot.operations.backup import restore
 from bot.procedure.case import Case
 from bot.store import Store, StoreError
 from bot.store.case_index import CaseIndex
@@ -107,7 +110,54 @@ def test_a_store_newer_than_the_bot_is_refused_untouched(old: Path) -> None:
             doc["value"] = Store.SCHEMA_VERSION + 1
     (old / "open.json").write_text(json.dumps(tables))
     before = (old / "open.json").read_bytes()
-    with pytest.raises(StoreError, match="newer version of the bot"):
+    with pytest.raises(StoreError) as refused:
         Store(old)
+    message = str(refused.value)
+    assert f"it has schema {Store.SCHEMA_VERSION + 1}" in message
+    assert f"this bot knows schema {Store.SCHEMA_VERSION} at most" in message
+    assert "upgrade the bot, or restore the backup made before the upgrade" in message
+    assert str(old / "upgrade-backups") in message
     assert (old / "open.json").read_bytes() == before
+    assert not (old / "upgrade-backups").exists()
+
+
+def test_the_first_start_backs_the_old_store_up_before_migrating_it(
+    old: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    before = {p.relative_to(old): p.read_bytes() for p in old.rglob("*") if p.is_file()}
+    with caplog.at_level(logging.WARNING, logger="bot.store.backup.upgrade"), Store(
+        old, clock=FixedClock(NOW)
+    ):
+        pass
+    [backup] = (old / "upgrade-backups").iterdir()
+    assert backup.name == "schema1-20261201T130000.tar.gz"
+    assert stat.S_IMODE(backup.stat().st_mode) == 0o600
+    assert str(backup) in caplog.text and "before upgrading it" in caplog.text
+    with tarfile.open(backup) as archive:  # made before the migration: schema 1 inside
+        manifest = json.loads(archive.extractfile("manifest.json").read())  # type: ignore[union-attr]
+    assert manifest["schema_version"] == 1
+    assert not any(name.startswith("changes-") for name in manifest["files"])
+
+    with Store(old):  # the second start finds schema 2: no second backup
+        pass
+    assert len(list((old / "upgrade-backups").iterdir())) == 1
+
+    # The backup restores to the store the previous version wrote, byte for byte.
+    restore(backup, tmp_path / "restored")
+    restored = tmp_path / "restored"
+    after = {p.relative_to(restored): p.read_bytes() for p in restored.rglob("*") if p.is_file()}
+    assert after == before
+    with Store.open_snapshot(restored) as snapshot:
+        assert snapshot._meta.get("schema_version") == 1
+        assert sorted(snapshot.open_references()) == OPEN
+
+
+def test_a_failed_backup_before_the_upgrade_changes_nothing(old: Path) -> None:
+    (old / "upgrade-backups").write_text("in the way\n")  # a file where the folder goes
+    before = {p.relative_to(old): p.read_bytes() for p in old.rglob("*") if p.is_file()}
+    with pytest.raises(StoreError, match="must be backed up before this bot upgrades it"):
+        Store(old, clock=FixedClock(NOW))
+    after = {p.relative_to(old): p.read_bytes() for p in old.rglob("*") if p.is_file()
+             if p.name not in ("bot.lock", "commit.lock")}
+    assert after == before
 

@@ -5,12 +5,14 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import stat
 import subprocess
 import sys
 import zipfile
 from pathlib import Path
 
 import pytest
+from readme_steps import server
 
 from bot.demo.harness import project_files
 
@@ -76,6 +78,19 @@ def test_the_wheel_installs_and_runs_the_demo_away_from_the_checkout(tmp_path: P
     assert "11 cases" in demo.stdout and "closed 9" in demo.stdout
     assert " web --now 2027-04-09T18:00" in demo.stdout  # the command for the dashboard
     follow_running_it_for_real(python, tmp_path)
+    # 7 and 8: backing up, restoring and upgrading, by the README's own commands.
+    host = server(tmp_path, str(python))
+    host.keys()
+    host.back_up()
+    [archive] = (tmp_path / "var/backups/contract-concerns").iterdir()
+    assert stat.S_IMODE(archive.stat().st_mode) == 0o600
+    host.restore()
+    data = tmp_path / "var/lib/contract-concerns"
+    assert (data / "store.before-restore" / "open.json").is_file()
+    assert (data / "store" / "open.json").read_bytes() == (
+        data / "store.before-restore" / "open.json"
+    ).read_bytes()
+    host.upgrade(dist)
 
 
 def follow_running_it_for_real(python: Path, root: Path) -> None:

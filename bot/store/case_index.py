@@ -7,9 +7,8 @@ import itertools
 from collections import OrderedDict
 from collections.abc import Iterator
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from bot.procedure.case import Case
 from bot.store import Store
 from bot.store.case_views import (
     SUMMARY_VERSION,
@@ -20,6 +19,9 @@ from bot.store.case_views import (
     encode,
     view_of,
 )
+
+if TYPE_CHECKING:
+    from bot.procedure.case import Case
 
 __all__ = ["CaseIndex", "CaseView", "DeadlineView", "view_of"]
 
@@ -118,7 +120,7 @@ class CaseIndex:
                 self._remember(case)
             return case
         doc = self.store.get_case(reference)
-        return Case.model_validate(doc) if doc else None
+        return _model().model_validate(doc) if doc else None
 
     def put(self, case: Case) -> None:
         reference = case.reference
@@ -155,7 +157,7 @@ class CaseIndex:
 
     def _parse(self, reference: str) -> Case | None:
         doc = self.store.open_case_document(reference)
-        return Case.model_validate_json(doc) if doc is not None else None
+        return _model().model_validate_json(doc) if doc is not None else None
 
     def _remember(self, case: Case) -> None:
         self._cache[case.reference] = case
@@ -193,3 +195,11 @@ def _usable(summary: Any) -> bool:
         and isinstance(summary.get("addresses"), list)
         and isinstance(summary.get("fires"), str | None)
     )
+
+
+def _model() -> type[Case]:
+    # Imported when a case is first parsed: listing open cases from their summaries (the
+    # `cases` command) never builds the case model.
+    from bot.procedure.case import Case
+
+    return Case

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, NamedTuple
+from typing import TYPE_CHECKING, Any, NamedTuple
 
-from bot.procedure.case import Case
+if TYPE_CHECKING:  # a reader listing cases from their summaries never loads the model
+    from bot.procedure.case import Case
 
 # The summary's layout: a summary of another version is not trusted; the case is read again.
-SUMMARY_VERSION = 2
+SUMMARY_VERSION = 3  # 3: the next deadline is marked, so `cases` lists without parsing
 
 
 class DeadlineView(NamedTuple):
@@ -32,22 +33,27 @@ class CaseView(NamedTuple):
     next_fire: datetime | None  # the earliest pending deadline's firing time
     deadlines: tuple[DeadlineView, ...]
     stage: str = ""
+    next_deadline: int | None = None  # where in `deadlines` the earliest firing pending one is
 
 
 def view_of(case: Case) -> CaseView:
-    pending = [d.fires_at for d in case.deadlines if d.status == "pending"]
+    shown = [
+        d for d in case.deadlines if d.status == "pending" or (d.status == "fired" and not d.event)
+    ]
     live = tuple(
-        DeadlineView(d.name, d.step, d.title, d.due, d.status, d.event, d.remind)
-        for d in case.deadlines
-        if d.status == "pending" or (d.status == "fired" and not d.event)
+        DeadlineView(d.name, d.step, d.title, d.due, d.status, d.event, d.remind) for d in shown
     )
+    pending = [(d.fires_at, index) for index, d in enumerate(shown) if d.status == "pending"]
+    # The first of equal firing times, as Case.next_deadline picks it.
+    first = min(pending, key=lambda item: item[0], default=None)
     return CaseView(
         case.reference,
         case.officer_id,
         case.provider_id,
-        min(pending, default=None),
+        first[0] if first else None,
         live,
         case.stage,
+        first[1] if first else None,
     )
 
 
@@ -69,6 +75,7 @@ def encode(view: CaseView, addresses: set[str]) -> dict[str, Any]:
             for d in view.deadlines
         ],
         "addresses": sorted(addresses),
+        "next": view.next_deadline,
     }
 
 
@@ -89,7 +96,16 @@ def decode(reference: str, summary: Any) -> tuple[CaseView, set[str]] | None:
             datetime.fromisoformat(fires) if fires else None,
             deadlines,
             summary["stage"],
+            _position(summary["next"], len(deadlines)),
         )
         return view, set(summary["addresses"])
     except (KeyError, TypeError, ValueError):
         return None
+
+
+def _position(value: Any, length: int) -> int | None:
+    if value is None:
+        return None
+    if not isinstance(value, int) or isinstance(value, bool) or not 0 <= value < length:
+        raise ValueError(f"no deadline {value!r} among {length}")
+    return value

@@ -26,6 +26,10 @@ class StoreCore(OpenStore):
         self._writable("commit")
         if not self._dirty and not self._unconfirmed and not self._unsynced_raw:
             return
+        with self._gated():
+            self._commit()
+
+    def _commit(self) -> None:
         records = self._unconfirmed + self._staged_records
         try:
             self._sync_raw()
@@ -96,7 +100,8 @@ class StoreCore(OpenStore):
         if self._dirty:
             raise StoreError("commit or roll back the staged changes before compacting")
         try:
-            self._compact()
+            with self._gated():
+                self._compact()
         except OSError as exc:
             raise write_failed(self.directory, exc) from exc
 

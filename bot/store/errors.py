@@ -10,6 +10,10 @@ class StoreError(Exception):
     """The store cannot do what was asked; the message says what happened and what to do."""
 
 
+class BackupError(StoreError):
+    """A backup could not be written or restored; the message names the file and what to do."""
+
+
 class StoreLocked(StoreError):
     """Another process holds the store's lock."""
 

@@ -7,3 +7,5 @@ POLL_FAILING_SINCE = "poll_failing_since"  # first failed poll since the last su
 LOGIN_FAILURE = "login_failure"  # {problem, since} while the mail system refuses us
 ALERTS_SENT = "admin_alerts_sent"  # alert kind -> the day its email was queued
 RETENTION_DAY = "retention_day"  # the day raw mail retention last ran
+
+SCHEMA_VERSION = 2  # the store layout this bot writes (docs/store.md, "Versions")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
+from contextlib import AbstractContextManager, nullcontext
 from pathlib import Path
 from types import TracebackType
 from typing import Any, Self
@@ -24,7 +25,8 @@ from bot.store.journal import (
     write_records,
 )
 from bot.store.keyset import KeySet
-from bot.store.lock import DirectoryLock
+from bot.store.lock import CommitGate, DirectoryLock
+from bot.store.meta_keys import SCHEMA_VERSION
 from bot.store.storage import ChangesStorage
 from bot.store.tables import Meta
 
@@ -42,7 +44,7 @@ class OpenStore:
     migrated when a writer first opens it; a newer schema is refused, untouched.
     """
 
-    SCHEMA_VERSION = 2
+    SCHEMA_VERSION = SCHEMA_VERSION
 
     def __init__(
         self, directory: Path, *, read_only: bool = False, clock: Clock | None = None
@@ -51,6 +53,7 @@ class OpenStore:
         self.read_only = read_only
         self._clock: Clock = clock or SystemClock()
         self._lock: DirectoryLock | None = None
+        self._gate: CommitGate | None = None  # the writer's, held while it commits
         self._db: TinyDB | None = None
         self._dirty = False
         try:
@@ -73,6 +76,7 @@ class OpenStore:
             except OSError as exc:
                 raise write_failed(self.directory, exc) from exc
             self._lock = DirectoryLock(self.directory / "bot.lock")
+            self._gate = CommitGate(self.directory)
         self._db = TinyDB(self._path, storage=ChangesStorage, read_only=self.read_only)
         self._archive = ClosedArchive(self.directory / "closed")
         self._bind_tables()
@@ -80,6 +84,8 @@ class OpenStore:
         found = self._check_schema(any(len(t) for t in self._storage.tables.values()))
         self._reset_staged()
         if not self.read_only:
+            if 0 < found < self.SCHEMA_VERSION:
+                self._backup_before_upgrade(found)  # before anything is changed
             self._recover()
             if found < self.SCHEMA_VERSION:
                 self._upgrade(found)
@@ -130,8 +136,11 @@ class OpenStore:
             raise StoreError(f"{self._path} has an unknown schema version {version!r}")
         if version > self.SCHEMA_VERSION:
             raise StoreError(
-                f"{self._path} was written by a newer version of the bot (schema {version}; "
-                f"this one understands up to {self.SCHEMA_VERSION}); upgrade the bot to use it"
+                f"{self._path} was written by a newer version of the bot: it has schema "
+                f"{version}, and this bot knows schema {self.SCHEMA_VERSION} at most. It was "
+                "left untouched: upgrade the bot, or restore the backup made before the upgrade "
+                f"({self.directory / 'upgrade-backups'}) into an empty folder with this bot "
+                "(python -m bot restore FILE --into DIR)"
             )
         return version
 
@@ -152,12 +161,25 @@ class OpenStore:
     def _complete(self) -> None:
         """What a writer adds, once opened, that a store from an earlier version lacks."""
 
+    def _backup_before_upgrade(self, found: int) -> None:
+        from bot.store.backup.upgrade import backup_before_upgrade  # only on an upgrade
+
+        try:
+            backup_before_upgrade(self.directory, found, self.SCHEMA_VERSION, self._clock.now())
+        except (OSError, StoreError) as exc:
+            raise StoreError(
+                f"the store at {self.directory} (schema {found}) must be backed up before this "
+                f"bot upgrades it to schema {self.SCHEMA_VERSION}, and that failed: {exc}. "
+                "Nothing was changed; fix that and start the bot again"
+            ) from exc
+
     def _upgrade(self, found: int) -> None:
         """A new store's first checkpoint, or schema 1 -> 2: the same tables, written as a
         checkpoint with its (empty) changes file."""
         self._meta.set("schema_version", self.SCHEMA_VERSION)
         try:
-            self._compact()
+            with self._gated():
+                self._compact()
         except OSError as exc:
             raise write_failed(self.directory, exc) from exc
         if found:
@@ -172,6 +194,9 @@ class OpenStore:
                 log.warning("store %s: closing with uncommitted changes; discarded", self.directory)
             self._db.close()
         self._db = None
+        if self._gate is not None:
+            self._gate.close()
+            self._gate = None
         if self._lock is not None:
             self._lock.release()
             self._lock = None
@@ -183,6 +208,10 @@ class OpenStore:
         self, kind: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+    def _gated(self) -> AbstractContextManager[None]:
+        """Held while a commit changes files, so that a backup never freezes half of one."""
+        return self._gate.shared() if self._gate is not None else nullcontext()
 
     def _writable(self, action: str) -> None:
         if self.read_only:

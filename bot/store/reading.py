@@ -142,6 +142,16 @@ class TablesReader(Storage):
             return True
         return self._changes is not None and self._read_changes()
 
+    def committed_files(self) -> list[tuple[str, Segment, int]]:
+        """The files this reader's state comes from, and how many of their bytes: open.json
+        whole, and its changes file up to the last commit read (for a backup)."""
+        found: list[tuple[str, Segment, int]] = []
+        if self._base is not None and self._base.fd is not None:
+            found.append((self.path.name, self._base, os.fstat(self._base.fd).st_size))
+        if self._changes is not None:
+            found.append((self._changes.path.name, self._changes, self._scan.end))
+        return found
+
     def read(self) -> dict[str, dict[str, Any]]:
         """Every table as tinydb sees one: doc id -> document (cases parsed)."""
         out: dict[str, dict[str, Any]] = {}

@@ -13,17 +13,18 @@ def show_cases(reader: Reader, clock: Clock) -> int:
     engine = rules.engine()
     now = clock.now()
     rows = []
-    for case in reader.cases.open() if reader.cases else []:
-        nxt = case.next_deadline()
-        overdue = [d.title for d in case.deadlines if engine.is_overdue(d, now)]
-        provider = rules.config.provider(case.provider_id) if case.provider_id else None
-        stage = rules.procedure.stages[case.stage]
+    # From the summaries the store keeps beside each case: listing parses no case.
+    for view in reader.cases.views() if reader.cases else []:
+        nxt = view.deadlines[view.next_deadline] if view.next_deadline is not None else None
+        overdue = [d.title for d in view.deadlines if engine.is_overdue(d, now)]
+        provider = rules.config.provider(view.provider_id) if view.provider_id else None
+        stage = rules.procedure.stages.get(view.stage)
         rows.append(
             (
                 nxt.due.isoformat() if nxt else "9999",
-                case.reference,
+                view.reference,
                 provider.name if provider else "(no provider yet)",
-                f"{stage.step} {stage.title}",
+                f"{stage.step} {stage.title}" if stage else view.stage or "?",
                 f"{nxt.due:%a %d %b %Y} {nxt.title}" if nxt else "-",
                 ", ".join(overdue) or "-",
             )
