@@ -52,3 +52,16 @@ def test_the_harness_runs_on_a_tiny_workload_and_writes_json(
     printed = capsys.readouterr().out
     assert "targets (from issue 5)" in printed and "PASS" in printed
     assert "targets (from issue 12)" in printed
+
+
+def test_the_report_benchmark_runs_on_a_tiny_store_and_judges_its_target(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    from bench.reports import main as reports
+
+    args = ["--open", "20", "--closed", "60", "--repeat", "1", "--seeds", str(tmp_path)]
+    assert reports(args) == 0
+    printed = capsys.readouterr().out
+    assert "financial year 2026/27:" in printed and "cases counted" in printed
+    assert "PASS: the whole report" in printed or "FAIL: the whole report" in printed
+    assert (tmp_path / "store-20-60" / "store" / "closed" / "briefs.tsv").exists()

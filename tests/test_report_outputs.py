@@ -10,6 +10,7 @@ import stat
 import xml.etree.ElementTree as ET
 import zipfile
 from collections.abc import Callable
+from dataclasses import replace
 from pathlib import Path
 
 import openpyxl
@@ -61,6 +62,18 @@ def test_workbook_has_a_sheet_per_view_with_the_figures_and_native_charts(may: F
     assert officers["Senior Procurement Officer"][6] == 1.0
     charted = {name for name in SHEETS if book[name]._charts}
     assert charted == {"Steps", "Providers", "Officers", "Intake", "Trends"}
+
+
+def test_text_that_looks_like_a_formula_stays_text_in_the_workbook(may: Figures) -> None:
+    names = {**may.names, "oakview": "=HYPERLINK(\"http://x.example\",\"open\")"}
+    book = openpyxl.load_workbook(io.BytesIO(workbook_bytes(replace(may, names=names))))
+    cells = [row[0] for row in book["Providers"].iter_rows(min_row=FIRST_ROW + 2)]
+    [cell] = [c for c in cells if str(c.value).startswith("=")]
+    assert cell.data_type == "s" and cell.value == names["oakview"]
+    archive = zipfile.ZipFile(io.BytesIO(csv_zip_bytes(replace(may, names=names))))
+    text = archive.read("04-providers.csv").decode("utf-8-sig")
+    [row] = [r for r in csv.reader(io.StringIO(text)) if "HYPERLINK" in r[0]]
+    assert row[0] == "'" + names["oakview"]  # a spreadsheet shows it as text
 
 
 def test_csv_is_a_zip_of_one_file_per_view(may: Figures) -> None:

@@ -250,3 +250,31 @@ def test_the_changes_file_is_owner_only(root: Path, store: Store) -> None:
     store.commit()
     (path,) = root.glob("changes-*.jsonl")
     assert os.stat(path).st_mode & 0o777 == 0o600
+
+
+class _Appending:
+    """A changes file read while the writer appends: the first read meets the end of the file
+    in the middle of a commit's line; by the next, that commit and another are whole."""
+
+    def __init__(self, whole: bytes, cut: int) -> None:
+        self.parts = [whole[:cut], whole[cut:]]
+        self.buffer = b""
+
+    def readline(self) -> bytes:
+        if not self.buffer and self.parts:
+            self.buffer = self.parts.pop(0)
+        line, newline, rest = self.buffer.partition(b"\n")
+        self.buffer = rest
+        return line + newline
+
+
+def test_a_reader_meeting_an_append_in_progress_stops_there() -> None:
+    from bot.store.changes import encode_commit, scan
+
+    first, _ = encode_commit(1, [("meta", "a", b'{"key":"a","value":1}')], 0)
+    second, _ = encode_commit(2, [("meta", "b", b'{"key":"b","value":2}')], len(first))
+    third, _ = encode_commit(3, [("meta", "c", b'{"key":"c","value":3}')], 0)
+    whole = first + second + third
+    found = scan(_Appending(whole, len(first) + 10))  # type: ignore[arg-type]
+    assert (found.last, found.end) == (1, len(first))  # not refused as damage
+    assert scan(_Appending(whole, len(whole))).last == 3  # type: ignore[arg-type]

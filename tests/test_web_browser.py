@@ -6,7 +6,6 @@ where a missing browser is a failure (.ci/run installs them).
 
 from __future__ import annotations
 
-import os
 import shutil
 import socket
 import tempfile
@@ -16,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from backends.browser import AXE_TAGS, axe_problems, chromium
 from backends.dashboard_site import (
     HOSTILE_SUBJECT,
     STRANGER_TRIAGE,
@@ -31,9 +31,7 @@ from bot.demo.script import END
 from bot.views.web.app import create_app
 
 webdriver = pytest.importorskip("selenium.webdriver")
-from axe_selenium_python import Axe  # noqa: E402
 from selenium.common.exceptions import NoAlertPresentException  # noqa: E402
-from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
@@ -51,11 +49,6 @@ PAGES = (
     "/health",
     "/cases/CC-2099-0001",
 )
-
-
-def _browser_paths() -> tuple[str, str] | None:
-    chromium, driver = shutil.which("chromium"), shutil.which("chromedriver")
-    return (chromium, driver) if chromium and driver else None
 
 
 @pytest.fixture(scope="module")
@@ -86,37 +79,8 @@ def downloads() -> Iterator[Path]:
 
 @pytest.fixture(scope="module")
 def browser(downloads: Path) -> Iterator[Any]:
-    paths = _browser_paths()
-    if paths is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("CI needs chromium and chromedriver (apt: chromium chromium-driver)")
-        pytest.skip("no chromium and chromedriver on this machine")
-    chromium, chromedriver = paths
-    options = webdriver.ChromeOptions()
-    profile = tempfile.mkdtemp(prefix="ccbot-chromium-")
-    for argument in (
-        "--headless=new",
-        "--no-sandbox",  # tests run as root
-        "--disable-dev-shm-usage",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--no-first-run",
-        f"--user-data-dir={profile}",
-    ):
-        options.add_argument(argument)
-    options.binary_location = chromium
-    options.add_experimental_option(
-        "prefs",
-        {"download.default_directory": str(downloads), "download.prompt_for_download": False},
-    )
-    driver = webdriver.Chrome(service=Service(chromedriver), options=options)
-    driver.execute_cdp_cmd(
-        "Page.setDownloadBehavior", {"behavior": "allow", "downloadPath": str(downloads)}
-    )
-    driver.set_window_size(1200, 900)
-    yield driver
-    driver.quit()
-    shutil.rmtree(profile, ignore_errors=True)
+    with chromium(downloads) as driver:
+        yield driver
 
 
 def wait(driver: Any, seconds: float = 10) -> WebDriverWait:  # type: ignore[type-arg]
@@ -149,11 +113,7 @@ def test_find_a_case_by_search_open_it_see_its_deadlines_and_download_its_letter
 @pytest.mark.parametrize("path", PAGES)
 def test_every_page_passes_axe_with_no_violations(browser: Any, base: str, path: str) -> None:
     browser.get(base + path)
-    axe = Axe(browser)
-    axe.inject()
-    results = axe.run()
-    problems = [(v["id"], [n["target"] for n in v["nodes"]]) for v in results["violations"]]
-    assert problems == []
+    assert axe_problems(browser, AXE_TAGS) == [] and axe_problems(browser) == []
 
 
 def test_a_hostile_email_is_shown_inert(browser: Any, base: str) -> None:

@@ -6,19 +6,19 @@ import copy
 import hashlib
 import json
 from collections.abc import Hashable, Iterator
-from datetime import date
 from typing import Any
 
-from bot.store.archive import check_reference, read_closed_since
+from bot.store.archive import check_reference
+from bot.store.brief import brief_text
 from bot.store.core import StoreCore
-from bot.store.errors import StoreError
 from bot.store.files import json_bytes, json_copy
 from bot.store.segments import DocRef, encoded
 
 
 class CaseDocs(StoreCore):
     """Open cases are kept as their JSON, read from disk only when used; beside each, a
-    summary its owner (the case index) chose, so an index is rebuilt without reading cases."""
+    summary its owner (the case index) chose, so an index is rebuilt without reading cases,
+    and the case's brief for reports (bot.store.brief)."""
 
     def open_cases(self) -> list[dict[str, Any]]:
         return [json.loads(doc) for doc in self.open_case_documents()]
@@ -85,41 +85,25 @@ class CaseDocs(StoreCore):
             self._maybe_archived.add(reference)
         self._staged_closed.pop(reference, None)
         self._cases.put(reference, doc)
-        self.put_case_summary(reference, summary)
+        self._put_beside(reference, summary, brief_text(case))
 
     def put_case_summary(self, reference: str, summary: Any) -> None:
-        """Stage an open case's summary (None drops it)."""
+        """Stage an open case's summary (None drops it); its brief stays."""
         self._stage("save a case summary")
-        if summary is None:
+        held = self._summaries.get(reference)
+        self._put_beside(reference, summary, held.get("brief") if held is not None else None)
+
+    def _put_beside(self, reference: str, summary: Any, brief: str | None) -> None:
+        """What is kept beside an open case: one document with its summary and its brief."""
+        doc: dict[str, Any] = {"reference": reference}
+        if summary is not None:
+            doc["summary"] = json_copy(summary, f"the summary of case {reference}")
+        if brief is not None:
+            doc["brief"] = brief  # JSON text: opening the store does not build it
+        if len(doc) > 1 and reference in self._cases:
+            self._summaries.put(reference, doc)
+        else:
             self._summaries.remove(reference)
-        elif reference in self._cases:
-            kept = json_copy(summary, f"the summary of case {reference}")
-            self._summaries.put(reference, {"reference": reference, "summary": kept})
-
-    def closed_case_documents(
-        self, closed_since: date | None = None
-    ) -> tuple[int, Iterator[bytes]]:
-        """How many closed cases there are, and each one's stored JSON, unparsed. With
-        `closed_since`, a case that closed before that day is skipped on the tail of its file
-        alone (reports go through tens of thousands and need few)."""
-        files = [
-            (ref, path)
-            for ref, path in self._archive.files()
-            if ref not in self._cases and ref not in self._staged_closed
-        ]
-
-        def documents() -> Iterator[bytes]:
-            for _, path in files:
-                try:
-                    document = read_closed_since(path, closed_since)
-                except OSError as exc:
-                    raise StoreError(f"could not read {path}: {exc.strerror or exc}") from exc
-                if document is not None:
-                    yield document
-            for case in self._staged_closed.values():
-                yield json_bytes(case, f"case {case.get('reference')}")
-
-        return len(files) + len(self._staged_closed), documents()
 
     def closed_references(self) -> list[str]:
         closed = self._archive.references() | set(self._staged_closed)

@@ -72,6 +72,10 @@ def scan(handle: BinaryIO, start: int = 0, last: int = 0) -> Scan:
     at = start
     lines = iter(handle.readline, b"")
     for line in lines:
+        if not line.endswith(b"\n"):
+            # The end of the file as it was read: an append in progress, or one a crash cut
+            # short. Read again now, it may have gone on: it is never damage.
+            return found
         mark = _MARK.fullmatch(line)
         if mark is not None:
             number = int(mark[1])

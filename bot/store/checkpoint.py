@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from bot.store.bulk import collector_paused
 from bot.store.errors import StoreError
 from bot.store.files import atomic_write, dump_json
 from bot.store.segments import DocRef, Segment, Stored, encoded
@@ -22,6 +23,7 @@ from bot.store.tables import KEY_FIELDS
 CASES = "cases"
 _FIX = "restore it from a backup or move it aside"
 PLACES = "_places"  # the checkpoint's index of where each open case's line is
+_PIECE = 1 << 22  # bytes read at once for the first line
 _END = b"\n}}"
 _ID = re.compile(rb'"(\d+)":')
 # An open case's line starts with its reference, as the store writes cases (else it is parsed).
@@ -38,21 +40,57 @@ def load_checkpoint(path: Path, segment: Segment) -> Docs:
     """Every table of open.json by key; open cases as their places in `segment`."""
     try:
         with os.fdopen(os.dup(segment.fd or -1), "rb") as handle:
-            handle.seek(0)
-            head = handle.readline()
-            if not head.rstrip(b"\r\n").endswith(b'"cases":{'):
+            head = _head(segment)
+            if head is None:
                 handle.seek(0)
                 return _whole(path, handle.read())
-            data = json.loads(head.rstrip(b"\r\n") + b"}}")
+            text, length, body = head
+            handle.seek(length)  # where the open cases' lines start (first layout: read)
+            with collector_paused():  # tens of thousands of small objects, all kept
+                data = json.loads(text)
+            del text
             places = data.pop(PLACES, None) if isinstance(data, dict) else None
             tables = _tables(path, data)
-            cases = _placed(path, segment, places, len(head.rstrip(b"\r\n")))
+            cases = _placed(path, segment, places, body)
             tables[CASES] = cases if cases is not None else _case_lines(path, segment, handle)
             return tables
     except OSError as exc:
         raise StoreError(f"could not read {path}: {exc.strerror or exc}") from exc
     except (ValueError, UnicodeDecodeError) as exc:
         raise damaged(path, f"is not valid JSON ({exc})") from exc
+
+
+def _head(segment: Segment) -> tuple[str, int, int] | None:
+    """The first line closed as a JSON document, its length with its line end and without;
+    None for the one-line layout of early versions.
+
+    The line holds every open case's summary and brief, megabytes of them: it is read in large
+    pieces and made into text with as few copies as can be (a buffered readline, a strip and
+    a join would each copy it again)."""
+    assert segment.fd is not None
+    pieces: list[bytes] = []
+    offset = 0
+    while True:
+        piece = os.pread(segment.fd, _PIECE, offset)
+        newline = piece.find(b"\n")
+        if newline >= 0 or not piece:
+            pieces.append(piece[:newline] if newline >= 0 else piece)
+            break
+        pieces.append(piece)
+        offset += len(piece)
+    length = offset + (newline + 1 if newline >= 0 else len(piece))
+    body = sum(len(p) for p in pieces)  # the line without its line end
+    while len(pieces) > 1 and not pieces[-1]:
+        pieces.pop()
+    if pieces[-1].endswith(b"\r"):
+        pieces[-1] = pieces[-1][:-1]
+        body -= 1
+    pieces.append(b"}}")
+    document = b"".join(pieces)
+    del pieces
+    if not document.endswith(b'"cases":{}}'):
+        return None
+    return document.decode("utf-8"), length, body
 
 
 def _placed(path: Path, segment: Segment, places: Any, base: int) -> dict[str, Any] | None:

@@ -34,8 +34,7 @@ class StoreCore(OpenStore):
         try:
             self._sync_raw()
             # Archive copies go first: if the commit then fails, the open copy still wins.
-            for case in self._staged_closed.values():
-                self._archive.write(case)
+            self._archive.write_all(self._staged_closed.values())
             self._set_journal(records)
             self._storage.commit()
         except OSError as exc:

@@ -89,6 +89,7 @@ class OpenStore:
             self._recover()
             if found < self.SCHEMA_VERSION:
                 self._upgrade(found)
+            self._complete()
 
     def _bind_tables(self) -> None:
         tables = self._storage.tables
@@ -149,6 +150,9 @@ class OpenStore:
             self._storage.remove_strays()
             write_records(self.directory, self._unconfirmed)
             self._unconfirmed = []
+            if not self._archive.has_index() and self._archive.files():
+                # A store from before the index of closed cases' briefs: made once, here.
+                log.info("store: indexed %d closed cases", self._archive.rebuild_index())
         except OSError as exc:
             log.warning(
                 "store %s: recovery incomplete (%s); retried at commit", self.directory, exc
@@ -165,6 +169,9 @@ class OpenStore:
                 f"bot upgrades it to schema {self.SCHEMA_VERSION}, and that failed: {exc}. "
                 "Nothing was changed; fix that and start the bot again"
             ) from exc
+
+    def _complete(self) -> None:
+        """What a writer adds, once opened, that a store from an earlier version lacks."""
 
     def _upgrade(self, found: int) -> None:
         """A new store's first checkpoint, or schema 1 -> 2: the same tables, written as a

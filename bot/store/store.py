@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from bot.clock import Clock
-from bot.store.case_docs import CaseDocs
+from bot.store.case_briefs import CaseBriefs
 from bot.store.errors import StoreError, write_failed
 from bot.store.files import (
     DIR_MODE,
@@ -40,7 +40,7 @@ _SHA256 = re.compile(r"^[0-9a-f]{64}$")
 _RESERVED_META = frozenset({"schema_version", "counters", GENERATION})
 
 
-class Store(CaseDocs):
+class Store(CaseBriefs):
     """Everything the bot remembers; changes are staged in memory until `commit()`.
 
     Dicts go in and come out as copies, so a caller's later edits never leak into the store.
@@ -59,8 +59,9 @@ class Store(CaseDocs):
         only the commits since). What it answers, all as of that commit:
 
         - cases: `open_references()`, `open_cases()`, `open_case_document(ref)`,
-          `case_summaries()`, `get_case(ref)` (open or closed), `closed_references()`,
-          `closed_case_documents(closed_since)`;
+          `case_summaries()`, `get_case(ref)` (open or closed), `closed_references()`;
+        - for reports, each case's brief (bot.store.brief): `open_case_briefs()`,
+          `closed_case_briefs(closed_since)`;
         - `triage_items()`, `triage_resolved()`, `outbox_pending()`, `get_meta(key)`;
         - `audit_entries(reference=None)`: the audit trail up to that commit;
         - `load_raw(sha)`: the kept mail a case points to.

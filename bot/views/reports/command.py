@@ -12,6 +12,7 @@ from bot.config import Config
 from bot.procedure.model import Procedure
 from bot.rules import Rules
 from bot.store import Store
+from bot.store.bulk import collector_paused
 from bot.views.reader import Reader
 from bot.views.reports.daycount import DayCounter
 from bot.views.reports.figures import Figures, compute_figures
@@ -38,21 +39,29 @@ def step_titles(procedure: Procedure) -> dict[str, str]:
 def figures_from_store(
     store: Store, rules: Rules, period: Period, now: datetime, progress: Progress | None = None
 ) -> Figures:
+    """The figures of `period` as at `now`, from the store's briefs of its cases (what the
+    command, the monthly report and the dashboard's Reports page all show)."""
     days = DayCounter(rules.engine().calendar)
-    cases = load_cases(store, period, days, progress)
-    return compute_figures(
-        cases,
-        load_triage(store, days),
-        period,
-        now,
-        days,
-        step_titles=step_titles(rules.procedure),
-        names=display_names(rules.config),
-    )
+    with collector_paused():
+        cases = load_cases(store, period, days, progress)
+        return compute_figures(
+            cases,
+            load_triage(store, days),
+            period,
+            now,
+            days,
+            step_titles=step_titles(rules.procedure),
+            names=display_names(rules.config),
+        )
 
 
 def render(figures: Figures, fmt: str, council: str = "") -> bytes:
     """The report's bytes in one format (imports only the writer it needs)."""
+    with collector_paused():
+        return _render(figures, fmt, council)
+
+
+def _render(figures: Figures, fmt: str, council: str) -> bytes:
     if fmt == "xlsx":
         from bot.views.reports.xlsx import workbook_bytes
 

@@ -11,12 +11,18 @@ from bot.views.reports.figures import Figures
 from bot.views.reports.tables import Cell
 from bot.views.reports.tables_intake import report_tables
 
+# A spreadsheet opening the file would read text starting with these as a formula: such text
+# (a mail domain comes from whoever wrote to the bot) gets an apostrophe first, as text.
+_FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
 
 def _plain(value: Cell) -> str | int | float:
     if value is None:
         return ""
     if isinstance(value, date):
         return value.isoformat()
+    if isinstance(value, str) and value.startswith(_FORMULA_START):
+        return "'" + value
     return value
 
 

@@ -25,8 +25,9 @@ class DayCounter:
         self._running: list[int] = []  # working days from _first up to and including the day
         self._working: list[bool] = []
         # A case's moments repeat (an event sets one deadline and closes another at the same
-        # instant, and its timeline entry says so too): remembered by their stored text.
-        self._moments: dict[str, date] = {}
+        # instant, and its timeline entry says so too): remembered by their stored text, and
+        # looked up here directly by the reports' tightest loop.
+        self.moments: dict[str, date] = {}
 
     def _extend(self, to: date) -> None:
         day = self._first + timedelta(days=len(self._running))
@@ -80,11 +81,11 @@ class DayCounter:
 
     def effective_day_of(self, text: str) -> date:
         """effective_day of a stored ISO time, remembered (the cache is emptied when large)."""
-        found = self._moments.get(text)
+        found = self.moments.get(text)
         if found is None:
-            if len(self._moments) > 200_000:
-                self._moments.clear()
-            found = self._moments[text] = self.effective_day(datetime.fromisoformat(text))
+            if len(self.moments) > 200_000:
+                self.moments.clear()
+            found = self.moments[text] = self.effective_day(datetime.fromisoformat(text))
         return found
 
     def effective_day(self, at: datetime) -> date:

@@ -1,15 +1,16 @@
-"""What the reports need of one case, taken from its stored JSON without building the model."""
+"""What the reports need of one case, from its brief (or its stored JSON) without the model."""
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Mapping
 from datetime import date, datetime
 from typing import Any, NamedTuple
 
 from bot.procedure.case import Case
+from bot.store.brief import Brief, brief_of
 from bot.views.reports.daycount import DayCounter
 
-_AT_STAGE = " at stage "
 SCREENING_PREFIX = "screen."
 RESPONSES = ("provider.accepts", "provider.disputes")
 CONCLUSIONS = ("decision.agreed", "decision.alternative")
@@ -46,45 +47,34 @@ class CaseFacts(NamedTuple):
 
     def first(self, *names: str) -> tuple[date, str] | None:
         """The first event with one of these names (or, for a name ending '.', that prefix)."""
+        exact, prefixes = _split(names)
         for day, event in self.events:
-            if event in names or any(n.endswith(".") and event.startswith(n) for n in names):
+            if event in exact or event.startswith(prefixes):
                 return day, event
         return None
 
     def last(self, *names: str) -> tuple[date, str] | None:
+        exact, prefixes = _split(names)
         for day, event in reversed(self.events):
-            if event in names or any(n.endswith(".") and event.startswith(n) for n in names):
+            if event in exact or event.startswith(prefixes):
                 return day, event
         return None
 
 
-def _moment(value: Any) -> datetime | None:
-    if isinstance(value, datetime):
-        return value
-    if not value:
-        return None
-    return datetime.fromisoformat(str(value))
-
-
-def _when(value: Any, days: DayCounter) -> date | None:
-    """The working day a stored time (text, or a datetime from a model) counts as."""
-    if not value:
-        return None
-    if isinstance(value, str):
-        return days.effective_day_of(value)
-    return days.effective_day(value)
+@functools.cache
+def _split(names: tuple[str, ...]) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """Names to match whole, and prefixes (ending '.'): str.startswith takes them at once."""
+    return names, tuple(n for n in names if n.endswith("."))
 
 
 # Deadlines whose start and end the figures measure; the others need only due and status.
 _MEASURED = frozenset({"screening", "follow_up_reminder"})
 
 
-def _day(value: Any) -> date:
-    return value if isinstance(value, date) else date.fromisoformat(str(value))
-
-
-def _arrival(opened: datetime, days: DayCounter) -> str:
-    local = opened.astimezone(days.zone)
+def _arrival(opened: str | None, days: DayCounter) -> str:
+    if not opened:
+        return ""
+    local = datetime.fromisoformat(opened).astimezone(days.zone)
     if not days.is_working_day(local.date()):
         return "on a weekend, bank holiday or closure day"
     if local.time() >= days.close_of_business:
@@ -92,43 +82,30 @@ def _arrival(opened: datetime, days: DayCounter) -> str:
     return "in working hours"
 
 
+def facts_from_brief(brief: Brief, days: DayCounter) -> CaseFacts:
+    """The facts of a case from its brief (bot.store.brief): times are ISO text, as stored."""
+    (_, received, reference, status, stage, closed_at, provider, officer, opened, source,
+     events, deadlines) = brief  # fmt: skip
+    # Tens of thousands of cases a report, each with hundreds of thousands of times between
+    # them: the names are bound once, a time already seen is looked up without a call, and
+    # the tuples are made directly.
+    known, when = days.moments.get, days.effective_day_of
+    day, new = date.fromisoformat, tuple.__new__
+    facts = []
+    for name, step, title, due, state, remind, set_at, closed in deadlines:
+        measured = remind is not None or name in _MEASURED
+        started = (known(set_at) or when(set_at)) if set_at and measured else None
+        ended = (known(closed) or when(closed)) if closed and measured else None
+        facts.append(new(DeadlineFact, (name, step, title, day(due), state, remind, started,
+                                        ended)))
+    changes = [((known(at) or when(at)) if at else date.min, name) for at, name in events]
+    return new(CaseFacts, (reference, status, stage, day(received),
+                           when(closed_at) if closed_at else None, provider, officer,
+                           _arrival(opened, days), "unknown" if source is None else source,
+                           tuple(changes), tuple(facts)))  # fmt: skip
+
+
 def facts_of(case: Case | Mapping[str, Any], days: DayCounter) -> CaseFacts:
-    """The facts of a case given as the model or as its stored JSON (a dict)."""
+    """The facts of a case given as the model or as its stored JSON (a dict, times as text)."""
     doc: Mapping[str, Any] = case.model_dump(mode="json") if isinstance(case, Case) else case
-    events: list[tuple[date, str]] = []
-    for entry in doc.get("timeline", ()):
-        if entry.get("kind") != "stage":
-            continue
-        name = str(entry.get("rule", "")).split(_AT_STAGE, 1)[0]
-        if name and " " not in name:
-            events.append((_when(entry["at"], days) or date.min, name))
-    deadlines = []
-    for item in doc.get("deadlines", ()):
-        measured = item.get("remind") is not None or item["name"] in _MEASURED
-        deadlines.append(
-            DeadlineFact(
-                item["name"],
-                str(item.get("step", "")),
-                str(item.get("title", "")),
-                _day(item["due"]),
-                str(item.get("status", "pending")),
-                item.get("remind"),
-                _when(item["set_at"], days) if measured else None,
-                _when(item.get("closed_at"), days) if measured else None,
-            )
-        )
-    opened = _moment(doc["opened_at"])
-    referrer = str(doc.get("referrer", ""))
-    return CaseFacts(
-        reference=str(doc["reference"]),
-        status=str(doc.get("status", "open")),
-        stage=str(doc.get("stage", "")),
-        received=_day(doc["received_day"]),
-        closed=_when(doc.get("closed_at"), days),
-        provider=doc.get("provider_id"),
-        officer=doc.get("officer_id"),
-        arrived=_arrival(opened, days) if opened else "",
-        source=referrer.rsplit("@", 1)[-1].lower() if "@" in referrer else "unknown",
-        events=tuple(events),
-        deadlines=tuple(deadlines),
-    )
+    return facts_from_brief(brief_of(doc), days)

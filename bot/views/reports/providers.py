@@ -32,6 +32,7 @@ NOT_PROCESSED = {
     "too_old": "6 months old or more",
 }
 CLOSED_UNSCREENED = "closed by an officer before screening"
+ELIGIBLE = f"{SCREENING_PREFIX}eligible"
 
 
 @dataclass
@@ -65,19 +66,25 @@ def add_case(rows: dict[str, ProviderFigures], case: CaseFacts, period: Period,
     row = rows.get(key)
     if row is None:
         row = rows[key] = ProviderFigures(key)
-    if case.received in period:
+    start, end = period.start, period.end  # compared directly: this runs for every case
+    if start <= case.received <= end:
         row.received += 1
-    letter = case.first(f"{SCREENING_PREFIX}eligible")
     response = case.first(*RESPONSES)
-    if response is not None and response[0] in period:
+    if response is not None and start <= response[0] <= end:
         if response[1] == "provider.accepts":
             row.accepted += 1
         else:
             row.disputed += 1
+        letter = case.first(ELIGIBLE)
         if letter is not None:
             row.response_days.append(days.between(letter[0], response[0]))
+    screened = False
+    evidence = []
     for day, event in case.events:
-        if day not in period:
+        screened = screened or event.startswith(SCREENING_PREFIX)
+        if event in EVIDENCE:
+            evidence.append(day)
+        if not start <= day <= end:
             continue
         if event in CONCLUSIONS:
             row.upheld += 1
@@ -87,19 +94,18 @@ def add_case(rows: dict[str, ProviderFigures], case: CaseFacts, period: Period,
             reason = NOT_PROCESSED.get(event.removeprefix(SCREENING_PREFIX))
             if reason is not None:
                 row.not_processed[reason] = row.not_processed.get(reason, 0) + 1
-    if (case.closed in period and not any(e.startswith(SCREENING_PREFIX) for _, e in case.events)):
+    if case.closed is not None and start <= case.closed <= end and not screened:
         row.not_processed[CLOSED_UNSCREENED] = row.not_processed.get(CLOSED_UNSCREENED, 0) + 1
-    evidence = [day for day, event in case.events if event in EVIDENCE]
     for d in case.deadlines:
-        if d.due not in period or d.status == "cancelled":
+        if not start <= d.due <= end or d.status == "cancelled":
             continue
         if d.name == "provider_reminder" and d.status == "fired":
             row.reminded += 1
         elif d.name == "follow_up_reminder" and d.status in ("met", "fired"):
             row.follow_ups_due += 1
             row.follow_up_reminders += d.status == "fired"
-            start = d.set_day or d.due
-            row.follow_ups_on_time += any(start <= day <= d.due for day in evidence)
+            first = d.set_day or d.due
+            row.follow_ups_on_time += any(first <= day <= d.due for day in evidence)
 
 
 def provider_figures(cases: Iterable[CaseFacts], period: Period,

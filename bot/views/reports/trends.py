@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import date, datetime
 
 from bot.views.reports.daycount import DayCounter
 from bot.views.reports.facts import RESPONSES, SCREENING_PREFIX, CaseFacts
@@ -46,10 +46,12 @@ def trend_figures(
 ) -> list[MonthTrend]:
     months = {(m.start.year, m.start.month): MonthTrend(m) for m in period.months()}
 
-    def month_of(day: object) -> MonthTrend | None:
-        if day not in period:
+    start, end = period.start, period.end
+
+    def month_of(day: date) -> MonthTrend | None:
+        if not start <= day <= end:
             return None
-        return months.get((day.year, day.month))  # type: ignore[attr-defined]
+        return months.get((day.year, day.month))
 
     for case in cases:
         row = month_of(case.received)

@@ -18,7 +18,11 @@ FIRST_ROW = 3  # title, note, blank, then the header row
 def workbook_bytes(figures: Figures) -> bytes:
     """The .xlsx file's bytes (built in memory: it is small, and mailed or saved whole)."""
     buffer = io.BytesIO()
-    book = xlsxwriter.Workbook(buffer, {"in_memory": True, "remove_timezone": True})
+    # Text is written as text, never read as a formula or a link: a provider's name or a
+    # triage kind beginning with "=" stays a name (and writing is faster without the checks).
+    options = {"in_memory": True, "remove_timezone": True, "strings_to_formulas": False,
+               "strings_to_urls": False, "strings_to_numbers": False}  # fmt: skip
+    book = xlsxwriter.Workbook(buffer, options)
     formats = {
         "title": book.add_format({"bold": True, "font_size": 14}),
         "header": book.add_format({"bold": True, "bottom": 1, "text_wrap": True}),
@@ -46,10 +50,12 @@ def _sheet(book: Any, table: Table, formats: dict[str, Any]) -> None:
                 sheet.write_blank(r, c, None)
             elif isinstance(value, date):
                 sheet.write_datetime(r, c, value, formats["date"])
-            elif c in table.formats and isinstance(value, int | float):
+            elif isinstance(value, str):
+                sheet.write_string(r, c, value)
+            elif c in table.formats:
                 sheet.write_number(r, c, value, formats[table.formats[c]])
             else:
-                sheet.write(r, c, value)
+                sheet.write_number(r, c, value)
     sheet.freeze_panes(FIRST_ROW + 1, 1)
     if table.chart is None or not table.rows:
         return

@@ -16,7 +16,14 @@ from starlette.staticfiles import StaticFiles
 
 from bot.clock import Clock
 from bot.rules import Rules
-from bot.views.web import actions, pages_case, pages_cases, pages_overview, pages_triage
+from bot.views.web import (
+    actions,
+    pages_case,
+    pages_cases,
+    pages_overview,
+    pages_reports,
+    pages_triage,
+)
 from bot.views.web.idp import EntraSignIn
 from bot.views.web.render import STATIC
 from bot.views.web.secured import secured_app
@@ -43,6 +50,7 @@ def create_app(
         *pages_case.routes(site),
         *pages_triage.routes(site),
         *pages_overview.routes(site),
+        *pages_reports.routes(site),
         Mount("/static", app=StaticFiles(directory=STATIC), name="static"),
     ]
 

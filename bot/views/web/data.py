@@ -12,6 +12,7 @@ import hashlib
 import logging
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Hashable
 from dataclasses import dataclass
 from datetime import datetime
@@ -21,6 +22,9 @@ from bot.procedure.case import Case
 from bot.rules import Rules
 from bot.store import Store, StoreError
 from bot.store.spool import Spool
+from bot.views.reports.command import figures_from_store
+from bot.views.reports.figures import Figures
+from bot.views.reports.period import Period
 from bot.views.status import Status, collect
 from bot.views.web.summary import CaseSummary, summarise
 
@@ -33,6 +37,7 @@ Signature = tuple[int, ...]  # Store.commit_mark: changes with every commit
 # last loaded meanwhile, so that nobody waits for a large store after each of the daemon's
 # commits; a small store is simply reloaded before the page is built.
 BACKGROUND_AFTER_SECONDS = 0.3
+REPORTS_KEPT = 4
 
 
 @dataclass
@@ -58,6 +63,8 @@ class DashboardData:
         self._closed: dict[str, CaseSummary] = {}
         self._load_seconds = 0.0
         self._loading: threading.Thread | None = None
+        # The last reports made: a page and its downloads ask for the same figures in turn.
+        self._reports: OrderedDict[tuple[Any, ...], Figures] = OrderedDict()
 
     def close(self) -> None:
         with self._lock:
@@ -189,6 +196,22 @@ class DashboardData:
                 return store.load_raw(sha)
             except (StoreError, ValueError):
                 return None
+
+    def report(self, period: Period, now: datetime) -> Figures | None:
+        """The compliance figures of `period` as at `now` (None before the bot's first run),
+        the same as `python -m bot report` makes; kept for the minute, per commit."""
+        with self._lock:
+            store = self._current()
+            if store is None or self._snapshot is None:
+                return None
+            key = (self._snapshot.signature, period, now.replace(second=0, microsecond=0))
+            figures = self._reports.get(key)
+            if figures is None:
+                figures = figures_from_store(store, self.rules, period, now)
+                self._reports[key] = figures
+                while len(self._reports) > REPORTS_KEPT:
+                    self._reports.popitem(last=False)
+            return figures
 
     def status(self, now: datetime, backlog: int | None = None, *, cases: bool = True) -> Status:
         with self._lock:

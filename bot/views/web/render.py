@@ -26,6 +26,7 @@ NAVIGATION = (
     ("cases", "/cases", "Cases"),
     ("triage", "/triage", "Triage"),
     ("workload", "/workload", "Workload"),
+    ("reports", "/reports", "Reports"),
     ("procedure", "/procedure", "Procedure"),
     ("health", "/health", "Health"),
 )
