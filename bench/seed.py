@@ -162,11 +162,10 @@ def keep_raw(store: Store, library: Library) -> None:
 
 
 def link_copy(source: Path, target: Path) -> None:
-    """Copy a store; archived cases are hard links (the store replaces them, never edits;
-    the index of their briefs is appended to, so it is copied)."""
+    """Copy a store; archived cases are hard links (the store replaces them, never edits)."""
 
     def copy(src: str, dst: str) -> None:
-        if f"{os.sep}closed{os.sep}" in src[len(str(source)) :] and src.endswith(".json"):
+        if f"{os.sep}closed{os.sep}" in src[len(str(source)) :]:
             os.link(src, dst)
         else:
             shutil.copy2(src, dst)

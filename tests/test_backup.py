@@ -162,30 +162,6 @@ def test_what_the_bot_does_after_the_freeze_is_not_in_the_backup(tmp_path: Path)
     assert not list(directory.glob(".backup-*")), "its hard links go when it is closed"
 
 
-def test_the_index_of_closed_cases_is_left_out_and_made_again_on_restore(
-    tmp_path: Path,
-) -> None:
-    """The index of closed cases' briefs grows in place, so a link to it would take in lines
-    written after the freeze: it stays out, and the restored store makes it from the cases."""
-    directory = tmp_path / "store"
-    with Store(directory) as store:
-        for n in (1, 2):
-            store.put_case({"reference": f"CC-2026-000{n}", "status": "open", "n": n})
-        store.commit()
-        store.put_case({"reference": "CC-2026-0001", "status": "closed", "n": 1})
-        store.commit()
-        assert (directory / "closed" / "briefs.tsv").is_file()
-        write_backup(directory, tmp_path / "b.tar.gz", key=None, now=START)
-    restore(tmp_path / "b.tar.gz", tmp_path / "restored")
-    index = tmp_path / "restored" / "closed" / "briefs.tsv"
-    with Store(tmp_path / "restored") as restored:
-        assert index.is_file(), "made again when the restored store is opened"
-        count, briefs = restored.closed_case_briefs()
-        assert count == 1
-        assert [brief[2] for brief in briefs] == ["CC-2026-0001"]
-    assert index.read_bytes().startswith(b"CC-2026-0001\t")
-
-
 def test_history_the_commit_holds_but_its_files_lack_is_restored(tmp_path: Path) -> None:
     """The bot killed after a commit, before appending its history: the backup holds the
     journal, and the restored store appends the lines when it opens."""

@@ -64,4 +64,4 @@ def test_the_report_benchmark_runs_on_a_tiny_store_and_judges_its_target(
     printed = capsys.readouterr().out
     assert "financial year 2026/27:" in printed and "cases counted" in printed
     assert "PASS: the whole report" in printed or "FAIL: the whole report" in printed
-    assert (tmp_path / "store-20-60" / "store" / "closed" / "briefs.tsv").exists()
+    assert (tmp_path / "store-20-60" / "store" / "cache" / "closed-briefs.tsv").exists()

@@ -61,7 +61,7 @@ def test_a_report_from_the_store_has_the_figures_of_the_cases_themselves(tmp_pat
         expected = in_memory(rules, cases, period, NOW)
         assert from_store(tmp_path, rules, period, NOW) == expected
     # Without the index every closed case's file is read: the same figures.
-    (tmp_path / "closed" / INDEX_FILE).unlink()
+    (tmp_path / INDEX_FILE).unlink()
     assert from_store(tmp_path, rules, month(2026, 5), NOW) == in_memory(
         rules, cases, month(2026, 5), NOW)
 
@@ -80,11 +80,11 @@ def test_an_older_store_is_read_as_it_is_and_gets_briefs_when_the_bot_opens_it(
         triage = [*reader.triage_items(), *(t for t in reader.triage_resolved() if "item" in t)]
     expected = in_memory(rules, cases, period, V1_NOW, triage)
     assert from_store(root, rules, period, V1_NOW) == expected  # no briefs: cases read
-    assert not (root / "closed" / INDEX_FILE).exists()  # a reader wrote nothing
+    assert not (root / INDEX_FILE).exists()  # a reader wrote nothing
     with Store(root, clock=FixedClock(V1_NOW)) as writer:
         beside = {doc["reference"]: doc for doc in writer._summaries.values()}
         assert all("brief" in beside[ref] for ref in writer.open_references())
-    index = (root / "closed" / INDEX_FILE).read_text().splitlines()
+    index = (root / INDEX_FILE).read_text().splitlines()
     assert sorted(line.split("\t")[0] for line in index) == sorted(
         c.reference for c in cases if c.status == "closed")
     assert from_store(root, rules, period, V1_NOW) == expected
@@ -101,7 +101,7 @@ def test_closing_a_case_indexes_its_brief_and_reopening_hides_it(tmp_path: Path)
         store.commit()
         store.put_case(case("CC-2026-0002", "closed", "2026-03-02T09:00:00+00:00", stage="x"))
         store.commit()  # closed again, later: its last line counts
-    lines = (tmp_path / "closed" / INDEX_FILE).read_text().splitlines()
+    lines = (tmp_path / INDEX_FILE).read_text().splitlines()
     assert [line.split("\t")[:3] for line in lines] == [
         ["CC-2026-0001", "2026-02-10", "2026-01-05"],
         ["CC-2026-0002", "2026-02-20", "2026-01-05"],
@@ -129,7 +129,7 @@ def test_a_case_the_index_shows_closed_before_the_period_is_not_opened(tmp_path:
     with Store.open_snapshot(tmp_path) as reader:
         assert references(reader.closed_case_briefs(date(2026, 1, 1))[1]) == [
             "CC-2026-0001", "CC-2026-0002"]  # fmt: skip
-    (tmp_path / "closed" / INDEX_FILE).unlink()
+    (tmp_path / INDEX_FILE).unlink()
     with Store.open_snapshot(tmp_path) as reader, pytest.raises(ValueError):
         list(reader.closed_case_briefs(date(2026, 1, 1))[1])
 
@@ -138,7 +138,7 @@ def test_a_line_cut_short_by_a_crash_is_dropped_and_the_case_file_read(tmp_path:
     with Store(tmp_path, clock=FixedClock(NOW)) as store:
         store.put_case(case("CC-2026-0001", "closed", "2026-01-10T10:00:00+00:00"))
         store.commit()
-    index = tmp_path / "closed" / INDEX_FILE
+    index = tmp_path / INDEX_FILE
     index.write_bytes(index.read_bytes()[:-25])  # torn inside its brief
     with Store(tmp_path, clock=FixedClock(NOW)) as store:
         _, briefs = store.closed_case_briefs(date(2026, 1, 1))
@@ -158,3 +158,32 @@ def test_a_brief_holds_dates_and_outcomes_not_what_the_concern_says_or_who_said_
         for entry in model.timeline:
             if entry.kind != "stage" and len(entry.text) > 20:
                 assert entry.text not in text
+
+
+def test_a_backup_leaves_the_index_out_and_the_restored_store_makes_it_again(
+    tmp_path: Path,
+) -> None:
+    from bot.operations.backup import restore
+    from bot.store.backup.pack import write_backup
+
+    rules, cases = fixed_cases()
+    directory = tmp_path / "store"
+    with Store(directory, clock=FixedClock(NOW)) as store:
+        for model in cases:
+            store.put_case(json.loads(model.model_dump_json()))
+        store.commit()
+        assert (directory / INDEX_FILE).exists()
+        archive = tmp_path / "store.tar.gz"
+        write_backup(directory, archive, key=None, now=NOW)
+        store.put_case(case("CC-2026-0099", "closed", "2026-05-20T10:00:00+00:00"))
+        store.commit()  # after the backup: in the live index, not in the restored store
+    into = tmp_path / "restored"
+    restore(archive, into)
+    expected = in_memory(rules, cases, month(2026, 5), NOW)
+    assert from_store(into, rules, month(2026, 5), NOW) == expected
+    with Store(into, clock=FixedClock(NOW)):  # the bot's first start on it
+        pass
+    lines = (into / INDEX_FILE).read_text().splitlines()
+    assert sorted(line.split("\t")[0] for line in lines) == sorted(
+        c.reference for c in cases if c.status == "closed")
+    assert from_store(into, rules, month(2026, 5), NOW) == expected

@@ -10,7 +10,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bot.store.closed_index import INDEX_FILE, index_line, read_index
+from bot.store.closed_index import index_line, read_index
 from bot.store.errors import StoreError
 from bot.store.files import (
     append_bytes,
@@ -57,8 +57,9 @@ def read_closed_since(path: str | Path, since: date | None) -> bytes | None:
 class ClosedArchive:
     """Reads and writes archived cases; every write is atomic and owner-only."""
 
-    def __init__(self, root: Path) -> None:
+    def __init__(self, root: Path, index: Path) -> None:
         self.root = root
+        self.index_path = index  # the cache of closed cases' briefs (closed_index.py)
 
     def path_for(self, reference: str) -> Path:
         match = _REFERENCE.match(check_reference(reference))
@@ -81,24 +82,24 @@ class ClosedArchive:
             self._append_index(lines)
 
     def _append_index(self, lines: list[bytes]) -> None:
-        path = self.root / INDEX_FILE
-        ensure_dir(self.root)
+        path = self.index_path
+        ensure_dir(path.parent)
         drop_partial_tail(path)  # a line half-written by a crash is dropped, not extended
         append_bytes(path, b"".join(lines))
 
     def has_index(self) -> bool:
-        return (self.root / INDEX_FILE).exists()
+        return self.index_path.exists()
 
     def index(
         self, closed_since: date | None = None, received_by: date | None = None
     ) -> dict[str, bytes | None]:
         """The briefs of indexed cases (None: skipped by those days; see read_index)."""
-        return read_index(self.root / INDEX_FILE, closed_since, received_by)
+        return read_index(self.index_path, closed_since, received_by)
 
     def rebuild_index(self) -> int:
         """Index every archived case (a store from before the index); how many were. Appended
         a thousand lines at a time: tens of thousands of briefs need not be in memory at once."""
-        remove_durably(self.root / INDEX_FILE)
+        remove_durably(self.index_path)
         lines: list[bytes] = []
         count = 0
         for reference, _ in sorted(self.files()):

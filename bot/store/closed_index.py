@@ -1,6 +1,8 @@
 """The archive's index of closed cases' briefs: a report reads this one file, not thousands.
 
-One line per archive write: `REF<TAB>closed day<TAB>received day<TAB>brief`, the days the
+It is a cache of what the archive files hold (in `cache/`, left out of backups like the
+rules' cache): made again from them by the bot's first start without it. One line per
+archive write: `REF<TAB>closed day<TAB>received day<TAB>brief`, the days the
 calendar days of the case's own closing time and its received day (ISO, or ten dashes when it
 has none), the brief as JSON text (bot.store.brief), which never holds a raw tab or newline.
 The latest line of a case wins (a case reopened and closed again); a line a crash cut short
@@ -17,7 +19,7 @@ from typing import Any
 from bot.store.brief import brief_text
 from bot.store.errors import StoreError
 
-INDEX_FILE = "briefs.tsv"
+INDEX_FILE = Path("cache") / "closed-briefs.tsv"  # in the store folder
 NO_DAY = "-" * 10
 _ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 _TAB = 9  # the byte

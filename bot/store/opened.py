@@ -13,6 +13,7 @@ from tinydb import TinyDB
 
 from bot.clock import Clock, SystemClock
 from bot.store.archive import ClosedArchive
+from bot.store.closed_index import INDEX_FILE
 from bot.store.errors import StoreError, read_only_error, write_failed
 from bot.store.files import DIR_MODE, ensure_dir
 from bot.store.journal import (
@@ -78,7 +79,7 @@ class OpenStore:
             self._lock = DirectoryLock(self.directory / "bot.lock")
             self._gate = CommitGate(self.directory)
         self._db = TinyDB(self._path, storage=ChangesStorage, read_only=self.read_only)
-        self._archive = ClosedArchive(self.directory / "closed")
+        self._archive = ClosedArchive(self.directory / "closed", self.directory / INDEX_FILE)
         self._bind_tables()
         # The version is checked first: a newer bot's layout may look like damage to this one.
         found = self._check_schema(any(len(t) for t in self._storage.tables.values()))
@@ -158,6 +159,9 @@ class OpenStore:
                 "store %s: recovery incomplete (%s); retried at commit", self.directory, exc
             )
 
+    def _complete(self) -> None:
+        """What a writer adds, once opened, that a store from an earlier version lacks."""
+
     def _backup_before_upgrade(self, found: int) -> None:
         from bot.store.backup.upgrade import backup_before_upgrade  # only on an upgrade
 
@@ -169,9 +173,6 @@ class OpenStore:
                 f"bot upgrades it to schema {self.SCHEMA_VERSION}, and that failed: {exc}. "
                 "Nothing was changed; fix that and start the bot again"
             ) from exc
-
-    def _complete(self) -> None:
-        """What a writer adds, once opened, that a store from an earlier version lacks."""
 
     def _upgrade(self, found: int) -> None:
         """A new store's first checkpoint, or schema 1 -> 2: the same tables, written as a

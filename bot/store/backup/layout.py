@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 from pathlib import PurePosixPath
 
-from bot.store.closed_index import INDEX_FILE
 from bot.store.journal import SEEN_FILE, SENT_FILE, TRIAGE_FILE
 
 FORMAT = "contract-concerns-bot backup"
@@ -46,9 +45,7 @@ def skipped(name: str) -> bool:
         or parts[0] in _SKIPPED_FOLDERS
         or parts[0].startswith(STAGING)
         or last.endswith(".fp")  # fingerprints of seen keys and sent ids: rebuilt when read
-        # The closed cases' index of briefs is appended in place, so a hard link taken at the
-        # freeze would go on growing; the bot rebuilds it from the cases when it opens the store.
-        or parts == ("closed", INDEX_FILE)
+
         or (last.startswith(".") and last.endswith(".tmp"))  # an atomic write under way
     )
 
