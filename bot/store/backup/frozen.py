@@ -135,7 +135,9 @@ class Frozen:
 
     def _files_under(self, root: Path, prefix: Path) -> Iterator[Piece]:
         for path in sorted(p for p in root.rglob("*") if p.is_file()):
-            yield from self._piece(path, (prefix / path.relative_to(root)).as_posix())
+            name = (prefix / path.relative_to(root)).as_posix()
+            if not skipped(name):
+                yield from self._piece(path, name)
 
     def _piece(self, path: Path, name: str) -> Iterator[Piece]:
         try:
