@@ -45,7 +45,6 @@ def skipped(name: str) -> bool:
         or parts[0] in _SKIPPED_FOLDERS
         or parts[0].startswith(STAGING)
         or last.endswith(".fp")  # fingerprints of seen keys and sent ids: rebuilt when read
-
         or (last.startswith(".") and last.endswith(".tmp"))  # an atomic write under way
     )
 
