@@ -116,19 +116,6 @@ def _issue_12(results: dict[str, Any]) -> list[Target]:
                 f"{name}, vs parse only", f"{slower:.1f}x", f"<= {limit:g}x", slower <= limit, 12
             )
         )
-        if "times_slower_without_pdfs" in row:
-            # PDF letters (issue 11) came after the target was set: the same figure with
-            # WeasyPrint's layout time taken out, printed beside the one above, not instead.
-            apart = row["times_slower_without_pdfs"]["median"]
-            out.append(
-                _target(
-                    f"{name}, vs parse only, PDF rendering apart",
-                    f"{apart:.1f}x",
-                    f"<= {limit:g}x",
-                    apart <= limit,
-                    12,
-                )
-            )
     cells = {(c["open_cases"], c["closed_cases"]): c for c in results["store_cost"]}
     for closed in sorted({c for _, c in cells}):
         row = sorted(o for o, c in cells if c == closed)
