@@ -6,16 +6,13 @@ where a missing browser is a failure (.ci/run installs them).
 
 from __future__ import annotations
 
-import shutil
-import socket
-import tempfile
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
-from backends.browser import AXE_TAGS, axe_problems, chromium
+from backends.browser import AXE_TAGS, axe_problems, chromium, download_folder, wait
 from backends.dashboard_site import (
     HOSTILE_SUBJECT,
     STRANGER_TRIAGE,
@@ -23,7 +20,7 @@ from backends.dashboard_site import (
     WITH_PROVIDER,
     play_demo,
 )
-from backends.web_app import running
+from backends.web_app import served
 
 from bot.clock import FixedClock
 from bot.demo.harness import Workspace
@@ -33,7 +30,6 @@ from bot.views.web.app import create_app
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.common.exceptions import NoAlertPresentException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 PAGES = (
     "/cases",
@@ -61,30 +57,20 @@ def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
 @pytest.fixture(scope="module")
 def base(ws: Workspace) -> Iterator[str]:
     """The dashboard served by uvicorn on a free port of 127.0.0.1, as `python -m bot web`."""
-    app = create_app(ws.root / "config.yaml", FixedClock(END), local_person="pjones")
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen()
-    with running(app, sock):
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    sock.close()
+    with served(create_app(ws.root / "config.yaml", FixedClock(END), local_person="pjones")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def downloads() -> Iterator[Path]:
-    folder = Path(tempfile.mkdtemp(prefix="ccbot-downloads-"))
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
+    with download_folder() as folder:
+        yield folder
 
 
 @pytest.fixture(scope="module")
 def browser(downloads: Path) -> Iterator[Any]:
     with chromium(downloads) as driver:
         yield driver
-
-
-def wait(driver: Any, seconds: float = 10) -> WebDriverWait:  # type: ignore[type-arg]
-    return WebDriverWait(driver, seconds, poll_frequency=0.05)
 
 
 def test_find_a_case_by_search_open_it_see_its_deadlines_and_download_its_letter(

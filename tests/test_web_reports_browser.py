@@ -8,9 +8,6 @@ from __future__ import annotations
 
 import io
 import re
-import shutil
-import socket
-import tempfile
 import zipfile
 from collections.abc import Iterator
 from datetime import timedelta
@@ -19,9 +16,9 @@ from typing import Any
 
 import openpyxl
 import pytest
-from backends.browser import AXE_TAGS, axe_problems, chromium
+from backends.browser import AXE_TAGS, axe_problems, chromium, download_folder, wait
 from backends.dashboard_site import WITH_PROVIDER, play_demo
-from backends.web_app import running
+from backends.web_app import served
 from starlette.testclient import TestClient
 
 from bot.demo.harness import Workspace
@@ -33,7 +30,6 @@ webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.remote.webelement import WebElement  # noqa: E402
-from selenium.webdriver.support.ui import WebDriverWait  # noqa: E402
 
 DATES = ("period=dates&from-day=1&from-month=11&from-year=2026"
          "&to-day=9&to-month=4&to-year=2027")  # fmt: skip
@@ -77,30 +73,20 @@ def draft(ws: Workspace) -> str:
 @pytest.fixture(scope="module")
 def base(ws: Workspace, draft: str) -> Iterator[str]:
     """The dashboard served by uvicorn on a free port of 127.0.0.1, as `python -m bot web`."""
-    app = create_app(ws.root / "config.yaml", ws.clock, local_person="pjones")
-    sock = socket.socket()
-    sock.bind(("127.0.0.1", 0))
-    sock.listen()
-    with running(app, sock):
-        yield f"http://127.0.0.1:{sock.getsockname()[1]}"
-    sock.close()
+    with served(create_app(ws.root / "config.yaml", ws.clock, local_person="pjones")) as url:
+        yield url
 
 
 @pytest.fixture(scope="module")
 def downloads() -> Iterator[Path]:
-    folder = Path(tempfile.mkdtemp(prefix="ccbot-downloads-"))
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
+    with download_folder() as folder:
+        yield folder
 
 
 @pytest.fixture(scope="module")
 def browser(downloads: Path) -> Iterator[Any]:
     with chromium(downloads) as driver:
         yield driver
-
-
-def wait(driver: Any, seconds: float = 10) -> WebDriverWait:  # type: ignore[type-arg]
-    return WebDriverWait(driver, seconds, poll_frequency=0.05)
 
 
 @pytest.mark.parametrize(

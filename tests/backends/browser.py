@@ -63,6 +63,23 @@ def chromium(downloads: Path) -> Iterator[Any]:
         shutil.rmtree(profile, ignore_errors=True)
 
 
+@contextmanager
+def download_folder() -> Iterator[Path]:
+    """A folder for the browser's downloads, removed afterwards."""
+    folder = Path(tempfile.mkdtemp(prefix="ccbot-downloads-"))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+
+
+def wait(driver: Any, seconds: float = 10) -> Any:
+    """A WebDriverWait polling every 50 ms."""
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    return WebDriverWait(driver, seconds, poll_frequency=0.05)
+
+
 def axe_problems(driver: Any, tags: list[str] | None = None) -> list[tuple[str, list[Any]]]:
     """axe's violations on the page the browser shows: (rule, the elements), [] when none."""
     from axe_selenium_python import Axe

@@ -118,3 +118,19 @@ def running(app: Starlette, sock: Any) -> Iterator[None]:
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+@contextmanager
+def served(app: Starlette) -> Iterator[str]:
+    """The app served by uvicorn on a free port of 127.0.0.1, as `python -m bot web`; its
+    base URL."""
+    import socket
+
+    sock = socket.socket()
+    sock.bind(("127.0.0.1", 0))
+    sock.listen()
+    try:
+        with running(app, sock):
+            yield f"http://127.0.0.1:{sock.getsockname()[1]}"
+    finally:
+        sock.close()
