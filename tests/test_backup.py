@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from backends.concerns import concern
 
 import bot.store.storage
 from bot.clock import LONDON
@@ -23,18 +24,7 @@ from bot.store.files import read_json_lines
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=LONDON)
 BATCHES, PER_BATCH = 8, 5
-PROVIDERS = ["Oakview Care Home", "Brightpath Homecare", "Riverside Living"]
 OFFICER = "jane.smith@council.example"
-
-
-def concern(ws: Workspace, n: int, at: datetime) -> None:
-    provider = PROVIDERS[n % len(PROVIDERS)]
-    body = (
-        f"Dear Contract Management Team,\n\nI am raising a contract concern about {provider}. "
-        f"Visit {n} was cut short.\n\nThe safeguarding enquiry has concluded and found the "
-        "concern substantiated.\n\nRegards"
-    )
-    ws.email(f"referrer{n}@nhs.example", f"Concern {n}: {provider}", body, at=at)
 
 
 def backlog(ws: Workspace, started: threading.Event) -> None:

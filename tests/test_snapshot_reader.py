@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from backends.concerns import concern
 
 import bot.store.storage
 from bot.clock import LONDON
@@ -19,17 +20,6 @@ from bot.store.case_views import addresses_of, encode, view_of
 
 START = datetime(2026, 11, 2, 9, 0, tzinfo=LONDON)
 BATCHES, PER_BATCH = 6, 5
-PROVIDERS = ["Oakview Care Home", "Brightpath Homecare", "Riverside Living"]
-
-
-def concern(ws: Workspace, n: int, at: datetime) -> None:
-    provider = PROVIDERS[n % len(PROVIDERS)]
-    body = (
-        f"Dear Contract Management Team,\n\nI am raising a contract concern about {provider}. "
-        f"Visit {n} was cut short.\n\nThe safeguarding enquiry has concluded and found the "
-        "concern substantiated.\n\nRegards"
-    )
-    ws.email(f"referrer{n}@nhs.example", f"Concern {n}: {provider}", body, at=at)
 
 
 def check(snapshot: Store, seen: dict[str, Any]) -> None:
