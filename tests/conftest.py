@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -38,3 +39,22 @@ def make_workspace(tmp_path: Path) -> Iterator[MakeWorkspace]:
 def workspace(make_workspace: MakeWorkspace) -> Workspace:
     """The example config's bot, its clock at 08:00 on Monday 2 November 2026 (London)."""
     return make_workspace(START)
+
+
+@pytest.fixture(scope="module")
+def downloads() -> Iterator[Path]:
+    """Where a browser test module's Chromium saves what it downloads."""
+    from backends.browser import download_folder
+
+    with download_folder() as folder:
+        yield folder
+
+
+@pytest.fixture(scope="module")
+def browser(downloads: Path) -> Iterator[Any]:
+    """One headless Chromium per browser test module (skipped, or under CI=true failed,
+    where Debian's chromium and chromium-driver are missing)."""
+    from backends.browser import chromium
+
+    with chromium(downloads) as driver:
+        yield driver

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from backends.browser import AXE_TAGS, axe_problems, chromium, download_folder, wait
+from backends.browser import AXE_TAGS, axe_problems, wait
 from backends.dashboard_site import (
     HOSTILE_SUBJECT,
     STRANGER_TRIAGE,
@@ -59,18 +59,6 @@ def base(ws: Workspace) -> Iterator[str]:
     """The dashboard served by uvicorn on a free port of 127.0.0.1, as `python -m bot web`."""
     with served(create_app(ws.root / "config.yaml", FixedClock(END), local_person="pjones")) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def downloads() -> Iterator[Path]:
-    with download_folder() as folder:
-        yield folder
-
-
-@pytest.fixture(scope="module")
-def browser(downloads: Path) -> Iterator[Any]:
-    with chromium(downloads) as driver:
-        yield driver
 
 
 def test_find_a_case_by_search_open_it_see_its_deadlines_and_download_its_letter(

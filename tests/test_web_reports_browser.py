@@ -16,7 +16,7 @@ from typing import Any
 
 import openpyxl
 import pytest
-from backends.browser import AXE_TAGS, axe_problems, chromium, download_folder, wait
+from backends.browser import AXE_TAGS, axe_problems, wait
 from backends.dashboard_site import WITH_PROVIDER, play_demo
 from backends.web_app import served
 from starlette.testclient import TestClient
@@ -75,18 +75,6 @@ def base(ws: Workspace, draft: str) -> Iterator[str]:
     """The dashboard served by uvicorn on a free port of 127.0.0.1, as `python -m bot web`."""
     with served(create_app(ws.root / "config.yaml", ws.clock, local_person="pjones")) as url:
         yield url
-
-
-@pytest.fixture(scope="module")
-def downloads() -> Iterator[Path]:
-    with download_folder() as folder:
-        yield folder
-
-
-@pytest.fixture(scope="module")
-def browser(downloads: Path) -> Iterator[Any]:
-    with chromium(downloads) as driver:
-        yield driver
 
 
 @pytest.mark.parametrize(
