@@ -8,7 +8,7 @@ from email.message import Message
 from email.policy import compat32
 
 from bot.intake.lean import message_from_raw
-from bot.intake.parse import _filename, _is_body_candidate, _leaves, part_payload
+from bot.intake.parse import _filename, _is_body_candidate, leaves, part_payload
 
 
 @dataclass(frozen=True)
@@ -38,7 +38,7 @@ def attachment_names(raw: bytes) -> list[str]:
 def _files(msg: Message) -> list[Message]:
     return [
         part
-        for part in _leaves(msg)
+        for part in leaves(msg)
         if not _is_body_candidate(part)
         and part.get_content_maintype() not in ("message", "multipart")
         and not _inline_picture(part)

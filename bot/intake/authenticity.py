@@ -204,10 +204,19 @@ def newest_verdicts(results: list[tuple[str, AuthResult]]) -> list[tuple[str, Au
     return kept
 
 
+def own_domain_names(own_domains: Sequence[str]) -> list[str]:
+    """The council's domains as config gives them, compared as mail domains are: lower case,
+    no leading @, no trailing dot."""
+    return [d.strip().lower().lstrip("@").rstrip(".") for d in own_domains]
+
+
 def _passes(result: AuthResult, from_domain: str, own_domains: Sequence[str]) -> bool:
+    return result.result == "pass" and about_sender(result, from_domain, own_domains)
+
+
+def about_sender(result: AuthResult, from_domain: str, own_domains: Sequence[str]) -> bool:
+    """Whether a verdict judges the From domain (DMARC) or a domain aligned with it."""
     props = result.props
-    if result.result != "pass":
-        return False
     if result.method == "dmarc":
         return props.get("header.from") == from_domain
     if result.method == "dkim":
@@ -227,7 +236,7 @@ def authenticate(
     trust_m365_internal: bool,
 ) -> Authenticity:
     """Whether `mail` is authenticated as sent by the council, by Exchange or our own servers."""
-    ours = [d.strip().lower().lstrip("@").rstrip(".") for d in own_domains]
+    ours = own_domain_names(own_domains)
     from_domain, why_not = own_from_domain(mail, ours)
     if not from_domain:
         return Authenticity(False, "", why_not)

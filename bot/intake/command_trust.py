@@ -6,29 +6,14 @@ from collections.abc import Sequence
 
 from bot.intake.authenticity import (
     Authenticity,
-    AuthResult,
-    aligned,
+    about_sender,
     authenticate,
-    domain_of,
     newest_verdicts,
+    own_domain_names,
     own_from_domain,
     trusted_results,
 )
 from bot.intake.message import ParsedMail
-
-
-def _about_sender(result: AuthResult, from_domain: str, own_domains: Sequence[str]) -> bool:
-    """Whether a verdict judges the From domain (DMARC) or a domain aligned with it."""
-    props = result.props
-    if result.method == "dmarc":
-        return props.get("header.from") == from_domain
-    if result.method == "dkim":
-        signer = props.get("header.d") or domain_of(props.get("header.i", ""))
-        return bool(signer) and aligned(signer, from_domain, own_domains)
-    if result.method == "spf":
-        envelope = domain_of(props.get("smtp.mailfrom", ""))
-        return bool(envelope) and aligned(envelope, from_domain, own_domains)
-    return False
 
 
 def failed_verdict(
@@ -39,7 +24,7 @@ def failed_verdict(
     Only `fail` counts (not softfail, neutral or temperror): an explicit verdict that the
     message did not come from where it says, written by a server the config trusts.
     """
-    ours = [d.strip().lower().lstrip("@").rstrip(".") for d in own_domains]
+    ours = own_domain_names(own_domains)
     from_domain, _ = own_from_domain(mail, ours)
     if not from_domain:
         return ""
@@ -49,7 +34,7 @@ def failed_verdict(
         for server, result in newest_verdicts(found)
         if result.method in ("dmarc", "dkim", "spf")
         and result.result == "fail"
-        and _about_sender(result, from_domain, ours)
+        and about_sender(result, from_domain, ours)
     ]
     if not failed:
         return ""

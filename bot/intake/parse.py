@@ -180,23 +180,30 @@ def html_to_text(html: str) -> str:
     return re.sub(r"\n{3,}", "\n\n", "\n".join(lines)).strip()
 
 
-def _leaves(part: Message, depth: int = 0) -> Iterator[Message]:
-    # A message/rfc822 part is a leaf: a forwarded mail's text is not this mail's body.
+def leaves(part: Message, max_depth: int = _MAX_DEPTH, depth: int = 0) -> Iterator[Message]:
+    """The parts of `part` that are not multipart containers, in order, no deeper than
+    `max_depth`. A message/rfc822 part is a leaf: a forwarded mail's text is not this mail's
+    body."""
     payload = part.get_payload()
-    if part.is_multipart() and part.get_content_maintype() == "multipart" and depth < _MAX_DEPTH:
+    if part.is_multipart() and part.get_content_maintype() == "multipart" and depth < max_depth:
         for sub in payload if isinstance(payload, list) else []:
             if isinstance(sub, Message):
-                yield from _leaves(sub, depth + 1)
+                yield from leaves(sub, max_depth, depth + 1)
     else:
         yield part
 
 
-def _filename(part: Message) -> str:
+def raw_filename(part: Message) -> str:
+    """A part's file name as it stands in its headers (encoded words not decoded), or ""."""
     try:
         name = part.get_filename() or part.get_param("name")
     except Exception:  # RFC 2231 parameters with bogus charsets
         return ""
-    return decode_header_value(name) if isinstance(name, str) else ""
+    return str(name) if isinstance(name, str) else ""
+
+
+def _filename(part: Message) -> str:
+    return decode_header_value(raw_filename(part))
 
 
 def part_payload(part: Message) -> bytes | list[Message]:
@@ -233,7 +240,7 @@ def _body_and_attachments(msg: Message) -> tuple[str, tuple[Attachment, ...]]:
     plain: list[str] = []
     html: list[str] = []
     attachments: list[Attachment] = []
-    for part in _leaves(msg):
+    for part in leaves(msg):
         try:
             if _is_body_candidate(part):
                 target = html if part.get_content_type() == "text/html" else plain

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import email
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass
 from email.message import Message
 from email.policy import compat32
@@ -21,8 +20,10 @@ from bot.intake.parse import (
     MailParseError,
     decode_bytes,
     decode_header_value,
+    leaves,
     parse_mail,
     part_payload,
+    raw_filename,
 )
 
 _MAX_DEPTH = 20
@@ -72,24 +73,6 @@ def clean_html(html: str) -> Markup:
     return Markup(cleaned)  # nh3's output is safe to show: that is what it is for
 
 
-def _leaves(part: Message, depth: int = 0) -> Iterator[Message]:
-    payload = part.get_payload()
-    if part.is_multipart() and part.get_content_maintype() == "multipart" and depth < _MAX_DEPTH:
-        for sub in payload if isinstance(payload, list) else []:
-            if isinstance(sub, Message):
-                yield from _leaves(sub, depth + 1)
-    else:
-        yield part
-
-
-def _filename(part: Message) -> str:
-    try:
-        name = part.get_filename() or part.get_param("name")
-    except Exception:  # RFC 2231 parameters with bogus charsets
-        return ""
-    return str(name) if isinstance(name, str) else ""
-
-
 def safe_filename(name: str, fallback: str) -> str:
     """A name for Content-Disposition: plain characters only, never a path."""
     base = _SAFE_NAME.sub("_", name.replace("\\", "/").rsplit("/", 1)[-1]).strip(" .")
@@ -99,7 +82,7 @@ def safe_filename(name: str, fallback: str) -> str:
 def _is_body(part: Message) -> bool:
     disposition = (part.get("Content-Disposition") or "").split(";")[0].strip().lower()
     textual = part.get_content_type() in ("text/plain", "text/html")
-    return textual and disposition != "attachment" and not _filename(part)
+    return textual and disposition != "attachment" and not raw_filename(part)
 
 
 def read_mail(raw: bytes) -> MailView:
@@ -112,7 +95,7 @@ def read_mail(raw: bytes) -> MailView:
     message = email.message_from_bytes(raw, policy=compat32)
     html: str | None = None
     parts: list[Part] = []
-    for number, part in enumerate(_leaves(message), start=1):
+    for number, part in enumerate(leaves(message, max_depth=_MAX_DEPTH), start=1):
         if _is_body(part):
             if part.get_content_type() == "text/html" and html is None:
                 payload = part_payload(part)
@@ -121,7 +104,7 @@ def read_mail(raw: bytes) -> MailView:
             continue
         payload = part_payload(part)
         data = payload if isinstance(payload, bytes) else b"".join(m.as_bytes() for m in payload)
-        name = safe_filename(decode_header_value(_filename(part)), f"attachment-{number}")
+        name = safe_filename(decode_header_value(raw_filename(part)), f"attachment-{number}")
         parts.append(Part(name, part.get_content_type(), data))
     return MailView(
         sender=parsed.sender,
