@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from backends.browser import AXE_TAGS, axe_problems, wait
+from backends.browser import AXE_TAGS, axe_problems, wait, widths_at
 from backends.dashboard_site import (
     HOSTILE_SUBJECT,
     STRANGER_TRIAGE,
@@ -114,15 +114,9 @@ def test_a_hostile_email_is_shown_inert(browser: Any, base: str) -> None:
 def test_pages_read_at_320_pixels_wide_without_scrolling_sideways(
     browser: Any, base: str, path: str
 ) -> None:
-    browser.set_window_size(320, 800)
-    try:
-        browser.get(base + path)
-        inner = browser.execute_script("return window.innerWidth")
-        assert inner <= 320
-        width = browser.execute_script("return document.documentElement.scrollWidth")
-        assert width <= inner
-    finally:
-        browser.set_window_size(1200, 900)
+    inner, width = widths_at(browser, base + path, 320)
+    assert inner <= 320
+    assert width <= inner
 
 
 def test_the_keyboard_reaches_the_main_content_first(browser: Any, base: str) -> None:

@@ -16,7 +16,7 @@ from typing import Any
 
 import openpyxl
 import pytest
-from backends.browser import AXE_TAGS, axe_problems, wait
+from backends.browser import AXE_TAGS, axe_problems, wait, widths_at
 from backends.dashboard_site import WITH_PROVIDER, play_demo
 from backends.web_app import served
 from starlette.testclient import TestClient
@@ -181,12 +181,6 @@ def test_the_downloads_save_a_workbook_and_a_zip_of_csv_files(
 def test_the_reports_page_reads_at_320_pixels_wide_without_scrolling_sideways(
     browser: Any, base: str, path: str
 ) -> None:
-    browser.set_window_size(320, 800)
-    try:
-        browser.get(base + path)
-        inner = browser.execute_script("return window.innerWidth")
-        assert inner <= 320
-        width = browser.execute_script("return document.documentElement.scrollWidth")
-        assert width <= inner
-    finally:
-        browser.set_window_size(1200, 900)
+    inner, width = widths_at(browser, base + path, 320)
+    assert inner <= 320
+    assert width <= inner

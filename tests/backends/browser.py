@@ -80,6 +80,19 @@ def wait(driver: Any, seconds: float = 10) -> Any:
     return WebDriverWait(driver, seconds, poll_frequency=0.05)
 
 
+def widths_at(driver: Any, url: str, window: int) -> tuple[int, int]:
+    """The page's viewport width and its content's width, loaded in a window `window` pixels
+    wide (the window goes back to its usual size afterwards)."""
+    driver.set_window_size(window, 800)
+    try:
+        driver.get(url)
+        inner = int(driver.execute_script("return window.innerWidth"))
+        content = int(driver.execute_script("return document.documentElement.scrollWidth"))
+    finally:
+        driver.set_window_size(1200, 900)
+    return inner, content
+
+
 def axe_problems(driver: Any, tags: list[str] | None = None) -> list[tuple[str, list[Any]]]:
     """axe's violations on the page the browser shows: (rule, the elements), [] when none."""
     from axe_selenium_python import Axe
