@@ -3,22 +3,20 @@
 from __future__ import annotations
 
 import json
-import shutil
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
+from bot.demo.harness import copy_example
 
 PROJECT = Path(__file__).resolve().parents[1]
 
 
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
-    for folder in ("rules", "templates", "assets"):
-        shutil.copytree(PROJECT / folder, tmp_path / folder)
-    shutil.copy(PROJECT / "config.yaml", tmp_path / "config.yaml")
+    copy_example(tmp_path, source=PROJECT)
     return tmp_path
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
@@ -15,6 +14,7 @@ from bot.cli import _parser as parser
 from bot.cli import main
 from bot.clock import LONDON, Clock, FixedClock
 from bot.config import Config, load_config
+from bot.demo.harness import copy_example
 from bot.mailbox.base import Mailbox
 from bot.mailbox.state import MemoryState
 from bot.operations.doctor import Finding, check_holidays, check_secrets, report
@@ -28,9 +28,7 @@ TEAM = "contract.management@council.example"  # config.yaml's team address: must
 
 @pytest.fixture
 def config_path(tmp_path: Path) -> Path:
-    for folder in ("rules", "templates", "assets"):
-        shutil.copytree(PROJECT / folder, tmp_path / folder)
-    shutil.copy(PROJECT / "config.yaml", tmp_path / "config.yaml")
+    copy_example(tmp_path, source=PROJECT)
     return tmp_path / "config.yaml"
 
 
@@ -194,8 +192,7 @@ def test_secrets_missing_from_the_environment_are_named(tmp_path: Path) -> None:
 
     text = yaml.safe_load((PROJECT / "config.yaml").read_text(encoding="utf-8"))
     text.update(yaml.safe_load((PROJECT / "examples/mailbox-imap.yaml").read_text("utf-8")))
-    for folder in ("rules", "templates", "assets"):
-        shutil.copytree(PROJECT / folder, tmp_path / folder)
+    copy_example(tmp_path, source=PROJECT, config=False)
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(text, sort_keys=False), encoding="utf-8")
     config = load_config(path)

@@ -3,7 +3,6 @@ sending are two logins, and each is checked on its own."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import datetime
@@ -14,6 +13,7 @@ from backends.imap import ImapHarness, running
 
 from bot.clock import LONDON, Clock, FixedClock
 from bot.config import Config
+from bot.demo.harness import copy_example
 from bot.mailbox.base import Mailbox
 from bot.mailbox.imap import ImapMailbox
 from bot.mailbox.state import MemoryState
@@ -26,9 +26,7 @@ NOW = datetime(2026, 12, 7, 9, 0, tzinfo=LONDON)
 
 @pytest.fixture
 def config_path(tmp_path: Path) -> Path:
-    for folder in ("rules", "templates", "assets"):
-        shutil.copytree(PROJECT / folder, tmp_path / folder)
-    shutil.copy(PROJECT / "config.yaml", tmp_path / "config.yaml")
+    copy_example(tmp_path, source=PROJECT)
     return tmp_path / "config.yaml"
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import shutil
 from datetime import datetime
 from pathlib import Path
 
@@ -11,6 +10,7 @@ import yaml
 
 from bot.clock import LONDON, FixedClock
 from bot.config import ProblemsError, load_config
+from bot.demo.harness import copy_example
 from bot.mailbox.factory import open_mailbox
 from bot.mailbox.state import MemoryState
 
@@ -22,8 +22,7 @@ def with_example(tmp_path: Path, example: Path) -> Path:
     """config.yaml with the example's top-level sections in place of its own."""
     config = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
     config.update(yaml.safe_load(example.read_text(encoding="utf-8")))
-    for folder in ("rules", "templates", "assets"):
-        shutil.copytree(REPO / folder, tmp_path / folder)
+    copy_example(tmp_path, source=REPO, config=False)
     path = tmp_path / "config.yaml"
     path.write_text(yaml.safe_dump(config, sort_keys=False), encoding="utf-8")
     return path

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import ast
-import shutil
 import subprocess
 import sys
 from datetime import datetime
@@ -14,6 +13,7 @@ from pathlib import Path
 from bot.actions.outbox import Outbox
 from bot.classify.reading import Reading, read_mail
 from bot.clock import LONDON
+from bot.demo.harness import copy_example
 from bot.handling.handle import Handler
 from bot.handling.poll import Poller
 from bot.mailbox.maildir import LocalMailbox
@@ -53,9 +53,7 @@ def test_importing_the_poll_does_not_build_or_import_the_application() -> None:
 
 
 def test_one_poll_runs_with_a_maildir_a_store_and_the_rules_alone(tmp_path: Path) -> None:
-    for folder in ("rules", "templates", "assets"):
-        shutil.copytree(ROOT / folder, tmp_path / folder)
-    shutil.copy(ROOT / "config.yaml", tmp_path / "config.yaml")
+    copy_example(tmp_path, source=ROOT)
     rules = Rules.load(tmp_path / "config.yaml")
     config = rules.config
     assert config.mailbox.local is not None

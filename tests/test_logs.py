@@ -5,7 +5,6 @@ from __future__ import annotations
 import io
 import json
 import logging
-import shutil
 from collections.abc import Iterator
 from datetime import datetime
 from email.message import EmailMessage
@@ -15,6 +14,7 @@ import pytest
 
 from bot.cli import main
 from bot.clock import LONDON
+from bot.demo.harness import copy_example
 from bot.mailbox.maildir import LocalMailbox
 from bot.upkeep.logs import REDACTED, configure_logging, redact
 
@@ -69,9 +69,7 @@ def test_json_lines_carry_the_case_context(restore_logging: None) -> None:
 def test_a_poll_logged_as_json_names_the_case_and_never_the_mail(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], restore_logging: None
 ) -> None:
-    for folder in ("rules", "templates", "assets"):
-        shutil.copytree(PROJECT / folder, tmp_path / folder)
-    shutil.copy(PROJECT / "config.yaml", tmp_path / "config.yaml")
+    copy_example(tmp_path, source=PROJECT)
     message = EmailMessage()
     message["From"] = "Sam Ward <sam.ward@council.example>"
     message["To"] = "contract.concerns@council.example"

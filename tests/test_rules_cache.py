@@ -11,15 +11,13 @@ import pytest
 
 from bot.config import ProblemsError
 from bot.config.rules_cache import CACHE
-from bot.demo.harness import PROJECT
+from bot.demo.harness import PROJECT, copy_example
 from bot.rules import Rules
 
 
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
-    for folder in ("rules", "templates", "assets"):
-        shutil.copytree(PROJECT / folder, tmp_path / folder)
-    shutil.copy(PROJECT / "config.yaml", tmp_path / "config.yaml")
+    copy_example(tmp_path, source=PROJECT)
     (tmp_path / "var" / "store").mkdir(parents=True)
     return tmp_path
 

@@ -14,6 +14,7 @@ import yaml
 
 from bot.cli import _parser, main
 from bot.config import load_config
+from bot.demo.harness import copy_example
 from bot.operations.service import ServiceSettings, install_units, writable_paths
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -31,8 +32,7 @@ HARDENING = {
 
 @pytest.fixture
 def installed(tmp_path: Path) -> tuple[Path, list[Path]]:
-    for folder in ("rules", "templates", "assets"):
-        shutil.copytree(PROJECT / folder, tmp_path / "srv" / folder)
+    copy_example(tmp_path / "srv", source=PROJECT, config=False)
     config_path = tmp_path / "srv" / "config.yaml"
     shutil.copy(PROJECT / "config.yaml", config_path)
     settings = ServiceSettings(user="ccbot", python=Path(shutil.which("python3") or "python3"))
@@ -69,8 +69,7 @@ def test_on_microsoft_365_the_units_may_write_the_store_only(tmp_path: Path) -> 
     text = yaml.safe_load((PROJECT / "config.yaml").read_text(encoding="utf-8"))
     text.update(yaml.safe_load((PROJECT / "examples/mailbox-graph.yaml").read_text("utf-8")))
     text["store"] = {"directory": str(tmp_path / "data/store")}
-    for folder in ("rules", "templates", "assets"):
-        shutil.copytree(PROJECT / folder, tmp_path / folder)
+    copy_example(tmp_path, source=PROJECT, config=False)
     config_path = tmp_path / "config.yaml"
     config_path.write_text(yaml.safe_dump(text, sort_keys=False), encoding="utf-8")
     [unit] = install_units(

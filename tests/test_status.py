@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from datetime import datetime
 from pathlib import Path
 
@@ -11,7 +10,7 @@ import pytest
 
 from bot.cli import main
 from bot.clock import LONDON
-from bot.demo.harness import Workspace
+from bot.demo.harness import Workspace, copy_example
 from bot.mailbox.base import SentRecord
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -44,9 +43,7 @@ def snapshot(root: Path) -> dict[str, tuple[int, int]]:
 
 
 def test_before_the_bot_ever_ran(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    for folder in ("rules", "templates", "assets"):
-        shutil.copytree(PROJECT / folder, tmp_path / folder)
-    shutil.copy(PROJECT / "config.yaml", tmp_path / "config.yaml")
+    copy_example(tmp_path, source=PROJECT)
     code, out = status(tmp_path / "config.yaml", "2026-11-02T10:00", capsys)
     assert code == 0
     assert "last successful poll:  never" in out

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import stat
 import subprocess
 import sys
@@ -14,7 +13,7 @@ from pathlib import Path
 import pytest
 from readme_steps import server
 
-from bot.demo.harness import project_files
+from bot.demo.harness import copy_example, project_files
 
 PROJECT = Path(__file__).resolve().parents[1]
 
@@ -103,8 +102,7 @@ def follow_running_it_for_real(python: Path, root: Path) -> None:
     probe = "import bot, pathlib; print(pathlib.Path(bot.__file__).parent)"
     where = run([str(python), "-c", probe], cwd=root)
     shipped = Path(where.stdout.strip()) / "project_files"
-    for folder in ("rules", "templates", "assets"):
-        shutil.copytree(shipped / folder, etc / folder)
+    copy_example(etc, source=shipped, config=False)
     text = (shipped / "config.yaml").read_text(encoding="utf-8")
     text = text.replace("directory: var/store", f"directory: {data}/store")
     text = text.replace("directory: var/mailbox", f"directory: {data}/mailbox")

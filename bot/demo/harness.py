@@ -35,6 +35,21 @@ def project_files() -> Path:
     )
 
 
+# What a workspace copies beside its config.yaml: the config names each of these folders.
+EXAMPLE_FOLDERS = ("rules", "templates", "assets")
+
+
+def copy_example(target: Path, *, source: Path | None = None, config: bool = True) -> Path:
+    """The example's folders (and, with `config`, its config.yaml) copied into `target`;
+    the path of `target`'s config.yaml."""
+    source = source or project_files()
+    for folder in EXAMPLE_FOLDERS:
+        shutil.copytree(source / folder, target / folder, dirs_exist_ok=True)
+    if config:
+        shutil.copy(source / "config.yaml", target / "config.yaml")
+    return target / "config.yaml"
+
+
 class MailServer(Protocol):
     """A mail system seen from outside the bot: mail is dropped in, sent mail is read back."""
 
@@ -78,8 +93,7 @@ class Workspace:
         self.root = root
         root.mkdir(parents=True, exist_ok=True)
         root.chmod(0o700)
-        for folder in ("rules", "templates", "assets"):
-            shutil.copytree(source / folder, root / folder, dirs_exist_ok=True)
+        copy_example(root, source=source, config=False)
         text = (source / "config.yaml").read_text(encoding="utf-8")
         if shadow:
             text = text.replace("shadow_mode: false", "shadow_mode: true")
