@@ -6,6 +6,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 
 import pytest
+from pydantic import ValidationError
 
 from bot.clock import LONDON
 from bot.config.yamlsource import ProblemsError
@@ -234,8 +235,11 @@ def test_a_deep_copy_of_a_case_shares_nothing_that_can_change() -> None:
                 documents=[{"kind": "concern"}])
     copied = case.model_copy(deep=True)
     assert copied == case and copied.model_fields_set == case.model_fields_set
-    # Nothing reachable from the copy is an object the original holds, but for scalars.
-    immutable = (str, int, float, bool, date, datetime, type(None))
+    # Nothing reachable from the copy is an object the original holds, but for scalars and
+    # timeline entries, which cannot be changed.
+    with pytest.raises(ValidationError):
+        case.timeline[0].text = "rewritten"
+    immutable = (str, int, float, bool, date, datetime, type(None), TimelineEntry)
 
     def containers(value: object) -> list[int]:
         if isinstance(value, immutable):

@@ -208,10 +208,15 @@ class Outbox(LetterMail):
             attachments=attachments,
         )
         # A letter carrying a large email is written to the store as it is generated, never
-        # whole in memory; the outbox holds its sha, so no copy of the outbox carries it.
+        # whole in memory. A case's letter is kept with the case, byte for byte as sent, for
+        # the dashboard (and purged with the case's other mail by retention): the outbox
+        # refers to that copy by its sha rather than holding a second one. Only a message
+        # about no case (a digest) waits inline.
         large = sum(len(data) for _, _, data in attachments) > INLINE_LETTER_BYTES
         sha = self.store.keep_raw_chunks(chunks) if large else None
         raw = b"" if large else b"".join(chunks)
+        if sha is None and case is not None:
+            sha = self.store.keep_raw(raw)
         letter = {"raw_sha": sha} if sha else {"raw": base64.b64encode(raw).decode("ascii")}
         added = self._add(
             {
@@ -229,9 +234,7 @@ class Outbox(LetterMail):
         if not added:
             return None
         if case is not None:
-            # Kept with the case, byte for byte as sent, for the dashboard (and purged with the
-            # case's other mail by retention).
-            sha = sha or self.store.keep_raw(raw)
+            assert sha is not None
             case.documents.append({"kind": "letter", "sha": sha, "message_id": message_id})
             for recipient in to:
                 case.last_from[recipient.email] = message_id

@@ -30,9 +30,10 @@ class Deadline(BaseModel):
 
 
 class TimelineEntry(BaseModel):
-    """One line of a case's history, in the order things happened."""
+    """One line of a case's history, in the order things happened; written once, never
+    changed (frozen), so copies of a case share its entries."""
 
-    model_config = ConfigDict(extra="ignore", defer_build=True)
+    model_config = ConfigDict(extra="ignore", defer_build=True, frozen=True)
 
     at: datetime
     kind: str  # mail_in, stage, deadline, letter, reminder, command, note, automated, triage,
@@ -91,14 +92,15 @@ class Case(BaseModel):
 
     def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Case:
         """The copy the engine changes (`model_copy(deep=True)`): every list, dict and nested
-        model copied, the immutable values (str, date, datetime) shared. The generic deep
-        copy walks every value and was a fifth of the cost of handling an email."""
+        model copied, the immutable values (str, date, datetime, frozen timeline entries)
+        shared. The generic deep copy walks every value and was a fifth of the cost of
+        handling an email; copying each timeline entry was most of what was left."""
         new = copy.copy(self)
         new.__dict__.update(
             screening_reasons=list(self.screening_reasons),
             data=copy.deepcopy(self.data, memo),
             deadlines=[copy.copy(d) for d in self.deadlines],  # their fields are immutable
-            timeline=[copy.copy(e) for e in self.timeline],
+            timeline=list(self.timeline),
             thread_ids=list(self.thread_ids),
             last_from=dict(self.last_from),
             participants=list(self.participants),
