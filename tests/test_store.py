@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import errno
+import hashlib
 import json
 import os
 import stat
@@ -15,6 +16,7 @@ import pytest
 from tinydb import TinyDB
 
 import bot.store.core
+import bot.store.raw_writer
 from bot.clock import LONDON, FixedClock
 from bot.store import Store, StoreError, StoreLocked
 from bot.store.journal import write_records as real_write_records
@@ -42,7 +44,7 @@ def store(root: Path) -> Iterator[Store]:
         yield opened
 
 
-def disk_full(*args: object) -> None:
+def disk_full(*args: object, **kwargs: object) -> None:
     raise OSError(errno.ENOSPC, "No space left on device")
 
 
@@ -248,7 +250,7 @@ def test_half_written_line_is_cut_before_replay(
 def test_failed_append_is_retried_at_next_commit(
     root: Path, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    def disk_full(*args: object) -> None:
+    def disk_full(*args: object, **kwargs: object) -> None:
         raise OSError(errno.ENOSPC, "No space left on device")
 
     monkeypatch.setattr(bot.store.core, "write_records", disk_full)
@@ -453,9 +455,43 @@ def test_keep_raw_is_content_addressed_and_idempotent(root: Path, store: Store) 
     assert store.keep_raw(raw) == sha
     assert len(sha) == 64
     assert store.load_raw(sha) == raw
+    store.commit()  # the file is written meanwhile; the commit waits for it
     assert list((root / "raw").rglob("*.eml")) == [root / "raw" / sha[:2] / f"{sha}.eml"]
+    assert list((root / "raw").rglob(".*")) == []  # no temporary file left beside it
+    assert store.load_raw(sha) == raw
     with pytest.raises(StoreError, match="could not read kept mail"):
         store.load_raw("0" * 64)
+
+
+def test_raw_mail_that_cannot_be_written_fails_the_commit_that_needs_it(
+    root: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store.set_meta("before", 1)
+    store.commit()
+    committed = (root / "changes-1.jsonl").read_bytes()
+    monkeypatch.setattr(bot.store.raw_writer, "put_durably", disk_full)  # on its thread
+    raw = b"From: a@b\r\nSubject: concern\r\n\r\nText\r\n"
+    sha = store.keep_raw(raw)
+    assert store.load_raw(sha) == raw  # readable while it is being written
+    store.set_meta("refers", sha)
+    with pytest.raises(StoreError, match="disk full"):
+        store.commit()
+    assert (root / "changes-1.jsonl").read_bytes() == committed
+    monkeypatch.undo()
+    assert store.keep_raw(raw) == sha  # kept again once there is room, and committed
+    store.commit()
+    assert store.raw_path(sha).read_bytes() == raw
+    assert b'"refers"' in (root / "changes-1.jsonl").read_bytes()
+
+
+def test_a_damaged_copy_left_by_a_crash_is_written_again(root: Path, store: Store) -> None:
+    raw = b"From: a@b\r\nSubject: concern\r\n\r\nText\r\n"
+    path = store.raw_path(hashlib.sha256(raw).hexdigest())
+    path.parent.mkdir(parents=True, mode=0o700)
+    path.write_bytes(raw[:10])  # a power cut before the data reached the disk
+    store.keep_raw(raw)
+    store.commit()
+    assert path.read_bytes() == raw
 
 
 def test_triage_items_resolve_and_leave_the_tables(root: Path) -> None:

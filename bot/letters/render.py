@@ -23,6 +23,7 @@ from jinja2 import (
     select_autoescape,
 )
 from jinja2.sandbox import ImmutableSandboxedEnvironment
+from markupsafe import Markup
 
 from bot.config.yamlsource import Problem
 from bot.letters.sample import sample_context
@@ -31,6 +32,8 @@ MESSAGE_SUFFIX = ".txt.j2"
 LAYOUT = "_layout.html.j2"
 LETTER_LAYOUT = "_letter.html.j2"
 REQUIRED_BLOCKS = ("subject", "body")
+# Joins a paragraph's lines in the HTML layout; the lines themselves are escaped by the join.
+LINE_BREAK = Markup("<br>\n")
 _NAME = re.compile(r"^[a-z0-9][a-z0-9_]*$")
 # Spelled out rather than strftime("%A") so output never depends on the process locale.
 _DAYS = ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday")
@@ -140,7 +143,9 @@ class Renderer:
             # A stand-alone template would print its subject too; take only the body.
             text = self._block(template, "body", values)
         text = _tidy(text)
-        html = self._env.get_template(LAYOUT).render(subject=subject, paragraphs=paragraphs(text))
+        html = self._env.get_template(LAYOUT).render(
+            subject=subject, paragraphs=paragraphs(text), line_break=LINE_BREAK
+        )
         return Rendered(subject=subject, text=text, html=html)
 
     def render_page(self, layout: str, values: Mapping[str, Any]) -> str:

@@ -24,7 +24,7 @@ class StoreCore(OpenStore):
         """One durable write of what is staged: archive files, then one append of the changes
         (the commit point), then the history files; a compaction now and then."""
         self._writable("commit")
-        if not self._dirty and not self._unconfirmed and not self._unsynced_raw:
+        if not (self._dirty or self._unconfirmed or self._unsynced_raw or self._raw_writer.busy):
             return
         with self._gated():
             self._commit()
@@ -67,8 +67,9 @@ class StoreCore(OpenStore):
         """Make the raw mail kept since the last commit durable, before anything refers to it.
         The fsyncs go side by side: the file system joins them into few journal commits, so a
         backlog's hundreds of files cost a few fsyncs' time, not hundreds."""
+        written = self._raw_writer.wait()  # written and fsynced on its threads meanwhile
         files = sorted(self._unsynced_raw)
-        folders = sorted({path.parent for path in files} | self._unsynced_folders)
+        folders = sorted({path.parent for path in (*files, *written)} | self._unsynced_folders)
         for batch, sync in ((files, fsync_file), (folders, fsync_dir)):
             if len(batch) > 1:
                 with ThreadPoolExecutor(min(len(batch), _FSYNCS), "fsync") as pool:

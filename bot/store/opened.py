@@ -28,6 +28,7 @@ from bot.store.journal import (
 from bot.store.keyset import KeySet
 from bot.store.lock import CommitGate, DirectoryLock
 from bot.store.meta_keys import SCHEMA_VERSION
+from bot.store.raw_writer import RawWriter
 from bot.store.storage import ChangesStorage
 from bot.store.tables import Meta
 
@@ -57,6 +58,7 @@ class OpenStore:
         self._gate: CommitGate | None = None  # the writer's, held while it commits
         self._db: TinyDB | None = None
         self._dirty = False
+        self._raw_writer = RawWriter()  # what keep_raw hands over; the commit waits for it
         try:
             self._open()
         except BaseException:
@@ -190,6 +192,7 @@ class OpenStore:
 
     def close(self) -> None:
         """Release the lock; anything staged and not committed is dropped."""
+        self._raw_writer.close()
         if self._db is not None:
             if self._dirty and not self.read_only:
                 log.warning("store %s: closing with uncommitted changes; discarded", self.directory)

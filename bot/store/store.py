@@ -93,23 +93,26 @@ class Store(CaseBriefs):
 
     def keep_raw(self, raw: bytes) -> str:
         """Keep an email's bytes under their sha256, not staged: readable on return, and made
-        durable by the next commit, before its commit point (one batch of fsyncs per poll)."""
+        durable by the next commit, before its commit point. The file is written and fsynced
+        on a worker thread meanwhile (bot.store.raw_writer); a large one here and now."""
         self._writable("keep raw mail")
         sha = hashlib.sha256(raw).hexdigest()
         path = self.raw_path(sha)
-        if path in self._unsynced_raw:
+        if path in self._unsynced_raw or self._raw_writer.held(path) is not None:
             return sha
         try:
+            self._raw_folder(path.parent)
+            if len(raw) <= RECENT_RAW_BYTES:
+                self._raw_writer.write(path, raw)
+                return sha
             # A copy left by a process that died before its commit may be incomplete after a
             # power cut; it is trusted only if it holds these bytes.
             if not (path.exists() and path.read_bytes() == raw):
-                self._raw_folder(path.parent)
                 atomic_write(path, raw, sync=False)
         except OSError as exc:
             raise write_failed(self.directory, exc) from exc
         self._unsynced_raw.add(path)
-        if len(raw) > RECENT_RAW_BYTES:  # a letter may attach it at once: no second copy
-            self._recent_raw = (sha, raw)
+        self._recent_raw = (sha, raw)  # a letter may attach it at once: no second copy
         return sha
 
     def keep_raw_chunks(self, chunks: Iterable[bytes | memoryview]) -> str:
@@ -150,12 +153,18 @@ class Store(CaseBriefs):
     def delete_raw(self, sha: str) -> bool:
         """Remove kept mail for good (retention); durable on return. True if it was there."""
         self._writable("delete raw mail")
-        return remove_durably(self.raw_path(sha))
+        path = self.raw_path(sha)
+        if self._raw_writer.held(path) is not None:
+            self._raw_writer.wait()  # kept again meanwhile: its write finishes first
+        return remove_durably(path)
 
     def load_raw(self, sha: str) -> bytes:
         if self._recent_raw is not None and self._recent_raw[0] == sha:
             return self._recent_raw[1]
         path = self.raw_path(sha)
+        held = self._raw_writer.held(path)
+        if held is not None:
+            return held
         try:
             return path.read_bytes()
         except OSError as exc:
