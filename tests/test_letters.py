@@ -416,3 +416,41 @@ def test_a_letter_is_written_as_the_email_package_writes_it(
         "date": datetime(2026, 11, 2, 9, 0, tzinfo=LONDON),
     }
     assert compose(**arguments) == compose(**arguments, generic=True)
+
+
+_NAMES = ["concern.eml", "Re: Oakview \"urgent\".eml", "référence.eml", "a" * 90 + ".eml", ""]
+_EMAILS = st.lists(
+    st.sampled_from(
+        [b"From: a@b.example\r\n", b"Subject: x\n", b"\r\n", b"body line", b"\r", b"\n",
+         b"=E9t=E9", b"\xc3\xa9", b"From the ward", b"y" * 200, b"\r\n\r\n"]
+    ),
+    min_size=1,
+    max_size=30,
+).map(b"".join)
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    text=_TEXTS,
+    html=_TEXTS,
+    attached=st.lists(st.tuples(st.sampled_from(_NAMES), _EMAILS), min_size=1, max_size=3),
+)
+def test_a_letter_carrying_emails_is_written_as_the_email_package_writes_it(
+    text: str, html: str, attached: list[tuple[str, bytes]]
+) -> None:
+    # An email attached (message/rfc822) is written by wire.with_messages, unless one cannot
+    # travel as a message part; either way the email package must agree.
+    arguments: dict[str, Any] = {
+        "rendered": Rendered(subject="Please screen this concern", text=text, html=html),
+        "sender": "contract.concerns@council.example",
+        "sender_name": "Contract Management Team",
+        "to": ["cmo@council.example"],
+        "cc": [],
+        "reference": "CC-2026-0007",
+        "message_id": "cc-2026-0007.screen@council.example",
+        "in_reply_to": None,
+        "references": [],
+        "date": datetime(2026, 11, 2, 9, 0, tzinfo=LONDON),
+        "attachments": [(name, "message/rfc822", data) for name, data in attached],
+    }
+    assert compose(**arguments) == compose(**arguments, generic=True)

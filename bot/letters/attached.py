@@ -47,7 +47,8 @@ def as_message_part(data: bytes) -> bytes | None:
     return data
 
 
-def _verbatim(data: bytes) -> Iterator[Chunk]:
+def verbatim(data: bytes) -> Iterator[Chunk]:
+    """An email's bytes (CRLF) as a message/rfc822 part's content, a block at a time."""
     view = memoryview(data)
     # The generator writes a line end before the next boundary; one of ours would add a line.
     if data.endswith(b"\r\n"):
@@ -79,7 +80,7 @@ def attachment_part(
         placeholder = _placeholder()
         part.set_payload(placeholder.decode("ascii"))
         if wire is not None:
-            splices.append(Splice(placeholder, lambda: _verbatim(wire)))
+            splices.append(Splice(placeholder, lambda: verbatim(wire)))
         else:
             # Mail that cannot travel as a message part (lines too long for SMTP, NUL bytes)
             # is sent as its exact bytes instead, which any mail client opens.

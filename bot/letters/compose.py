@@ -15,7 +15,7 @@ from functools import wraps
 from io import BytesIO
 from typing import ParamSpec
 
-from bot.letters.attached import Chunk, Splice, attachment_part, spliced
+from bot.letters.attached import Chunk, Splice, as_message_part, attachment_part, spliced
 from bot.letters.headers import (
     UTF8,
     WIRE,
@@ -27,7 +27,7 @@ from bot.letters.headers import (
     one_line,
 )
 from bot.letters.render import Rendered
-from bot.letters.wire import alternative
+from bot.letters.wire import alternative, with_messages
 
 P = ParamSpec("P")
 
@@ -95,8 +95,9 @@ def compose_chunks(
     bytes); a large one is never copied whole, so a letter can go straight to a file.
 
     A letter with no attachment (most of them) is written by `wire.alternative`, in a fifth
-    of the time the email package takes; with attachments, or `generic`, the email package's
-    compat32 classes write it. The two give the same bytes (tests/test_letters.py).
+    of the time the email package takes, and one carrying emails by `wire.with_messages`;
+    with other attachments, or `generic`, the email package's compat32 classes write it. The
+    ways give the same bytes (tests/test_letters.py).
     """
     if date.tzinfo is None:
         raise ValueError("compose needs a timezone-aware date")
@@ -126,6 +127,10 @@ def compose_chunks(
     stem = _stem(message_id, rendered, attachments)
     if not attachments and not generic:
         yield alternative(headers, f"=_{stem}_0", rendered.text, rendered.html)
+        return
+    messages = [] if generic else _messages(attachments)
+    if messages:
+        yield from with_messages(headers, stem, rendered.text, rendered.html, messages)
         return
     body: Message = MIMEMultipart(
         "alternative", _subparts=[_text(rendered.text, "plain"), _text(rendered.html, "html")]
@@ -182,6 +187,18 @@ def _own_parts(part: Message) -> list[Message]:
         for child in part.get_payload():
             if isinstance(child, Message):
                 found.extend(_own_parts(child))
+    return found
+
+
+def _messages(attachments: Sequence[tuple[str, str, bytes]]) -> list[tuple[str, bytes]]:
+    """(file name, bytes) of each attachment when every one is an email that can travel as a
+    message part (`wire.with_messages` writes those); else empty."""
+    found = []
+    for name, kind, data in attachments:
+        wire = as_message_part(data) if kind.strip().lower() == "message/rfc822" else None
+        if wire is None:
+            return []
+        found.append((_safe_filename(name), wire))
     return found
 
 

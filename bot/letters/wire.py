@@ -4,10 +4,12 @@ exactly as the email package writes it, for a fraction of the time."""
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from email import quoprimime
 from email.header import Header
+from email.message import Message
 
+from bot.letters.attached import Chunk, verbatim
 from bot.letters.headers import WIRE
 
 _NL = "\r\n"
@@ -27,12 +29,63 @@ def alternative(
         f"MIME-Version: 1.0{_NL}".encode(),
     ]
     out += [WIRE.fold_binary(name, value) for name, value in headers]  # type: ignore[arg-type]
-    out.append(f"{_NL}--{boundary}{_NL}".encode())
-    out.append(_part("plain", text))
-    out.append(f"{_NL}--{boundary}{_NL}".encode())
-    out.append(_part("html", html))
-    out.append(f"{_NL}--{boundary}--{_NL}".encode())
+    out.append(_alternatives(boundary, text, html))
     return b"".join(out)
+
+
+def with_messages(
+    headers: Sequence[tuple[str, HeaderValue]],
+    stem: str,
+    text: str,
+    html: str,
+    messages: Sequence[tuple[str, bytes]],
+) -> Iterator[Chunk]:
+    """multipart/mixed: the text and HTML alternatives, then each (file name, email) attached
+    as message/rfc822, the email's bytes as they came (already CRLF, `as_message_part`), as
+    the email package writes the same letter (tests/test_letters.py). A forwarded concern is
+    the common attachment; this writes it without building the message objects."""
+    outer = f"=_{stem}_0"
+    head = [
+        WIRE.fold_binary("Content-Type", f'multipart/mixed; boundary="{outer}"'),
+        f"MIME-Version: 1.0{_NL}".encode(),
+    ]
+    head += [WIRE.fold_binary(name, value) for name, value in headers]  # type: ignore[arg-type]
+    inner = f"=_{stem}_1"
+    head.append(f"{_NL}--{outer}{_NL}".encode())
+    head.append(WIRE.fold_binary("Content-Type", f'multipart/alternative; boundary="{inner}"'))
+    head.append(_alternatives(inner, text, html))
+    yield b"".join(head)
+    for name, data in messages:
+        disposition = Message()
+        # As attachment_part names it: RFC 2231 for a name that is not ASCII.
+        disposition.add_header(
+            "Content-Disposition",
+            "attachment",
+            filename=name if name.isascii() else ("utf-8", "", name),
+        )
+        yield b"".join(
+            (
+                f"{_NL}--{outer}{_NL}".encode(),
+                WIRE.fold_binary("Content-Type", "message/rfc822"),
+                WIRE.fold_binary("Content-Disposition", disposition["Content-Disposition"]),
+                _NL.encode(),
+            )
+        )
+        yield from verbatim(data)
+    yield f"{_NL}--{outer}--{_NL}".encode()
+
+
+def _alternatives(boundary: str, text: str, html: str) -> bytes:
+    """From the blank line after the Content-Type header to the closing boundary."""
+    return b"".join(
+        (
+            f"{_NL}--{boundary}{_NL}".encode(),
+            _part("plain", text),
+            f"{_NL}--{boundary}{_NL}".encode(),
+            _part("html", html),
+            f"{_NL}--{boundary}--{_NL}".encode(),
+        )
+    )
 
 
 def _part(subtype: str, content: str) -> bytes:
