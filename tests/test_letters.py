@@ -454,3 +454,11 @@ def test_a_letter_carrying_emails_is_written_as_the_email_package_writes_it(
         "attachments": [(name, "message/rfc822", data) for name, data in attached],
     }
     assert compose(**arguments) == compose(**arguments, generic=True)
+
+
+def test_an_email_with_a_line_too_long_for_smtp_travels_as_its_exact_bytes() -> None:
+    from bot.letters.attached import as_message_part
+
+    assert as_message_part(b"Subject: x\n\n" + b"a" * 998 + b"\n") is not None
+    assert as_message_part(b"Subject: x\n\n" + b"a" * 999 + b"\n") is None
+    assert as_message_part(b"Subject: x\r" + b"a" * 999) is None  # a bare CR ends a line too

@@ -21,6 +21,7 @@ Chunk = bytes | memoryview
 _LINE_END = re.compile(rb"\r\n|\r|\n")
 _BLOCK = 57 * 16384  # bytes per base64 block: whole 76-character lines, about 1 MB
 _SMTP_LINE = 998  # the longest line SMTP allows (RFC 5321 4.5.3.1.6)
+_LONG_LINE = re.compile(rb"[^\r\n]{%d}" % (_SMTP_LINE + 1))  # once line ends are all CRLF
 
 
 @dataclass(frozen=True)
@@ -37,14 +38,7 @@ def as_message_part(data: bytes) -> bytes | None:
         return None
     if data.count(b"\n") != data.count(b"\r\n") or data.count(b"\r") != data.count(b"\r\n"):
         data = _LINE_END.sub(b"\r\n", data)
-    start = 0
-    while start < len(data):
-        end = data.find(b"\r\n", start)
-        end = len(data) if end == -1 else end
-        if end - start > _SMTP_LINE:
-            return None
-        start = end + 2
-    return data
+    return None if _LONG_LINE.search(data) else data
 
 
 def verbatim(data: bytes) -> Iterator[Chunk]:
