@@ -122,6 +122,7 @@ class App:
 
     def poll(self) -> PollReport:
         now = self.clock.now()
+        self.rules.renderer.refresh()  # a template edited meanwhile is used from now on
         report = self.poller.poll(now)
         take_instructions(
             now,
@@ -137,6 +138,7 @@ class App:
 
     def tick(self) -> TickReport:
         now = self.clock.now()
+        self.rules.renderer.refresh()
         report = tick(
             now,
             config=self.config,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
@@ -16,6 +17,14 @@ from bot.demo.harness import Workspace
 START = datetime(2026, 11, 2, 8, 0, tzinfo=LONDON)
 
 MakeWorkspace = Callable[..., Workspace]
+
+
+@pytest.fixture(autouse=True)
+def thawed_heap() -> Iterator[None]:
+    """A daemon cycle freezes the heap it leaves (bot.upkeep.memory.settle_heap); the next
+    test starts with it thawed, so one test's objects are never kept from the collector."""
+    yield
+    gc.unfreeze()
 
 
 @pytest.fixture

@@ -15,6 +15,7 @@ from hypothesis import strategies as st
 from jinja2 import TemplateNotFound, UndefinedError
 from jinja2.exceptions import SecurityError
 
+from bot.demo.harness import Workspace
 from bot.letters import Rendered, Renderer, compose, message_id_for, sample_context
 from bot.letters.compose import subject_with_reference
 from bot.letters.render import longdate, shortdate
@@ -462,3 +463,38 @@ def test_an_email_with_a_line_too_long_for_smtp_travels_as_its_exact_bytes() -> 
     assert as_message_part(b"Subject: x\n\n" + b"a" * 998 + b"\n") is not None
     assert as_message_part(b"Subject: x\n\n" + b"a" * 999 + b"\n") is None
     assert as_message_part(b"Subject: x\r" + b"a" * 999) is None  # a bare CR ends a line too
+
+
+def test_an_edited_template_is_used_once_the_bot_looks_again(tmp_path: Path) -> None:
+    source = '{% block subject %}Hello{% endblock %}{% block body %}First text.{% endblock %}'
+    renderer = scratch(tmp_path, note__txt__j2=source)
+    assert renderer.render("note", {}).text == "First text.\n"
+    (tmp_path / "note.txt.j2").write_text(source.replace("First", "Second, longer"))
+    assert renderer.render("note", {}).text == "First text.\n"  # not looked at per letter
+    assert renderer.refresh() is True
+    assert renderer.render("note", {}).text == "Second, longer text.\n"
+    assert renderer.refresh() is False  # nothing new since
+
+
+def test_the_bot_uses_a_template_edited_while_it_runs(workspace: Workspace) -> None:
+    at = datetime(2026, 11, 2, 10, 0, tzinfo=LONDON)
+    workspace.email("sam.ward@council.example", "Oakview Care Home: missed medication",
+                    "Residents at Oakview Care Home missed their evening medication.", at=at)
+    workspace.run(at.replace(minute=1))  # the acknowledgement's template is loaded and used
+    template = workspace.root / "templates" / "acknowledgement.txt.j2"
+    template.write_text(
+        template.read_text(encoding="utf-8").replace(
+            "{% block body %}", "{% block body %}\nEdited while the bot runs.\n", 1
+        ),
+        encoding="utf-8",
+    )
+    workspace.email("ann.lee@council.example", "Elm House: a fall not reported",
+                    "A resident at Elm House fell and the family were not told.", at=at)
+    workspace.run(at.replace(minute=5))
+    acks = {
+        str(m["To"]): m.get_body(("plain",)).get_content()
+        for m in workspace.sent()
+        if "Contract concern received" in str(m["Subject"])
+    }
+    assert "Edited while the bot runs." not in acks["sam.ward@council.example"]
+    assert "Edited while the bot runs." in acks["ann.lee@council.example"]

@@ -628,3 +628,25 @@ def test_an_open_case_line_that_is_not_an_object_is_refused(root: Path, bad: byt
     with pytest.raises(StoreError, match="not a JSON object"):
         make_store(root)
     assert path.read_bytes() == before
+
+
+def test_a_raw_folder_removed_behind_the_bots_back_is_made_again(
+    root: Path, store: Store
+) -> None:
+    first = b"From: a@b\r\nSubject: one\r\n\r\nText\r\n"
+    store.keep_raw(first)
+    store.commit()
+    folder = store.raw_path(hashlib.sha256(first).hexdigest()).parent
+    for path in folder.iterdir():
+        path.unlink()
+    folder.rmdir()  # someone tidied the store by hand
+    # The same folder again: the bot remembers it, so the write fails and the commit says so.
+    again = b"From: a@b\r\nSubject: one\r\n\r\nText\r\n\r\n"
+    while store.raw_path(hashlib.sha256(again).hexdigest()).parent != folder:
+        again += b" "
+    store.keep_raw(again)
+    with pytest.raises(StoreError):
+        store.commit()
+    sha = store.keep_raw(again)  # looked for afresh after the failure
+    store.commit()
+    assert store.raw_path(sha).read_bytes() == again

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import re
 import traceback
 from collections.abc import Mapping
@@ -102,6 +103,22 @@ def paragraphs(text: str) -> list[dict[str, Any]]:
     return result
 
 
+def _stamps(directory: Path) -> dict[str, tuple[int, int]]:
+    """Each file's modification time and size: what changes when a template is edited."""
+    found: dict[str, tuple[int, int]] = {}
+    try:
+        with os.scandir(directory) as entries:
+            for entry in entries:
+                try:
+                    info = entry.stat()
+                except OSError:
+                    continue  # gone since the listing: the next look sees it
+                found[entry.name] = (info.st_mtime_ns, info.st_size)
+    except OSError:
+        pass  # no folder yet: the first render says so
+    return found
+
+
 class Renderer:
     """Loads templates from one directory; email text only ever enters as context values."""
 
@@ -117,11 +134,27 @@ class Renderer:
             ),
             trim_blocks=True,
             lstrip_blocks=True,
+            # Edits are looked for once per poll and tick (`refresh`): jinja's own check looks
+            # at each template and its layouts on the disk every time a letter uses them.
+            auto_reload=False,
         )
         self._env.filters.update(longdate=longdate, shortdate=shortdate, quote=quote)
         # Whether each loaded template extends a layout, so its source is parsed once, not per
         # letter; keyed by the Template object, which jinja replaces when the file changes.
         self._extends_cache: dict[str, tuple[Template, bool]] = {}
+        self._stamps = _stamps(self.directory)
+
+    def refresh(self) -> bool:
+        """Templates edited since the last look are read again when next used; True if any
+        was. The bot looks once at the start of each poll and tick."""
+        stamps = _stamps(self.directory)
+        if stamps == self._stamps:
+            return False
+        self._stamps = stamps
+        if self._env.cache is not None:
+            self._env.cache.clear()
+        self._extends_cache.clear()
+        return True
 
     def names(self) -> set[str]:
         """Message template names: every `<name>.txt.j2` not starting with '_'."""

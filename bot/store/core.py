@@ -38,6 +38,7 @@ class StoreCore(OpenStore):
             self._set_journal(records)
             self._storage.commit()
         except OSError as exc:
+            self._raw_folders.clear()  # one may have gone: look again
             raise write_failed(self.directory, exc) from exc
         reopened = self._maybe_archived
         if self._seen_keys is not None:

@@ -59,6 +59,7 @@ class OpenStore:
         self._db: TinyDB | None = None
         self._dirty = False
         self._raw_writer = RawWriter()  # what keep_raw hands over; the commit waits for it
+        self._raw_folders: set[Path] = set()  # raw/<xx> folders known to be there
         try:
             self._open()
         except BaseException:

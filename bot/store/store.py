@@ -134,15 +134,19 @@ class Store(CaseBriefs):
     def _raw_folder(self, folder: Path) -> None:
         """Make raw/<xx> (owner-only); its entry in raw/ is made durable by the next commit
         with the mail in it, not at once: a fresh store makes up to 256 of them."""
-        if folder.is_dir():
-            return
-        ensure_dir(folder.parent)
-        try:
-            os.mkdir(folder, DIR_MODE)
-        except FileExistsError:
-            return
-        os.chmod(folder, DIR_MODE)
-        self._unsynced_folders.add(folder.parent)
+        if folder in self._raw_folders:
+            return  # seen this run: one look per folder, not one per email (a commit that
+            # fails forgets them, in case one went)
+        if not folder.is_dir():
+            ensure_dir(folder.parent)
+            try:
+                os.mkdir(folder, DIR_MODE)
+            except FileExistsError:
+                pass
+            else:
+                os.chmod(folder, DIR_MODE)
+                self._unsynced_folders.add(folder.parent)
+        self._raw_folders.add(folder)
 
     def raw_path(self, sha: str) -> Path:
         """Where an email's bytes are kept, by their sha256."""

@@ -6,7 +6,7 @@ import logging
 import signal
 import threading
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from types import FrameType
 from typing import Protocol
 
@@ -21,6 +21,7 @@ from bot.store import Store, StoreError
 from bot.store.case_index import CaseIndex
 from bot.store.meta_keys import LOGIN_FAILURE, POLL_FAILING_SINCE, RETENTION_DAY
 from bot.upkeep.health import Alert, check_health
+from bot.upkeep.memory import settle_heap
 from bot.upkeep.monitor import AlertMemory, send_alerts, send_directly
 from bot.upkeep.retention import purge_raw_mail
 from bot.upkeep.sd_notify import notify, watchdog_seconds
@@ -54,6 +55,7 @@ class Cycle:
         self.app = app
         self.memory = memory or AlertMemory()
         self.watchdog = watchdog
+        self._settled_on: date | None = None  # the day the heap was last settled
 
     def __call__(self) -> None:
         app = self.app
@@ -69,6 +71,9 @@ class Cycle:
         if store_ok:
             self._retention(now)
         self._monitor(now, store_ok)
+        today = now.date()
+        settle_heap(thorough=self._settled_on not in (None, today))
+        self._settled_on = today
 
     def reset(self) -> None:
         """Back to the last commit, so a failed step's half-staged changes never get written."""

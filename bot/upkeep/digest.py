@@ -49,43 +49,37 @@ def send_digests(
     # Stages where a draft letter waits for its officer's approval (they accept letter.approve).
     approval = {n for n, s in engine.procedure.stages.items() if "letter.approve" in s.events}
     for case in cases.views():
-        name = ""
-        if case.provider_id:
-            if case.provider_id not in names:
-                provider = config.provider(case.provider_id)
-                names[case.provider_id] = provider.name if provider else ""
-            name = names[case.provider_id]
         if case.stage in approval and case.officer_id in lists:
             lists[case.officer_id]["drafts"].append(
                 {
                     "reference": case.reference,
                     "title": "Concern letter to approve",
                     "due": min((d.due for d in case.deadlines), default=today),
-                    "provider": name,
+                    "provider": _provider_name(case.provider_id, config, names),
                 }
             )
         for deadline in case.deadlines:
-            if deadline.status not in ("pending", "fired"):
-                continue
-            if deadline.status == "fired" and deadline.event:
-                continue  # the procedure already acted on it
+            status = deadline.status
+            if status != "pending" and (status != "fired" or deadline.event):
+                continue  # done, or fired and the procedure already acted on it
+            due = deadline.due
+            if due > horizon:
+                continue  # neither overdue, due today nor coming up: most deadlines of most cases
+            key = (due, status, bool(deadline.event))
+            late = overdue.get(key)
+            if late is None:
+                late = overdue[key] = engine.is_overdue(deadline, now)
+            bucket = "overdue" if late else "due_today" if due == today else "upcoming"
             if deadline.remind == "spo":
                 owners = spo
             else:
                 owners = [case.officer_id] if case.officer_id else []
-            item = {"reference": case.reference, "title": deadline.title, "due": deadline.due}
-            item["provider"] = name
-            key = (deadline.due, deadline.status, bool(deadline.event))
-            if key not in overdue:
-                overdue[key] = engine.is_overdue(deadline, now)
-            if overdue[key]:
-                bucket = "overdue"
-            elif deadline.due == today:
-                bucket = "due_today"
-            elif deadline.due <= horizon:
-                bucket = "upcoming"
-            else:
-                continue
+            item = {
+                "reference": case.reference,
+                "title": deadline.title,
+                "due": due,
+                "provider": _provider_name(case.provider_id, config, names),
+            }
             for owner in owners:
                 if owner in lists:
                     lists[owner][bucket].append(item)
@@ -129,6 +123,16 @@ def send_digests(
             sent += 1
     store.set_meta("digest_day", today.isoformat())
     return sent
+
+
+def _provider_name(provider_id: str | None, config: Config, names: dict[str, str]) -> str:
+    """A provider's name, looked up once per provider in a digest run."""
+    if not provider_id:
+        return ""
+    if provider_id not in names:
+        provider = config.provider(provider_id)
+        names[provider_id] = provider.name if provider else ""
+    return names[provider_id]
 
 
 def _triage_due(store: Store, today: date, count: int) -> bool:
