@@ -650,3 +650,28 @@ def test_a_raw_folder_removed_behind_the_bots_back_is_made_again(
     sha = store.keep_raw(again)  # looked for afresh after the failure
     store.commit()
     assert store.raw_path(sha).read_bytes() == again
+
+
+@pytest.mark.skipif(not hasattr(os, "posix_fadvise"), reason="Linux only")
+def test_cases_about_to_be_read_are_read_ahead_where_they_lie(
+    root: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    with make_store(root) as store:
+        for n in (1, 2, 3):
+            store.put_case(case(f"CC-2026-000{n}", note="x" * 100 * n))
+        store.commit()
+        store.compact()  # the cases now lie in the checkpoint, read when used
+    advised: list[tuple[int, int]] = []
+    real = os.posix_fadvise
+
+    def record(fd: int, offset: int, length: int, advice: int) -> None:
+        assert advice == os.POSIX_FADV_WILLNEED
+        advised.append((offset, length))
+        real(fd, offset, length, advice)
+
+    monkeypatch.setattr(os, "posix_fadvise", record)
+    with make_store(root, read_only=True) as store:
+        store.will_read_cases(["CC-2026-0003", "CC-2026-0001", "CC-2026-0009"])
+        data = (root / "open.json").read_bytes()
+        read = [data[offset : offset + length] for offset, length in advised]
+        assert read == [store.open_case_document(r) for r in ("CC-2026-0003", "CC-2026-0001")]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import copy
 import hashlib
 import json
-from collections.abc import Hashable, Iterator
+from collections.abc import Hashable, Iterable, Iterator
 from typing import Any
 
 from bot.store.archive import check_reference
@@ -31,6 +31,14 @@ class CaseDocs(StoreCore):
         """An open case's stored JSON, or None if it is not open."""
         doc = self._cases.get(reference)
         return None if doc is None else encoded(doc)
+
+    def will_read_cases(self, references: Iterable[str]) -> None:
+        """The open cases about to be read, one after another (a tick's cases due): their
+        stored JSON is read from the disk side by side, ahead of them."""
+        for reference in references:
+            doc = self._cases.get(reference)
+            if isinstance(doc, DocRef):
+                doc.will_need()
 
     def open_case_versions(self) -> Iterator[tuple[str, Hashable]]:
         """(reference, version) of each open case: a version equal to one seen before means

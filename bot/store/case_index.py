@@ -108,6 +108,11 @@ class CaseIndex:
         end = bisect.bisect_right(self._fires, (now.timestamp(), _LAST))
         return sorted((ref for _, ref in self._fires[:end]), key=self._order.__getitem__)
 
+    def will_get(self, references: list[str]) -> None:
+        """The cases about to be got one after another: those not held parsed are read
+        from the disk ahead, side by side."""
+        self.store.will_read_cases(r for r in references if r not in self._cache)
+
     def get(self, reference: str) -> Case | None:
         """The case (open or closed); callers copy it before changing it."""
         if reference in self._views:

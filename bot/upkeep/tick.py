@@ -41,7 +41,9 @@ def tick(
     """Fire every deadline due by `now` and queue the digests, then commit once (sends nothing)."""
     report = TickReport()
     # Only cases with a deadline firing by now are parsed: a tick is not O(open cases) work.
-    for reference in cases.due(now):
+    due = cases.due(now)
+    cases.will_get(due)
+    for reference in due:
         case = cases.get(reference)
         if case is None:
             continue
