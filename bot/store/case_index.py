@@ -132,11 +132,12 @@ class CaseIndex:
         if self._views.pop(reference, None) is not None:
             self._unindex(reference)
         self._cache.pop(reference, None)
+        # As JSON written by the model itself: a third of the time of a dict and json.dumps.
         if case.status != "open":
-            self.store.put_case(case.model_dump(mode="json"))
+            self.store.put_case(case.model_dump_json().encode())
             return
         view, addresses = view_of(case), addresses_of(case)
-        self.store.put_case(case.model_dump(mode="json"), encode(view, addresses))
+        self.store.put_case(case.model_dump_json().encode(), encode(view, addresses))
         self._views[reference] = view
         self._order[reference] = next(self._counter)
         self._index(reference, addresses)
