@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
+import socket
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -112,6 +113,7 @@ class FakeGraph:
         self.port = 0
         self.server: ThreadingHTTPServer | None = None
         self.thread: threading.Thread | None = None
+        self.connections: set[socket.socket] = set()  # open keep-alive connections
         self.api = GraphApi(self.store, "")
         self.routes = [(m, t, _compile(t, "/v1.0"), h) for m, t, h in ROUTES]
         self.routes.append(("POST", TOKEN_ROUTE, _compile(TOKEN_ROUTE, ""), "token"))
@@ -131,6 +133,23 @@ class FakeGraph:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            # Keep-alive, as Graph's front door: a client reuses its connections, so each
+            # request costs neither a new TCP connection nor a new server thread.
+            protocol_version = "HTTP/1.1"
+            # The headers and the body go out as two writes: without this, the second waits
+            # for the client's delayed ACK (40 ms) on a kept-alive connection.
+            disable_nagle_algorithm = True
+
+            def setup(self) -> None:
+                super().setup()
+                with fake.lock:
+                    fake.connections.add(self.connection)
+
+            def finish(self) -> None:
+                with fake.lock:
+                    fake.connections.discard(self.connection)
+                super().finish()
+
             def _any(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
@@ -161,6 +180,13 @@ class FakeGraph:
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()
+            with self.lock:
+                open_connections = list(self.connections)
+            for connection in open_connections:  # refused from now on, kept-alive ones too
+                try:
+                    connection.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
             assert self.thread is not None
             self.thread.join(timeout=5)
             self.server = self.thread = None

@@ -157,7 +157,8 @@ class MailStore:
         return message
 
     def from_mime(self, raw: bytes, folder: str, *, draft: bool, received: datetime) -> Message:
-        mail = BytesParser(policy=policy.default).parsebytes(raw)
+        # Only the headers are read: the bytes are kept whole and given back as they came.
+        mail = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
         assert isinstance(mail, EmailMessage)
         refs = str(mail["In-Reply-To"] or "").split() + str(mail["References"] or "").split()
         senders = _addresses(mail, "From")
