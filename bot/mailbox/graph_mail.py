@@ -12,11 +12,13 @@ import requests
 
 from bot.mailbox.base import IncomingMail, MailboxState
 from bot.mailbox.graph_client import CONCURRENT, GraphClient, user_path
+from bot.mailbox.graph_mime import angle
 
 log = logging.getLogger(__name__)
 
 DELTA_SELECT = "id,isDraft,receivedDateTime,internetMessageId,conversationId"
 PAGE_SIZE = 50
+FILED_KEPT = 5000  # moved messages remembered for the letters that answer them
 FOLDER_NAMES = {"processed": "Processed", "quarantine": "Quarantine", "review": "Review"}
 # A named MAPI property on quarantined mail: why the bot set it aside, seen by admins' tools.
 REASON_PROPERTY = "String {6d1e5d3a-3c2b-4a8e-9f41-2b7c0c9a5e11} Name ContractConcernsQuarantine"
@@ -39,6 +41,9 @@ class GraphInbox:
         self.state = state
         self._folders: dict[str, str] = dict(state.get("folders") or {})
         self._folder_lock = threading.Lock()  # letters are sent from several threads
+        # Mail this process moved lately, by its Message-ID: its id and thread after the move
+        # (Graph gives a moved message a new id), so a letter answering it needs no lookup.
+        self._filed: dict[str, dict[str, str]] = {}
 
     # -- polling ------------------------------------------------------------------
 
@@ -136,16 +141,33 @@ class GraphInbox:
         self.state.set("folders", dict(self._folders))
         return self._folders[key]
 
+    def filed(self, internet_message_id: str) -> dict[str, str] | None:
+        """A message this process moved lately, as Graph described it after the move."""
+        return self._filed.get(angle(internet_message_id))
+
+    def _remember(self, moved: requests.Response) -> None:
+        if moved.status_code >= 300 or not moved.content:
+            return
+        item = moved.json()
+        key = angle(str(item.get("internetMessageId") or ""))
+        if key == "<>" or item.get("isDraft") or "id" not in item:
+            return
+        keep = ("id", "conversationId", "internetMessageId")
+        self._filed[key] = {k: str(item[k]) for k in keep if item.get(k) is not None}
+        while len(self._filed) > FILED_KEPT:
+            del self._filed[next(iter(self._filed))]  # the oldest: insertion order
+
     def move(self, graph_id: str, key: str) -> None:
         """Move a message out of the Inbox; one already moved (404) is fine."""
         destination = self.folder_id(key)
         assert destination is not None  # made when missing
-        self.client.call(
+        moved = self.client.call(
             "POST",
             user_path(self.address, "messages", graph_id, "move"),
             data={"destinationId": destination},
             accept={404},
         )
+        self._remember(moved)
         self._forget(graph_id)
 
     def move_all(self, graph_ids: list[str], key: str) -> None:
@@ -154,16 +176,19 @@ class GraphInbox:
         destination = self.folder_id(key)
         assert destination is not None  # made when missing
 
-        def one(graph_id: str) -> None:
+        def one(graph_id: str) -> requests.Response:
             path = user_path(self.address, "messages", graph_id, "move")
-            self.client.call("POST", path, data={"destinationId": destination}, accept={404})
+            return self.client.call(
+                "POST", path, data={"destinationId": destination}, accept={404}
+            )
 
         if len(graph_ids) > 1:
             with ThreadPoolExecutor(CONCURRENT, thread_name_prefix="graph-move") as pool:
-                list(pool.map(one, graph_ids))
+                moved = list(pool.map(one, graph_ids))
         else:
-            for graph_id in graph_ids:
-                one(graph_id)
+            moved = [one(graph_id) for graph_id in graph_ids]
+        for answer in moved:
+            self._remember(answer)
         pending = self._pending()
         forgotten = [graph_id for graph_id in graph_ids if pending.pop(graph_id, None)]
         if forgotten:
