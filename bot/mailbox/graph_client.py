@@ -20,6 +20,7 @@ from bot.mailbox.graph_auth import AccessToken, TokenSource
 from bot.mailbox.graph_budget import RequestBudget
 from bot.mailbox.graph_http import (
     GRAPH_URL,
+    ProxiesOnce,
     denied,
     error_code,
     graph_connection,
@@ -70,6 +71,7 @@ class GraphClient:
         if getattr(connection, "naive_session", None) is None:
             # Made now, not lazily by the first of several threads.
             connection.naive_session = connection.get_naive_session()
+        self.proxies = ProxiesOnce(connection.naive_session)
 
     def url(self, path: str) -> str:
         return path if path.startswith(("http://", "https://")) else self.service_url + path
@@ -172,7 +174,7 @@ class GraphClient:
         """One request on the connection's session, as O365's naive_request makes it (a JSON
         body for a dict, the timeout) but without its debug lines, which format every
         request's body (a letter in base64) into a string even when debug logging is off."""
-        options = {**kwargs, "headers": headers}
+        options = {**kwargs, "headers": headers, "proxies": self.proxies(url)}
         if method in ("POST", "PUT", "PATCH"):
             headers.setdefault("Content-type", "application/json")
             data = options.get("data")

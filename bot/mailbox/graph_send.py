@@ -77,7 +77,8 @@ class GraphSender:
                 review = self.inbox.folder_id("review", create=False)
                 if review and any(item.get("parentFolderId") == review for item in found):
                     return True, []
-                drafts += [str(i["id"]) for i in found if i.get("isDraft") and i["id"] not in drafts]
+                left = [str(i["id"]) for i in found if i.get("isDraft")]
+                drafts += [draft for draft in left if draft not in drafts]
         return False, drafts
 
     def _settled(self, message_id: str) -> bool:

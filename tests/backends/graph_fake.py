@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
 import socket
@@ -114,6 +115,7 @@ class FakeGraph:
         self.server: ThreadingHTTPServer | None = None
         self.thread: threading.Thread | None = None
         self.connections: set[socket.socket] = set()  # open keep-alive connections
+        self.connected = 0  # connections accepted, for tests of the client's keep-alive
         self.api = GraphApi(self.store, "")
         self.routes = [(m, t, _compile(t, "/v1.0"), h) for m, t, h in ROUTES]
         self.routes.append(("POST", TOKEN_ROUTE, _compile(TOKEN_ROUTE, ""), "token"))
@@ -144,6 +146,7 @@ class FakeGraph:
                 super().setup()
                 with fake.lock:
                     fake.connections.add(self.connection)
+                    fake.connected += 1
 
             def finish(self) -> None:
                 with fake.lock:
@@ -183,10 +186,8 @@ class FakeGraph:
             with self.lock:
                 open_connections = list(self.connections)
             for connection in open_connections:  # refused from now on, kept-alive ones too
-                try:
+                with contextlib.suppress(OSError):
                     connection.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
             assert self.thread is not None
             self.thread.join(timeout=5)
             self.server = self.thread = None

@@ -25,7 +25,6 @@ from backends.graph_fake_call import (
 from backends.graph_fake_office import OfficeApi
 from backends.graph_fake_store import MailStore, Message
 
-
 DELTA_PAGE = 10  # Graph's page of a message delta when the client states no preference
 
 
