@@ -4,14 +4,12 @@ from __future__ import annotations
 
 import logging
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
-import requests
-
 from bot.mailbox.base import IncomingMail, MailboxState
-from bot.mailbox.graph_client import CONCURRENT, GraphClient, user_path
+from bot.mailbox.graph_batch import Part, run_batches
+from bot.mailbox.graph_client import GraphClient, user_path
 from bot.mailbox.graph_mime import angle
 
 log = logging.getLogger(__name__)
@@ -90,28 +88,25 @@ class GraphInbox:
             wanted.append((graph_id, received, meta))
         found: list[IncomingMail] = []
         bodies = self._bodies([graph_id for graph_id, _, _ in wanted])
-        for (graph_id, received, meta), response in zip(wanted, bodies, strict=True):
-            if response.status_code == 404:
+        for (graph_id, received, meta), (status, raw) in zip(wanted, bodies, strict=True):
+            if status == 404:
                 del pending[graph_id]  # moved out of the Inbox since: nothing to do
                 continue
-            found.append(IncomingMail(graph_id, received, response.content, meta=dict(meta)))
+            found.append(IncomingMail(graph_id, received, raw, meta=dict(meta)))
         self.state.set("pending", pending)
         self.state.set("delta_link", delta_link)
         log.info("Graph inbox: %d new or pending message(s)", len(found))
         return found
 
-    def _bodies(self, graph_ids: list[str]) -> list[requests.Response]:
-        """Each message's MIME, fetched up to CONCURRENT at once, in the order asked: the
-        bot still handles mail in the order it arrived."""
-
-        def body(graph_id: str) -> requests.Response:
-            path = user_path(self.address, "messages", graph_id, "$value")
-            return self.client.call("GET", path, accept={404})
-
-        if len(graph_ids) <= 1:
-            return [body(graph_id) for graph_id in graph_ids]
-        with ThreadPoolExecutor(CONCURRENT, thread_name_prefix="graph-fetch") as pool:
-            return list(pool.map(body, graph_ids))
+    def _bodies(self, graph_ids: list[str]) -> list[tuple[int, bytes]]:
+        """Each message's status and MIME, in the order asked (the bot handles mail in the
+        order it arrived): several in batches, CONCURRENT at once at Graph's end."""
+        paths = [user_path(self.address, "messages", i, "$value") for i in graph_ids]
+        if len(paths) == 1:
+            response = self.client.call("GET", paths[0], accept={404})
+            return [(response.status_code, response.content)]
+        answers = run_batches(self.client, [Part("GET", p) for p in paths], accept={404})
+        return [(a.status, a.body if isinstance(a.body, bytes) else b"") for a in answers]
 
     # -- folders and moves ----------------------------------------------------------
 
@@ -145,10 +140,9 @@ class GraphInbox:
         """A message this process moved lately, as Graph described it after the move."""
         return self._filed.get(angle(internet_message_id))
 
-    def _remember(self, moved: requests.Response) -> None:
-        if moved.status_code >= 300 or not moved.content:
+    def _remember(self, status: int, item: Any) -> None:
+        if status >= 300 or not isinstance(item, dict):
             return
-        item = moved.json()
         key = angle(str(item.get("internetMessageId") or ""))
         if key == "<>" or item.get("isDraft") or "id" not in item:
             return
@@ -167,28 +161,23 @@ class GraphInbox:
             data={"destinationId": destination},
             accept={404},
         )
-        self._remember(moved)
+        self._remember(moved.status_code, moved.json() if moved.content else None)
         self._forget(graph_id)
 
     def move_all(self, graph_ids: list[str], key: str) -> None:
-        """Move many messages out of the Inbox, up to CONCURRENT at once; the pending list in
-        the state is written once, not once a message (a backlog's moves stay linear)."""
+        """Move many messages out of the Inbox in batches (CONCURRENT at once at Graph's
+        end); the pending list in the state is written once, not once a message."""
+        if len(graph_ids) == 1:
+            self.move(graph_ids[0], key)
+            return
         destination = self.folder_id(key)
         assert destination is not None  # made when missing
-
-        def one(graph_id: str) -> requests.Response:
-            path = user_path(self.address, "messages", graph_id, "move")
-            return self.client.call(
-                "POST", path, data={"destinationId": destination}, accept={404}
-            )
-
-        if len(graph_ids) > 1:
-            with ThreadPoolExecutor(CONCURRENT, thread_name_prefix="graph-move") as pool:
-                moved = list(pool.map(one, graph_ids))
-        else:
-            moved = [one(graph_id) for graph_id in graph_ids]
-        for answer in moved:
-            self._remember(answer)
+        body = {"destinationId": destination}
+        parts = [
+            Part("POST", user_path(self.address, "messages", i, "move"), body) for i in graph_ids
+        ]
+        for answer in run_batches(self.client, parts, accept={404}):
+            self._remember(answer.status, answer.body)
         pending = self._pending()
         forgotten = [graph_id for graph_id in graph_ids if pending.pop(graph_id, None)]
         if forgotten:
