@@ -4,9 +4,14 @@ counted against the budget, a request throttled inside a batch sent again after 
 from __future__ import annotations
 
 import base64
+import email
+import json
+from email import policy
+from email.message import EmailMessage
 
 import requests
 from backends.graph import GraphHarness
+from backends.graph_fake_call import Reply
 from test_mailbox_graph import SINCE, clock, graph, incoming, received
 
 from bot.clock import FixedClock
@@ -85,3 +90,31 @@ def test_the_fake_answers_a_batch_as_graph_does(graph: GraphHarness) -> None:
     assert requests.post(url, json=chained, timeout=5).status_code == 401  # no token
     too_many = {"requests": [part(n, ids[0]) for n in range(21)]}
     assert requests.post(url, json=too_many, headers=headers, timeout=5).status_code == 400
+
+
+def attached(n: int) -> bytes:
+    mail = email.message_from_bytes(incoming(n), _class=EmailMessage, policy=policy.default)
+    assert isinstance(mail, EmailMessage)
+    mail.add_attachment(b"%PDF-1.7 report", maintype="application", subtype="pdf", filename="r.pdf")
+    return mail.as_bytes()
+
+
+def test_mail_with_attachments_is_fetched_alone_and_the_order_kept(
+    graph: GraphHarness, clock: FixedClock
+) -> None:
+    raws = [attached(n) if n in (2, 5) else incoming(n) for n in range(7)]
+    for n, raw in enumerate(raws):
+        graph.inject(raw, received(n))
+    batched: list[str] = []
+    real = graph.fake.handle
+
+    def handle(method: str, target: str, headers: dict[str, str], body: bytes) -> Reply:
+        if target.endswith("/$batch"):
+            batched.extend(part["url"] for part in json.loads(body)["requests"])
+        return real(method, target, headers, body)
+
+    graph.fake.handle = handle  # type: ignore[method-assign]
+    found = graph.mailbox(clock, MemoryState()).fetch_new(SINCE)
+    assert [m.raw for m in found] == raws  # megabytes stay out of a batch's base64 text
+    assert len(batched) == 5 and graph.fake.counts[VALUE] == 7
+    assert not any(m.backend_id in url for m in (found[2], found[5]) for url in batched)

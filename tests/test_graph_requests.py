@@ -113,3 +113,24 @@ def test_create_reply_takes_a_comment_or_a_body_never_both(graph: GraphHarness) 
     answer = requests.post(url, json={"comment": "Thanks"}, headers=headers, timeout=5)
     assert answer.status_code == 201
     assert answer.json()["body"]["content"] == "Thanks"
+
+
+def test_a_reply_to_mail_deleted_since_it_was_filed_goes_as_a_letter_of_its_own(
+    graph: GraphHarness, clock: FixedClock
+) -> None:
+    graph.inject(incoming(1), received(1))
+    mailbox = graph.mailbox(clock, MemoryState())
+    [mail] = mailbox.fetch_new(SINCE)
+    mailbox.mark_processed_all([mail.backend_id])
+    with graph.fake.lock:  # deleted for good (emptied from Deleted Items)
+        store = graph.fake.store
+        gone = store.by_message_id("<in-1@oakview.example>")
+        assert gone is not None
+        del store.messages[gone.id]
+
+    reply = outgoing("out-9@council.example", "provider@oakview.example", "<in-1@oakview.example>")
+    mailbox.send(reply, ["provider@oakview.example"], "out-9@council.example")
+
+    [sent] = graph.delivered_to("provider@oakview.example")
+    assert b"Thank you." in sent
+    assert mailbox.already_sent("out-9@council.example")

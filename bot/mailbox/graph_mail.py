@@ -4,18 +4,21 @@ from __future__ import annotations
 
 import logging
 import threading
+from concurrent.futures import ThreadPoolExecutor
 from datetime import datetime
 from typing import Any
 
 from bot.mailbox.base import IncomingMail, MailboxState
 from bot.mailbox.graph_batch import Part, run_batches
-from bot.mailbox.graph_client import GraphClient, user_path
+from bot.mailbox.graph_client import CONCURRENT, GraphClient, user_path
 from bot.mailbox.graph_mime import angle
 
 log = logging.getLogger(__name__)
 
-DELTA_SELECT = "id,isDraft,receivedDateTime,internetMessageId,conversationId"
+DELTA_SELECT = "id,isDraft,receivedDateTime,internetMessageId,conversationId,hasAttachments"
 PAGE_SIZE = 50
+# A body a batch did not bring is fetched alone, which raises as any request does.
+ANY_ERROR = frozenset(range(400, 600))
 FILED_KEPT = 5000  # moved messages remembered for the letters that answer them
 FOLDER_NAMES = {"processed": "Processed", "quarantine": "Quarantine", "review": "Review"}
 # A named MAPI property on quarantined mail: why the bot set it aside, seen by admins' tools.
@@ -70,6 +73,7 @@ class GraphInbox:
                         "received": item.get("receivedDateTime", ""),
                         "conversation_id": item.get("conversationId") or "",
                         "internet_message_id": item.get("internetMessageId") or "",
+                        "attachments": "yes" if item.get("hasAttachments") else "",
                     }
             if "@odata.nextLink" in page:
                 url, params = page["@odata.nextLink"], None
@@ -87,7 +91,9 @@ class GraphInbox:
                 continue
             wanted.append((graph_id, received, meta))
         found: list[IncomingMail] = []
-        bodies = self._bodies([graph_id for graph_id, _, _ in wanted])
+        bodies = self._bodies(
+            [(graph_id, bool(meta.get("attachments"))) for graph_id, _, meta in wanted]
+        )
         for (graph_id, received, meta), (status, raw) in zip(wanted, bodies, strict=True):
             if status == 404:
                 del pending[graph_id]  # moved out of the Inbox since: nothing to do
@@ -98,15 +104,31 @@ class GraphInbox:
         log.info("Graph inbox: %d new or pending message(s)", len(found))
         return found
 
-    def _bodies(self, graph_ids: list[str]) -> list[tuple[int, bytes]]:
+    def _bodies(self, wanted: list[tuple[str, bool]]) -> list[tuple[int, bytes]]:
         """Each message's status and MIME, in the order asked (the bot handles mail in the
-        order it arrived): several in batches, CONCURRENT at once at Graph's end."""
-        paths = [user_path(self.address, "messages", i, "$value") for i in graph_ids]
-        if len(paths) == 1:
-            response = self.client.call("GET", paths[0], accept={404})
-            return [(response.status_code, response.content)]
-        answers = run_batches(self.client, [Part("GET", p) for p in paths], accept={404})
-        return [(a.status, a.body if isinstance(a.body, bytes) else b"") for a in answers]
+        order it arrived). Mail without attachments goes in batches (four at once at Graph's
+        end); mail with them, which can be megabytes, alone and side by side, as does any
+        whose answer in a batch was not the MIME (a batch answer holds it in base64 text)."""
+        paths = [user_path(self.address, "messages", i, "$value") for i, _ in wanted]
+        small = [n for n, (_, attached) in enumerate(wanted) if not attached]
+        bodies: dict[int, tuple[int, bytes]] = {}
+        if len(small) > 1:
+            parts = [Part("GET", paths[n]) for n in small]
+            for n, answer in zip(small, run_batches(self.client, parts, ANY_ERROR), strict=True):
+                if answer.status == 404 or (answer.status < 300 and isinstance(answer.body, bytes)):
+                    bodies[n] = (answer.status, answer.body or b"")
+        alone = [n for n in range(len(paths)) if n not in bodies]
+
+        def body(n: int) -> tuple[int, bytes]:
+            response = self.client.call("GET", paths[n], accept={404})
+            return response.status_code, response.content
+
+        if len(alone) <= 1:
+            bodies.update((n, body(n)) for n in alone)
+        else:
+            with ThreadPoolExecutor(CONCURRENT, thread_name_prefix="graph-fetch") as pool:
+                bodies.update(zip(alone, pool.map(body, alone), strict=True))
+        return [bodies[n] for n in range(len(paths))]
 
     # -- folders and moves ----------------------------------------------------------
 

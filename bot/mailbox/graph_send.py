@@ -7,7 +7,7 @@ import logging
 import threading
 from typing import Any
 
-from bot.mailbox.base import MailboxError, SentRecord
+from bot.mailbox.base import SentRecord
 from bot.mailbox.graph_client import GraphClient, user_path
 from bot.mailbox.graph_mail import GraphInbox, odata_quote
 from bot.mailbox.graph_mime import (
@@ -146,8 +146,9 @@ class GraphSender:
         )
         if made.status_code == 404:  # filed elsewhere since the bot moved it: look it up
             found = self._original(original.get("internetMessageId"), look=True)
-            if found is None:
-                raise MailboxError("the message being answered is no longer in the mailbox")
+            if found is None:  # deleted since: the letter starts a thread of its own
+                where = user_path(self.address, "messages")
+                return str(self.client.call("POST", where, data=fields).json()["id"])
             made = self.client.call(
                 "POST",
                 user_path(self.address, "messages", found["id"], "createReply"),

@@ -34,6 +34,7 @@ class Message:
     in_reply_to: str | None = None
     attachments: list[dict[str, Any]] = field(default_factory=list)
     props: dict[str, str] = field(default_factory=dict)
+    attached: bool = False  # MIME with files attached (multipart/mixed), as Exchange sees it
 
     def recipients(self) -> list[str]:
         return [*self.to, *self.cc, *self.bcc]
@@ -55,7 +56,7 @@ class Message:
             "toRecipients": people(self.to),
             "ccRecipients": people(self.cc),
             "bccRecipients": people(self.bcc),
-            "hasAttachments": bool(self.attachments),
+            "hasAttachments": bool(self.attachments) or self.attached,
         }
 
     def render(self) -> bytes:
@@ -178,6 +179,7 @@ class MailStore:
                 cc=_addresses(mail, "Cc"),
                 bcc=_addresses(mail, "Bcc"),
                 in_reply_to=refs[0] if refs else None,
+                attached=mail.get_content_type() == "multipart/mixed",
             )
         )
 
