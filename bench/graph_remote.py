@@ -130,6 +130,8 @@ def _serve() -> None:
             url = urlsplit(target)
             if url.path.startswith(CONTROL):
                 return _control(server, url.path[len(CONTROL) :], url.query, body, flight)
+            if url.path.endswith("/$batch"):  # an envelope: its requests are counted as they run
+                return real(method, target, headers, body)
             with lock:
                 flight["now"] += 1
                 flight["peak"] = max(flight["peak"], flight["now"])

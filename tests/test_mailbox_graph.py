@@ -84,6 +84,7 @@ def test_delta_follows_next_links_and_returns_the_mime_as_sent(
     graph: GraphHarness, clock: FixedClock
 ) -> None:
     raws = [incoming(n) for n in range(7)]
+    graph.fake.api.page_size = 3  # Graph's pages are larger: three show the paging here
     for n, raw in enumerate(raws):
         graph.inject(raw, received(n))
     state = MemoryState()

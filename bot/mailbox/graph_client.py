@@ -20,6 +20,7 @@ from bot.mailbox.graph_auth import AccessToken, TokenSource
 from bot.mailbox.graph_budget import RequestBudget
 from bot.mailbox.graph_http import (
     GRAPH_URL,
+    ProxiesOnce,
     denied,
     error_code,
     graph_connection,
@@ -70,6 +71,7 @@ class GraphClient:
         if getattr(connection, "naive_session", None) is None:
             # Made now, not lazily by the first of several threads.
             connection.naive_session = connection.get_naive_session()
+        self.proxies = ProxiesOnce(connection.naive_session)
 
     def url(self, path: str) -> str:
         return path if path.startswith(("http://", "https://")) else self.service_url + path
@@ -92,16 +94,21 @@ class GraphClient:
         accept: Collection[int] = (),
         settled: Callable[[], bool] | None = None,
         auth: bool = True,
+        batched: int = 0,
         **kwargs: Any,
     ) -> requests.Response | None:
         """Make one Graph call; retry on 429/503/504 after Retry-After (for every method).
 
         A status in `accept` is returned to the caller; other failures raise. A POST is
         repeated after an ambiguous failure (504, a read timeout) only when `settled` says the
-        first one did not take effect; when it did, None is returned.
+        first one did not take effect; when it did, None is returned. A batch of `batched`
+        requests holds every slot and takes that many from the budget, as Graph counts them.
         """
-        with self.pacing.slot():
-            return self._request(method.upper(), self.url(path), accept, settled, auth, kwargs)
+        slots = self.pacing.all_slots() if batched else self.pacing.slot()
+        with slots:
+            return self._request(
+                method.upper(), self.url(path), accept, settled, auth, kwargs, max(batched, 1)
+            )
 
     def call(self, method: str, path: str, **kwargs: Any) -> requests.Response:
         """`request` for calls that cannot be settled early: always a response."""
@@ -117,6 +124,7 @@ class GraphClient:
         settled: Callable[[], bool] | None,
         auth: bool,
         kwargs: Mapping[str, Any],
+        weight: int = 1,
     ) -> requests.Response | None:
         what = f"Graph {method} {path_pattern(url)} on {self.host}"
         refreshed = False
@@ -127,7 +135,8 @@ class GraphClient:
             if auth:
                 headers["Authorization"] = f"Bearer {self._bearer(refreshed)}"
             self.pacing.wait()
-            self.budget.spend()
+            for _ in range(weight):
+                self.budget.spend()
             try:
                 response = self._send(method, url, kwargs, headers)
             except requests.exceptions.ReadTimeout as err:
@@ -172,7 +181,7 @@ class GraphClient:
         """One request on the connection's session, as O365's naive_request makes it (a JSON
         body for a dict, the timeout) but without its debug lines, which format every
         request's body (a letter in base64) into a string even when debug logging is off."""
-        options = {**kwargs, "headers": headers}
+        options = {**kwargs, "headers": headers, "proxies": self.proxies(url)}
         if method in ("POST", "PUT", "PATCH"):
             headers.setdefault("Content-type", "application/json")
             data = options.get("data")

@@ -20,7 +20,10 @@ class Pacing:
         self._slots = threading.BoundedSemaphore(CONCURRENT)
         self._thread = threading.local()
         self._lock = threading.Lock()
+        self._whole = threading.Lock()  # one thread at a time gathers every slot
         self._paused_until = float("-inf")
+        self.busy = 0  # slots held now
+        self.peak = 0  # the most held at once: requests in flight at Graph, for benchmarks
 
     @contextmanager
     def slot(self) -> Iterator[None]:
@@ -31,10 +34,36 @@ class Pacing:
             return
         with self._slots:
             self._thread.slot = True
+            self._held(1)
             try:
                 yield
             finally:
+                self._held(-1)
                 self._thread.slot = False
+
+    def _held(self, change: int) -> None:
+        with self._lock:
+            self.busy += change
+            self.peak = max(self.peak, self.busy)
+
+    @contextmanager
+    def all_slots(self) -> Iterator[None]:
+        """Every slot, for a batch whose requests run CONCURRENT at once at Graph's end."""
+        with self._whole:
+            taken = 0
+            try:
+                while taken < CONCURRENT:
+                    self._slots.acquire()
+                    taken += 1
+                self._thread.slot = True
+                self._held(taken)
+                yield
+            finally:
+                if self._thread.slot:
+                    self._held(-taken)
+                self._thread.slot = False
+                for _ in range(taken):
+                    self._slots.release()
 
     def wait(self) -> None:
         """Sleep out a Retry-After another thread was given; each thread sleeps each once."""

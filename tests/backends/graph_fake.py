@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import re
+import socket
 import threading
 from collections import Counter
 from collections.abc import Callable
@@ -14,11 +16,13 @@ from typing import Any
 from urllib.parse import parse_qsl, unquote, urlsplit
 
 from backends.graph_fake_api import GraphApi
+from backends.graph_fake_batch import run_batch
 from backends.graph_fake_call import Call, Reply, error, reply
 from backends.graph_fake_store import MailStore
 
 # (method, path template, handler); {name} is one path segment, {path} any rest.
 ROUTES = [
+    ("POST", "/$batch", "batch"),
     ("GET", "/users/{user}/mailFolders/inbox/messages/delta", "delta"),
     ("GET", "/users/{user}/messages/{mid}/$value", "value"),
     ("GET", "/users/{user}/messages", "list_messages"),
@@ -112,6 +116,8 @@ class FakeGraph:
         self.port = 0
         self.server: ThreadingHTTPServer | None = None
         self.thread: threading.Thread | None = None
+        self.connections: set[socket.socket] = set()  # open keep-alive connections
+        self.connected = 0  # connections accepted, for tests of the client's keep-alive
         self.api = GraphApi(self.store, "")
         self.routes = [(m, t, _compile(t, "/v1.0"), h) for m, t, h in ROUTES]
         self.routes.append(("POST", TOKEN_ROUTE, _compile(TOKEN_ROUTE, ""), "token"))
@@ -131,6 +137,24 @@ class FakeGraph:
         fake = self
 
         class Handler(BaseHTTPRequestHandler):
+            # Keep-alive, as Graph's front door: a client reuses its connections, so each
+            # request costs neither a new TCP connection nor a new server thread.
+            protocol_version = "HTTP/1.1"
+            # The headers and the body go out as two writes: without this, the second waits
+            # for the client's delayed ACK (40 ms) on a kept-alive connection.
+            disable_nagle_algorithm = True
+
+            def setup(self) -> None:
+                super().setup()
+                with fake.lock:
+                    fake.connections.add(self.connection)
+                    fake.connected += 1
+
+            def finish(self) -> None:
+                with fake.lock:
+                    fake.connections.discard(self.connection)
+                super().finish()
+
             def _any(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 body = self.rfile.read(length) if length else b""
@@ -161,6 +185,11 @@ class FakeGraph:
         if self.server is not None:
             self.server.shutdown()
             self.server.server_close()
+            with self.lock:
+                open_connections = list(self.connections)
+            for connection in open_connections:  # refused from now on, kept-alive ones too
+                with contextlib.suppress(OSError):
+                    connection.shutdown(socket.SHUT_RDWR)
             assert self.thread is not None
             self.thread.join(timeout=5)
             self.server = self.thread = None
@@ -204,12 +233,19 @@ class FakeGraph:
                 params = {k: unquote(v) for k, v in match.groupdict().items()}
                 call = Call(method, params, query, headers, body)
                 fault = self.faults.get(label, []) and self.faults[label].pop(0)
-                if fault and not fault.after:
+                if fault and (not fault.after or handler == "batch"):
                     return self._fault(fault)
-                answer = self._dispatch(handler, call)
-                return self._fault(fault) if fault else answer
-            self.counts[f"{method} unmatched"] += 1
-            return error(400, "BadRequest", f"the fake has no route for {method} {url.path}")
+                if handler != "batch":
+                    answer = self._dispatch(handler, call)
+                    return self._fault(fault) if fault else answer
+                refused = self._refused(handler, call)
+                break
+            else:
+                self.counts[f"{method} unmatched"] += 1
+                return error(400, "BadRequest", f"the fake has no route for {method} {url.path}")
+        # A batch's requests are each checked, counted and answered on their own, side by
+        # side as Graph runs them: outside the lock, which each of them takes.
+        return refused or run_batch(self, call)
 
     def _fault(self, fault: Fault) -> Reply:
         headers = {"Retry-After": fault.retry_after} if fault.retry_after else {}
@@ -217,24 +253,31 @@ class FakeGraph:
         status, out, data = error(fault.status, code, "try again later")
         return status, {**out, **headers}, data
 
+    def _refused(self, handler: str, call: Call) -> Reply | None:
+        """The answer to a request its token, consent or mailbox do not allow (else None)."""
+        if call.headers.get("authorization", "").removeprefix("Bearer ") not in self.tokens:
+            return error(401, "InvalidAuthenticationToken", "Access token has expired.")
+        if self.consent_denied:
+            return error(403, "ErrorAccessDenied", "Access is denied. Check credentials.")
+        if not self._permitted(handler):
+            return error(403, "ErrorAccessDenied", "Access is denied. Check credentials.")
+        user = call.params.get("user")
+        if user is not None and user.lower() != self.address.lower():
+            readable = self.other_mailboxes.get(user.lower())
+            if readable is None:
+                return error(404, "ErrorInvalidUser", "The requested user is invalid.")
+            if not readable:
+                return error(403, "ErrorAccessDenied", "Access is denied. Check credentials.")
+            return reply(200, {"value": []})  # the other mailbox, empty but open to us
+        return None
+
     def _dispatch(self, handler: str, call: Call) -> Reply:
         if handler == "token":
             return self._token(call)
         if handler != "upload_put":
-            if call.headers.get("authorization", "").removeprefix("Bearer ") not in self.tokens:
-                return error(401, "InvalidAuthenticationToken", "Access token has expired.")
-            if self.consent_denied:
-                return error(403, "ErrorAccessDenied", "Access is denied. Check credentials.")
-            if not self._permitted(handler):
-                return error(403, "ErrorAccessDenied", "Access is denied. Check credentials.")
-            user = call.params.get("user")
-            if user is not None and user.lower() != self.address.lower():
-                readable = self.other_mailboxes.get(user.lower())
-                if readable is None:
-                    return error(404, "ErrorInvalidUser", "The requested user is invalid.")
-                if not readable:
-                    return error(403, "ErrorAccessDenied", "Access is denied. Check credentials.")
-                return reply(200, {"value": []})  # the other mailbox, empty but open to us
+            refused = self._refused(handler, call)
+            if refused is not None:
+                return refused
         try:
             answer: Reply = getattr(self.api, handler)(call)
         except Exception as err:  # a fake bug or a malformed call: answer, and keep it for tests

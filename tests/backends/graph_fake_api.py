@@ -25,6 +25,8 @@ from backends.graph_fake_call import (
 from backends.graph_fake_office import OfficeApi
 from backends.graph_fake_store import MailStore, Message
 
+DELTA_PAGE = 10  # Graph's page of a message delta when the client states no preference
+
 
 @dataclass
 class Upload:
@@ -45,7 +47,9 @@ class GraphApi(OfficeApi):
         self.uploads: dict[str, Upload] = {}
         self.delta_pages: dict[str, tuple[list[dict[str, Any]], str]] = {}
         self.delta_tokens: dict[str, tuple[int, list[str]]] = {}
-        self.page_size = 3
+        # Graph pages a message delta by 10, or by the client's odata.maxpagesize; a test
+        # that wants to see paging with a few messages sets a smaller cap here.
+        self.page_size: int | None = None
         self._tokens = itertools.count(1)
 
     # -- helpers ------------------------------------------------------------------
@@ -82,7 +86,8 @@ class GraphApi(OfficeApi):
             self.delta_tokens[token] = (self.store.seq, select)
             delta_link = f"{link}?$deltatoken={token}"
         prefer = re.search(r"odata\.maxpagesize=(\d+)", call.headers.get("prefer", ""))
-        size = min(self.page_size, int(prefer.group(1)) if prefer else self.page_size)
+        size = int(prefer.group(1)) if prefer else DELTA_PAGE
+        size = min(size, self.page_size) if self.page_size else size
         page, rest = entries[:size], entries[size:]
         answer: dict[str, Any] = {"value": page}
         if rest:
@@ -158,16 +163,24 @@ class GraphApi(OfficeApi):
         original = self._message(call)
         if original is None:
             return error(404, "ErrorItemNotFound", "The specified object was not found.")
+        asked = call.json()
+        changes = asked.get("message") or {}
+        if "comment" in asked and "body" in changes:
+            # Graph: a comment or the message's body, never both.
+            return error(400, "ErrorInvalidRequest", "specify either comment or message body")
         draft = self.store.from_json(
             {
                 "subject": f"RE: {original.subject}",
                 "toRecipients": [{"emailAddress": {"address": original.sender}}],
+                "body": {"contentType": "text", "content": str(asked.get("comment") or "")},
             },
             self.store.alias("drafts"),
             draft=True,
         )
         draft.conversation_id = original.conversation_id
         draft.in_reply_to = original.internet_message_id
+        # Any writeable property of the reply may come with the request, as with a PATCH.
+        self.store.update(draft, changes)
         return reply(201, draft.as_json())
 
     def patch_message(self, call: Call) -> Reply:

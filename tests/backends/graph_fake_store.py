@@ -34,6 +34,7 @@ class Message:
     in_reply_to: str | None = None
     attachments: list[dict[str, Any]] = field(default_factory=list)
     props: dict[str, str] = field(default_factory=dict)
+    attached: bool = False  # MIME with files attached (multipart/mixed), as Exchange sees it
 
     def recipients(self) -> list[str]:
         return [*self.to, *self.cc, *self.bcc]
@@ -55,7 +56,7 @@ class Message:
             "toRecipients": people(self.to),
             "ccRecipients": people(self.cc),
             "bccRecipients": people(self.bcc),
-            "hasAttachments": bool(self.attachments),
+            "hasAttachments": bool(self.attachments) or self.attached,
         }
 
     def render(self) -> bytes:
@@ -157,7 +158,8 @@ class MailStore:
         return message
 
     def from_mime(self, raw: bytes, folder: str, *, draft: bool, received: datetime) -> Message:
-        mail = BytesParser(policy=policy.default).parsebytes(raw)
+        # Only the headers are read: the bytes are kept whole and given back as they came.
+        mail = BytesParser(policy=policy.default).parsebytes(raw, headersonly=True)
         assert isinstance(mail, EmailMessage)
         refs = str(mail["In-Reply-To"] or "").split() + str(mail["References"] or "").split()
         senders = _addresses(mail, "From")
@@ -177,6 +179,7 @@ class MailStore:
                 cc=_addresses(mail, "Cc"),
                 bcc=_addresses(mail, "Bcc"),
                 in_reply_to=refs[0] if refs else None,
+                attached=mail.get_content_type() == "multipart/mixed",
             )
         )
 
