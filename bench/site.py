@@ -16,7 +16,6 @@ from bench.library import Library, build_library
 from bench.seed import OpenCase, link_copy, seed_closed, seed_open
 from bot.clock import LONDON
 from bot.demo.harness import PROJECT, MailServer, Workspace
-from bot.upkeep.memory import settle_heap
 
 # A Monday after the morning runs: the bot's clock for every measurement.
 NOW = datetime(2027, 6, 14, 9, 30, tzinfo=LONDON)
@@ -90,10 +89,20 @@ def site(
     ws = Workspace(root, NOW, server=server)
     try:
         ws.app.once()  # today's digests and the first run's setup: not measured
-        settle_heap()  # as the daemon does after each cycle (bot.upkeep.memory)
+        _settle_heap()
         yield ws, cases
     finally:
         ws.close()
+
+
+def _settle_heap() -> None:
+    """As the daemon does after each cycle (bot.upkeep.memory); an older bot (`--before`)
+    has nothing of the kind, and its daemon did not do it."""
+    try:
+        from bot.upkeep.memory import settle_heap
+    except ImportError:
+        return
+    settle_heap()
 
 
 @contextmanager
