@@ -675,3 +675,21 @@ def test_cases_about_to_be_read_are_read_ahead_where_they_lie(
         data = (root / "open.json").read_bytes()
         read = [data[offset : offset + length] for offset, length in advised]
         assert read == [store.open_case_document(r) for r in ("CC-2026-0003", "CC-2026-0001")]
+
+
+def test_deleting_mail_kept_again_meanwhile_leaves_nothing_unsynced(
+    root: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    raw = b"From: a@b\r\nSubject: old\r\n\r\nText\r\n"
+    other = b"From: a@b\r\nSubject: new\r\n\r\nText\r\n"
+    sha = store.keep_raw(raw)
+    store.commit()
+    synced: list[Path] = []
+    real = bot.store.core.fsync_dir
+    monkeypatch.setattr(bot.store.core, "fsync_dir", lambda p: (synced.append(p), real(p)))
+    store.keep_raw(other)  # being written when retention removes the first
+    store.keep_raw(raw)
+    assert store.delete_raw(sha)
+    # The other file, written meanwhile, had its folder's entry made durable as a commit would.
+    assert store.raw_path(hashlib.sha256(other).hexdigest()).parent in synced
+    assert not store.raw_path(sha).exists()

@@ -95,7 +95,8 @@ class CaseDocs(StoreCore):
             self._cases.remove(reference)
             self._summaries.remove(reference)
             self._maybe_archived.discard(reference)
-            self._staged_closed[reference] = json.loads(doc)
+            # Our own copy: read from the JSON just now, or else read again from it.
+            self._staged_closed[reference] = case if encoded is not None else json.loads(doc)
             return
         if reference not in self._cases:
             # Possibly a reopened case: its archive copy goes once the commit holds it.

@@ -65,11 +65,14 @@ def _write_chunks(fd: int, chunks: Iterable[bytes]) -> None:
     _write_all(fd, bytes(buffer))
 
 
-def atomic_write(path: Path, data: bytes | Iterable[bytes], *, sync: bool = True) -> None:
+def atomic_write(
+    path: Path, data: bytes | Iterable[bytes], *, sync: bool = True, sync_dir: bool = True
+) -> None:
     """Replace `path` with `data` so a crash leaves either the old or the new file, never half.
 
     With `sync=False` the caller owes an `fsync_file` and an `fsync_dir` before relying on it
-    surviving a power cut (the store batches those into its commit).
+    surviving a power cut (the store batches those into its commit); with `sync_dir=False`
+    only the `fsync_dir`.
     """
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
     try:
@@ -91,7 +94,7 @@ def atomic_write(path: Path, data: bytes | Iterable[bytes], *, sync: bool = True
     except BaseException:
         os.unlink(tmp)
         raise
-    if sync:
+    if sync and sync_dir:
         fsync_dir(path.parent)
 
 

@@ -15,7 +15,7 @@ from collections import OrderedDict
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-from bot.store.files import FILE_MODE
+from bot.store.files import atomic_write
 
 WORKERS = 4  # files being written and fsynced at once
 HELD_BYTES = 32 << 20  # bytes handed over and not yet written before keeping more waits
@@ -25,30 +25,15 @@ HELD_FILES = 512
 def put_durably(path: Path, data: bytes) -> None:
     """`path` holds `data` and is on disk (its folder's entry is the commit's to sync).
     A copy left by a process that died before its commit may be incomplete after a power
-    cut, so it is trusted only if it holds these bytes. Few system calls, each releasing the
-    interpreter: this runs beside the bot's own work."""
-    name = os.fspath(path)
+    cut, so it is trusted only if it holds these bytes."""
     try:
-        with open(name, "rb") as held:
+        with path.open("rb") as held:
             if held.read(len(data) + 1) == data:
                 os.fsync(held.fileno())
                 return
     except FileNotFoundError:
         pass
-    # A name of this thread's own beside the file: a rename puts it in place whole.
-    temp = f"{os.path.dirname(name)}/.{os.path.basename(name)}.{os.getpid()}.tmp"
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, FILE_MODE)
-    try:
-        view = memoryview(data)
-        while view:
-            view = view[os.write(fd, view) :]
-        os.fsync(fd)
-    except BaseException:
-        os.close(fd)
-        os.unlink(temp)
-        raise
-    os.close(fd)
-    os.replace(temp, name)
+    atomic_write(path, data, sync=True, sync_dir=False)
 
 
 class RawWriter:

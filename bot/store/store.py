@@ -159,7 +159,9 @@ class Store(CaseBriefs):
         self._writable("delete raw mail")
         path = self.raw_path(sha)
         if self._raw_writer.held(path) is not None:
-            self._raw_writer.wait()  # kept again meanwhile: its write finishes first
+            # Kept again meanwhile: its write finishes first, made durable with its folder as
+            # a commit makes it (waiting alone would leave the folder's entry unsynced).
+            self._sync_raw()
         return remove_durably(path)
 
     def load_raw(self, sha: str) -> bytes:
