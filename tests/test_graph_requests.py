@@ -9,6 +9,7 @@ from backends.tcp_proxy import TcpProxy
 from test_mailbox_graph import SINCE, clock, graph, incoming, outgoing, received
 
 from bot.clock import FixedClock
+from bot.mailbox.graph import GraphMailbox
 from bot.mailbox.state import MemoryState
 
 __all__ = ["clock", "graph"]  # the fixtures, shared with the Graph backend's tests
@@ -17,6 +18,16 @@ LOOKUP = "/users/{user}/messages"
 CREATE_REPLY = "/users/{user}/messages/{mid}/createReply"
 PATCH = "/users/{user}/messages/{mid}"
 SEND_DRAFT = "/users/{user}/messages/{mid}/send"
+
+
+def filed_one(graph: GraphHarness, clock: FixedClock) -> GraphMailbox:
+    """The bot's mailbox once it has fetched and filed the provider's email `in-1`, the one
+    its letters in these tests answer."""
+    graph.inject(incoming(1), received(1))
+    mailbox = graph.mailbox(clock, MemoryState())
+    [mail] = mailbox.fetch_new(SINCE)
+    mailbox.mark_processed_all([mail.backend_id])
+    return mailbox
 
 
 def test_requests_share_kept_alive_connections(graph: GraphHarness, clock: FixedClock) -> None:
@@ -55,10 +66,7 @@ def test_the_proxy_the_environment_names_is_used(
 def test_a_reply_to_mail_just_filed_needs_no_lookup(
     graph: GraphHarness, clock: FixedClock
 ) -> None:
-    graph.inject(incoming(1), received(1))
-    mailbox = graph.mailbox(clock, MemoryState())
-    [mail] = mailbox.fetch_new(SINCE)
-    mailbox.mark_processed_all([mail.backend_id])
+    mailbox = filed_one(graph, clock)
     before = dict(graph.fake.counts)
 
     reply = outgoing("out-7@council.example", "provider@oakview.example", "<in-1@oakview.example>")
@@ -78,10 +86,7 @@ def test_a_reply_to_mail_just_filed_needs_no_lookup(
 def test_a_reply_finds_the_original_when_someone_filed_it_elsewhere(
     graph: GraphHarness, clock: FixedClock
 ) -> None:
-    graph.inject(incoming(1), received(1))
-    mailbox = graph.mailbox(clock, MemoryState())
-    [mail] = mailbox.fetch_new(SINCE)
-    mailbox.mark_processed_all([mail.backend_id])
+    mailbox = filed_one(graph, clock)
     with graph.fake.lock:  # an officer files it away by hand: its id changes again
         store = graph.fake.store
         moved = store.by_message_id("<in-1@oakview.example>")
@@ -118,10 +123,7 @@ def test_create_reply_takes_a_comment_or_a_body_never_both(graph: GraphHarness) 
 def test_a_reply_to_mail_deleted_since_it_was_filed_goes_as_a_letter_of_its_own(
     graph: GraphHarness, clock: FixedClock
 ) -> None:
-    graph.inject(incoming(1), received(1))
-    mailbox = graph.mailbox(clock, MemoryState())
-    [mail] = mailbox.fetch_new(SINCE)
-    mailbox.mark_processed_all([mail.backend_id])
+    mailbox = filed_one(graph, clock)
     with graph.fake.lock:  # deleted for good (emptied from Deleted Items)
         store = graph.fake.store
         gone = store.by_message_id("<in-1@oakview.example>")

@@ -18,7 +18,7 @@ from backends.dashboard_site import (
     STRANGER_TRIAGE,
     UNSCREENED,
     WITH_PROVIDER,
-    play_demo,
+    ws,
 )
 from backends.web_app import served
 
@@ -30,6 +30,8 @@ from bot.views.web.app import create_app
 webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.common.exceptions import NoAlertPresentException  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
+
+__all__ = ["ws"]  # the played demo, a fixture shared by the dashboard tests
 
 PAGES = (
     "/cases",
@@ -48,13 +50,6 @@ PAGES = (
 
 
 @pytest.fixture(scope="module")
-def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
-    workspace = play_demo(tmp_path_factory.mktemp("demo"))
-    yield workspace
-    workspace.close()
-
-
-@pytest.fixture(scope="module")
 def base(ws: Workspace) -> Iterator[str]:
     """The dashboard served by uvicorn on a free port of 127.0.0.1, as `python -m bot web`."""
     with served(create_app(ws.root / "config.yaml", FixedClock(END), local_person="pjones")) as url:
@@ -64,6 +59,7 @@ def base(ws: Workspace) -> Iterator[str]:
 def test_find_a_case_by_search_open_it_see_its_deadlines_and_download_its_letter(
     browser: Any, base: str, downloads: Path, ws: Workspace
 ) -> None:
+
     browser.get(base + "/cases")
     browser.find_element(By.ID, "words").send_keys("night staffing")
     browser.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]").click()

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 import xml.etree.ElementTree as ElementTree
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -14,7 +13,7 @@ from backends.dashboard_site import (
     STRANGER_TRIAGE,
     UNSCREENED,
     WITH_PROVIDER,
-    play_demo,
+    ws,
 )
 from starlette.applications import Starlette
 from starlette.testclient import TestClient
@@ -25,14 +24,9 @@ from bot.demo.script import END
 from bot.views.web.app import create_app
 from bot.views.web.csrf import CSRF_FIELD
 
+__all__ = ["ws"]  # the played demo, a fixture shared by the dashboard tests
+
 LOCAL = "http://127.0.0.1:8080"
-
-
-@pytest.fixture(scope="module")
-def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
-    workspace = play_demo(tmp_path_factory.mktemp("demo"))
-    yield workspace
-    workspace.close()
 
 
 def web_for(ws: Workspace, person: str | None = None) -> TestClient:
@@ -65,6 +59,7 @@ def references(html: str) -> list[str]:
 def test_the_case_list_shows_open_cases_with_their_next_deadline_and_days_left(
     web: TestClient,
 ) -> None:
+
     page = web.get("/cases")
     assert page.status_code == 200
     assert references(page.text) == [UNSCREENED, WITH_PROVIDER]  # soonest deadline first

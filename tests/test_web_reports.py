@@ -7,14 +7,13 @@ import csv
 import io
 import re
 import zipfile
-from collections.abc import Iterator
 from datetime import date
 from html import escape
 from pathlib import Path
 
 import openpyxl
 import pytest
-from backends.dashboard_site import play_demo
+from backends.dashboard_site import ws
 from backends.idp_fake import FakeIdentityProvider
 from backends.idp_tokens import FakeUser
 from backends.web_app import (
@@ -44,17 +43,12 @@ from bot.views.web.app import create_app
 from bot.views.web.report_period import PARTS, quarter_of, read_form
 from bot.views.web.site import Site
 
+__all__ = ["ws"]  # the played demo, a fixture shared by the dashboard tests
+
 LOCAL = "http://127.0.0.1:8080"
 DEMO = Period(date(2026, 11, 1), date(2027, 4, 9))  # the demo's whole story
 DATES = {"period": "dates", "from-day": "1", "from-month": "11", "from-year": "2026",
          "to-day": "9", "to-month": "4", "to-year": "2027"}  # fmt: skip
-
-
-@pytest.fixture(scope="module")
-def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
-    workspace = play_demo(tmp_path_factory.mktemp("demo"))
-    yield workspace
-    workspace.close()
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,7 @@ from typing import Any
 import openpyxl
 import pytest
 from backends.browser import AXE_TAGS, axe_problems, wait, widths_at
-from backends.dashboard_site import WITH_PROVIDER, play_demo
+from backends.dashboard_site import WITH_PROVIDER, ws
 from backends.web_app import served
 from starlette.testclient import TestClient
 
@@ -30,6 +30,8 @@ webdriver = pytest.importorskip("selenium.webdriver")
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
 from selenium.webdriver.remote.webelement import WebElement  # noqa: E402
+
+__all__ = ["ws"]  # the played demo, a fixture shared by the dashboard tests
 
 DATES = ("period=dates&from-day=1&from-month=11&from-year=2026"
          "&to-day=9&to-month=4&to-year=2027")  # fmt: skip
@@ -56,13 +58,6 @@ def waiting_draft(ws: Workspace) -> str:
     case = ws.app.cases.get(reference)
     assert case is not None and case.stage == "letter_approval", case
     return reference
-
-
-@pytest.fixture(scope="module")
-def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
-    workspace = play_demo(tmp_path_factory.mktemp("demo"))
-    yield workspace
-    workspace.close()
 
 
 @pytest.fixture(scope="module")

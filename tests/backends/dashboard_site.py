@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import email.policy
+from collections.abc import Iterator
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime
 from pathlib import Path
+
+import pytest
 
 from bot.clock import LONDON
 from bot.demo.harness import Workspace
@@ -41,6 +44,14 @@ def play_demo(root: Path) -> Workspace:
     hostile_reply(ws, END - timedelta(minutes=50))
     ws.run(END)
     return ws
+
+
+@pytest.fixture(scope="module")
+def ws(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Workspace]:
+    """The demo played (`play_demo`), once per test module, closed after it."""
+    workspace = play_demo(tmp_path_factory.mktemp("demo"))
+    yield workspace
+    workspace.close()
 
 
 def hostile_reply(ws: Workspace, at: datetime) -> None:
