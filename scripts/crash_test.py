@@ -48,6 +48,8 @@ POINTS = [
     ("after", "bot.store.journal:append_bytes", "one history file appended", ".jsonl"),
     ("before", "bot.store.storage:ChangesStorage.compact", "committed, no new checkpoint yet",
      "open.json"),
+    ("after", "bot.store.raw_spill:RawSpill.write_out", "mail in the changes file written out, "
+     "no new checkpoint yet", "/raw/"),
     ("after", "bot.store.storage:write_checkpoint", "new checkpoint, old changes file left",
      "open.json"),
     ("before", "bot.mailbox.maildir:LocalMailbox.mark_processed", "committed, mail in inbox",

@@ -48,7 +48,7 @@ def raw_files(ws: Workspace, reference: str, kind: str = "mail") -> list[str]:
 
 
 def present(ws: Workspace, sha: str) -> bool:
-    return ws.app.store.raw_path(sha).exists()
+    return ws.app.store.has_raw(sha)
 
 
 def test_raw_mail_of_a_case_closed_longer_than_the_period_is_removed(

@@ -20,6 +20,7 @@ import bot.store.raw_writer
 from bot.clock import LONDON, FixedClock
 from bot.store import Store, StoreError, StoreLocked
 from bot.store.journal import write_records as real_write_records
+from bot.store.raw_spill import SPILL_BYTES
 from bot.store.storage import ChangesStorage
 
 NOW = datetime(2026, 3, 2, 9, 30, tzinfo=LONDON)
@@ -46,6 +47,11 @@ def store(root: Path) -> Iterator[Store]:
 
 def disk_full(*args: object, **kwargs: object) -> None:
     raise OSError(errno.ENOSPC, "No space left on device")
+
+
+def large(head: bytes) -> bytes:
+    """Mail too large to go into the changes file (bot.store.raw_spill): a file of its own."""
+    return head + b"x" * SPILL_BYTES
 
 
 def read_lines(path: Path) -> list[dict[str, Any]]:
@@ -333,7 +339,7 @@ def test_files_are_owner_only_whatever_the_umask(root: Path) -> None:
     old_umask = os.umask(0)
     try:
         with make_store(root) as store:
-            sha = store.keep_raw(b"Subject: hello\r\n\r\nbody\r\n")
+            sha = store.keep_raw(large(b"Subject: hello\r\n\r\nbody\r\n"))
             store.put_case(case("CC-2026-0001", status="closed"))
             store.mark_seen("<m@x>")
             store.audit({"event": "closed"})
@@ -450,7 +456,7 @@ def test_read_only_directory_gives_store_error(root: Path, store: Store) -> None
 
 
 def test_keep_raw_is_content_addressed_and_idempotent(root: Path, store: Store) -> None:
-    raw = b"From: a@b\r\nSubject: concern\r\n\r\nText\r\n"
+    raw = large(b"From: a@b\r\nSubject: concern\r\n\r\nText\r\n")
     sha = store.keep_raw(raw)
     assert store.keep_raw(raw) == sha
     assert len(sha) == 64
@@ -470,7 +476,7 @@ def test_raw_mail_that_cannot_be_written_fails_the_commit_that_needs_it(
     store.commit()
     committed = (root / "changes-1.jsonl").read_bytes()
     monkeypatch.setattr(bot.store.raw_writer, "put_durably", disk_full)  # on its thread
-    raw = b"From: a@b\r\nSubject: concern\r\n\r\nText\r\n"
+    raw = large(b"From: a@b\r\nSubject: concern\r\n\r\nText\r\n")
     sha = store.keep_raw(raw)
     assert store.load_raw(sha) == raw  # readable while it is being written
     store.set_meta("refers", sha)
@@ -485,7 +491,7 @@ def test_raw_mail_that_cannot_be_written_fails_the_commit_that_needs_it(
 
 
 def test_a_damaged_copy_left_by_a_crash_is_written_again(root: Path, store: Store) -> None:
-    raw = b"From: a@b\r\nSubject: concern\r\n\r\nText\r\n"
+    raw = large(b"From: a@b\r\nSubject: concern\r\n\r\nText\r\n")
     path = store.raw_path(hashlib.sha256(raw).hexdigest())
     path.parent.mkdir(parents=True, mode=0o700)
     path.write_bytes(raw[:10])  # a power cut before the data reached the disk
@@ -633,7 +639,7 @@ def test_an_open_case_line_that_is_not_an_object_is_refused(root: Path, bad: byt
 def test_a_raw_folder_removed_behind_the_bots_back_is_made_again(
     root: Path, store: Store
 ) -> None:
-    first = b"From: a@b\r\nSubject: one\r\n\r\nText\r\n"
+    first = large(b"From: a@b\r\nSubject: one\r\n\r\nText\r\n")
     store.keep_raw(first)
     store.commit()
     folder = store.raw_path(hashlib.sha256(first).hexdigest()).parent
@@ -641,7 +647,7 @@ def test_a_raw_folder_removed_behind_the_bots_back_is_made_again(
         path.unlink()
     folder.rmdir()  # someone tidied the store by hand
     # The same folder again: the bot remembers it, so the write fails and the commit says so.
-    again = b"From: a@b\r\nSubject: one\r\n\r\nText\r\n\r\n"
+    again = large(b"From: a@b\r\nSubject: one\r\n\r\nText\r\n\r\n")
     while store.raw_path(hashlib.sha256(again).hexdigest()).parent != folder:
         again += b" "
     store.keep_raw(again)
@@ -680,8 +686,8 @@ def test_cases_about_to_be_read_are_read_ahead_where_they_lie(
 def test_deleting_mail_kept_again_meanwhile_leaves_nothing_unsynced(
     root: Path, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    raw = b"From: a@b\r\nSubject: old\r\n\r\nText\r\n"
-    other = b"From: a@b\r\nSubject: new\r\n\r\nText\r\n"
+    raw = large(b"From: a@b\r\nSubject: old\r\n\r\nText\r\n")
+    other = large(b"From: a@b\r\nSubject: new\r\n\r\nText\r\n")
     sha = store.keep_raw(raw)
     store.commit()
     synced: list[Path] = []

@@ -24,7 +24,15 @@ class StoreCore(OpenStore):
         """One durable write of what is staged: archive files, then one append of the changes
         (the commit point), then the history files; a compaction now and then."""
         self._writable("commit")
-        if not (self._dirty or self._unconfirmed or self._unsynced_raw or self._raw_writer.busy):
+        spill = self._storage.spill
+        if not (
+            self._dirty
+            or self._unconfirmed
+            or self._unsynced_raw
+            or self._raw_writer.busy
+            or spill.pending
+            or spill.dropped
+        ):
             return
         with self._gated():
             self._commit()
@@ -49,7 +57,8 @@ class StoreCore(OpenStore):
         self._dirty = False
         log.debug("store: committed %d journal lines", len(records))
         self._finish_commit(records, reopened)
-        if self._storage.should_compact():
+        # Mail removed for good still sits in the changes file until the next checkpoint.
+        if self._storage.should_compact() or self._storage.spill.purged:
             try:
                 self._compact()
             except OSError as exc:

@@ -206,6 +206,16 @@ def json_copy(value: Any, what: str) -> Any:
     return json.loads(json_bytes(value, what))
 
 
+def json_clone(value: Any) -> Any:
+    """A deep copy of data known to be plain JSON (the store's own): several times quicker
+    than copy.deepcopy, which the outbox's hundreds of items met at every delivery."""
+    if type(value) is dict:
+        return {key: json_clone(item) for key, item in value.items()}
+    if type(value) is list:
+        return [json_clone(item) for item in value]
+    return value  # str, int, float, bool, None: immutable
+
+
 def json_bytes(value: Any, what: str) -> bytes:
     """`value` encoded, proving it is plain JSON, so bad data fails at the call site."""
     try:

@@ -13,6 +13,7 @@ from tinydb.storages import Storage
 from bot.store.changes import Change, Damaged, Scan, scan
 from bot.store.checkpoint import CASES, Docs, damaged, load_checkpoint
 from bot.store.errors import StoreError
+from bot.store.raw_spill import RAW, RawSpill
 from bot.store.segments import DocRef, Segment, encoded
 from bot.store.tables import KEY_FIELDS, Table
 
@@ -50,6 +51,7 @@ class TablesReader(Storage):
         self.directory = self.path.parent
         self.read_only = read_only
         self.tables: dict[str, Table] = {}
+        self.spill = RawSpill(self.directory)  # small kept mail in the changes file
         self.generation: int | None = None  # None: open.json of the first layout, no changes
         self._base: Segment | None = None
         self._changes: Segment | None = None
@@ -79,6 +81,7 @@ class TablesReader(Storage):
         meta = docs.get("meta", {}).get(GENERATION)
         self.generation = meta.get("value") if isinstance(meta, dict) else None
         self.tables = {name: Table(name, docs.get(name, {})) for name in KEY_FIELDS}
+        self.spill = RawSpill(self.directory)
         self._scan = Scan([], 0, 0)
         if self.generation is not None:
             if not isinstance(self.generation, int):
@@ -117,8 +120,13 @@ class TablesReader(Storage):
         return bool(found.commits)
 
     def _apply(self, change: Change) -> None:
-        table = self.tables.get(change.table)
         assert self._changes is not None
+        if change.table == RAW:
+            doc = change.doc
+            ref = None if doc is None else DocRef(self._changes, change.offset, len(doc))
+            self.spill.replay(change.key, ref)
+            return
+        table = self.tables.get(change.table)
         if table is None:
             raise damaged(self._changes.path, f"changes an unknown table {change.table!r}")
         docs = table.docs

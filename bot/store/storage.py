@@ -17,6 +17,7 @@ from bot.store.changes import Scan, encode_commit
 from bot.store.checkpoint import CASES, write_checkpoint
 from bot.store.errors import StoreError
 from bot.store.files import FILE_MODE, dump_json, fsync_dir
+from bot.store.raw_spill import RAW
 from bot.store.reading import GENERATION, TablesReader, changes_name
 from bot.store.segments import DocRef, Segment, encoded
 from bot.store.tables import KEY_FIELDS
@@ -37,10 +38,10 @@ class ChangesStorage(TablesReader):
         self._writable()
         if self._changes is None:
             # A new store, or one in the first layout: the first commit is a checkpoint.
-            if any(table.dirty() for table in self.tables.values()):
+            if any(table.dirty() for table in self.tables.values()) or self.spill.pending:
                 self.compact()
             return
-        rows: list[tuple[str, str, bytes | None]] = []
+        rows = self.spill.rows()
         for name, table in self.tables.items():
             for key, doc in table.changes():
                 body = None if doc is None else encoded(doc) if name == CASES else dump_json(doc)
@@ -65,9 +66,15 @@ class ChangesStorage(TablesReader):
         for table in self.tables.values():
             table.committed()
         cases = self.tables[CASES].docs
+        spilled = []
         for change in placed:
-            if change.table == CASES and change.doc is not None:
+            if change.doc is None:
+                continue
+            if change.table == CASES:
                 cases[change.key] = DocRef(self._changes, change.offset, len(change.doc))
+            elif change.table == RAW:
+                spilled.append((change.key, DocRef(self._changes, change.offset, len(change.doc))))
+        self.spill.committed(spilled)
 
     def should_compact(self) -> bool:
         base = os.fstat(self._base.fd).st_size if self._base and self._base.fd else 0
@@ -75,8 +82,10 @@ class ChangesStorage(TablesReader):
 
     def compact(self) -> None:
         """A new checkpoint of everything in memory, and an empty changes file after it; the
-        replace of open.json is the switch (and the commit point of anything staged)."""
+        replace of open.json is the switch (and the commit point of anything staged). Mail
+        spilled into the changes file is written out to raw/ first: the checkpoint holds none."""
         self._writable()
+        self.spill.write_out()
         generation = (self.generation or 0) + 1
         path = self.directory / changes_name(generation)
         fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_TRUNC | os.O_APPEND, FILE_MODE)
@@ -108,6 +117,7 @@ class ChangesStorage(TablesReader):
         self._scan = Scan([], 0, 0)
         for table in self.tables.values():
             table.committed()
+        self.spill.clear()
         if old is not None:
             os.unlink(old.path)
             fsync_dir(self.directory)

@@ -19,6 +19,7 @@ from bot.store.files import (
     DIR_MODE,
     atomic_write,
     ensure_dir,
+    json_clone,
     json_copy,
     read_json_lines,
     remove_durably,
@@ -31,6 +32,7 @@ from bot.store.journal import (
     audit_lines,
     unwritten,
 )
+from bot.store.raw_spill import SPILL_BYTES, raw_file
 from bot.store.raw_stream import write_streamed
 from bot.store.reading import commit_mark
 from bot.store.storage import GENERATION
@@ -93,10 +95,14 @@ class Store(CaseBriefs):
 
     def keep_raw(self, raw: bytes) -> str:
         """Keep an email's bytes under their sha256, not staged: readable on return, and made
-        durable by the next commit, before its commit point. The file is written and fsynced
-        on a worker thread meanwhile (bot.store.raw_writer); a large one here and now."""
+        durable by the next commit, before its commit point (a rollback keeps it). Mail up to
+        SPILL_BYTES goes into the commit's append (bot.store.raw_spill), to become a file at
+        the next checkpoint; a larger one is a file at once, fsynced by the commit."""
         self._writable("keep raw mail")
         sha = hashlib.sha256(raw).hexdigest()
+        if len(raw) <= SPILL_BYTES:
+            self._storage.spill.add(sha, raw)
+            return sha
         path = self.raw_path(sha)
         if path in self._unsynced_raw or self._raw_writer.held(path) is not None:
             return sha
@@ -152,22 +158,34 @@ class Store(CaseBriefs):
         """Where an email's bytes are kept, by their sha256."""
         if not _SHA256.match(sha):
             raise ValueError(f"{sha!r} is not a sha256 hex digest")
-        return self.directory / "raw" / sha[:2] / f"{sha}.eml"
+        return raw_file(self.directory, sha)
+
+    def has_raw(self, sha: str) -> bool:
+        """Whether mail with this sha256 is kept (in its file, or still in the changes file)."""
+        return sha in self._storage.spill or self.raw_path(sha).exists()
 
     def delete_raw(self, sha: str) -> bool:
-        """Remove kept mail for good (retention); durable on return. True if it was there."""
+        """Remove kept mail for good (retention); True if it was there. Its file is gone on
+        return; mail still in the changes file goes with the next commit, whose checkpoint,
+        written straight after, leaves its bytes nowhere on the disk."""
         self._writable("delete raw mail")
         path = self.raw_path(sha)
+        spilled = self._storage.spill.drop(sha)
+        if spilled:
+            self._dirty = True
         if self._raw_writer.held(path) is not None:
             # Kept again meanwhile: its write finishes first, made durable with its folder as
             # a commit makes it (waiting alone would leave the folder's entry unsynced).
             self._sync_raw()
-        return remove_durably(path)
+        return remove_durably(path) or spilled
 
     def load_raw(self, sha: str) -> bytes:
         if self._recent_raw is not None and self._recent_raw[0] == sha:
             return self._recent_raw[1]
         path = self.raw_path(sha)
+        spilled = self._storage.spill.load(sha, path)
+        if spilled is not None:
+            return spilled
         held = self._raw_writer.held(path)
         if held is not None:
             return held
@@ -221,7 +239,7 @@ class Store(CaseBriefs):
         return message_id in self._outbox
 
     def outbox_pending(self) -> list[dict[str, Any]]:
-        return [copy.deepcopy(item) for item in self._outbox.values()]
+        return [json_clone(item) for item in self._outbox.values()]
 
     def outbox_mark_sent(self, message_id: str, info: dict[str, Any]) -> None:
         """Sent letters leave open.json for outbox/sent.jsonl, so open.json does not grow."""

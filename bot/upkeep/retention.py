@@ -104,4 +104,4 @@ def _purge_case(now: datetime, store: Store, doc: dict[str, Any], keep: set[str]
 
 
 def _present(store: Store, shas: Iterable[str]) -> bool:
-    return any(store.raw_path(sha).exists() for sha in shas)
+    return any(store.has_raw(sha) for sha in shas)
