@@ -42,8 +42,14 @@ def one_backlog(
             started = time.perf_counter()
             report = ws.app.poll()
             seconds = time.perf_counter() - started
+        # The checkpoint the bot writes once idle (a bot from before issue 12 has none to time).
+        tidy = getattr(ws.app, "tidy", None)
+        started = time.perf_counter()
+        if tidy is not None:
+            tidy()
         return {
             "seconds": seconds,
+            "checkpoint_seconds": time.perf_counter() - started if tidy is not None else None,
             "letters_seconds": letters.seconds,
             "pdf_seconds": pdfs.seconds,
             "pdfs": pdfs.calls,
@@ -83,6 +89,8 @@ def intake(
     intake_only = [r["fetched"] / max(r["seconds"] - r["letters_seconds"], 1e-9) for r in runs]
     floors = [r["fetched"] / r["parse_seconds"] for r in runs]
     # PDF letters are WeasyPrint's page layout, about 0.1 s each whatever the store does.
+    idle = all(r.get("checkpoint_seconds") is not None for r in runs)
+    both = list(zip(floors, runs, strict=True))
     apart = [r["fetched"] / max(r["seconds"] - r.get("pdf_seconds", 0.0), 1e-9) for r in runs]
     return {
         "backend": "graph" if graph else "local",
@@ -96,6 +104,12 @@ def intake(
         "times_slower_than_parse": spread([f / r for f, r in zip(floors, rates, strict=True)]),
         "pdf_seconds": spread([r.get("pdf_seconds", 0.0) for r in runs]),
         "pdfs": runs[-1].get("pdfs", 0),
+        "checkpoint_seconds": spread([r["checkpoint_seconds"] for r in runs]) if idle else None,
+        "times_slower_with_checkpoint": spread(
+            [f * (r["seconds"] + r["checkpoint_seconds"]) / r["fetched"] for f, r in both]
+        )
+        if idle
+        else None,
         "times_slower_without_pdfs": spread([f / r for f, r in zip(floors, apart, strict=True)]),
         "last_run": runs[-1],
     }

@@ -37,6 +37,12 @@ def table(results: dict[str, Any]) -> str:
                 f"{_s(row['pdf_seconds'], fmt='{:.2f}')} s; x slower without them "
                 f"{_s(row['times_slower_without_pdfs'])}"
             )
+        if row.get("checkpoint_seconds"):
+            add(
+                f"  {row['backend']} {row['backlog']}: then, idle, the store's checkpoint in "
+                f"{_s(row['checkpoint_seconds'], fmt='{:.2f}')} s (poll and checkpoint together: "
+                f"x slower {_s(row['times_slower_with_checkpoint'])})"
+            )
     add("")
     add("2. store cost (ms; per email in polls of "
         f"{results['store_cost'][0]['batch'] if results['store_cost'] else 0})")

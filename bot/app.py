@@ -157,8 +157,14 @@ class App:
             now, config=self.config, store=self.store, mailbox=self.mailbox, outbox=self.outbox
         )
 
+    def tidy(self) -> bool:
+        """What waits for the bot to be idle: the store's checkpoint, when due."""
+        return self.store.compact_if_due()
+
     def once(self) -> tuple[PollReport, TickReport]:
-        return self.poll(), self.tick()
+        reports = self.poll(), self.tick()
+        self.tidy()
+        return reports
 
 
 def build_app(

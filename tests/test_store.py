@@ -358,12 +358,12 @@ def test_files_are_owner_only_whatever_the_umask(root: Path) -> None:
 def test_newer_schema_is_refused(root: Path) -> None:
     root.mkdir()
     (root / "open.json").write_text(
-        json.dumps({"meta": {"1": {"key": "schema_version", "value": 3}}})
+        json.dumps({"meta": {"1": {"key": "schema_version", "value": Store.SCHEMA_VERSION + 1}}})
     )
     with pytest.raises(StoreError, match="newer version"):
         make_store(root)
     # The lock was released on the failed open, so a retry gets the same clear refusal.
-    with pytest.raises(StoreError, match="schema 3"):
+    with pytest.raises(StoreError, match=f"schema {Store.SCHEMA_VERSION + 1}"):
         make_store(root)
 
 

@@ -112,6 +112,38 @@ def test_damage_before_a_good_commit_is_refused_and_left_alone(root: Path) -> No
     assert path.read_bytes() == data
 
 
+def test_a_checkpoint_waits_for_the_bot_to_be_idle_unless_the_changes_grow_far(
+    root: Path, store: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(bot.store.storage, "COMPACT_AT_LEAST", 20_000)
+    padding = "x" * 5_000
+
+    def grow_past(size: int) -> None:
+        number = 0
+        while (root / changes_files(root)[0]).stat().st_size <= size:
+            number += 1
+            store.put_case(case(number, note=padding))
+            store.commit()
+
+    grow_past(20_000)  # due: a poll or a tick does not write it
+    assert changes_files(root) == ["changes-1.jsonl"]
+    store.put_case(case(1, note="staged"))
+    assert not store.compact_if_due()  # never with anything staged
+    store.commit()
+    assert store.compact_if_due()  # idle: written now
+    assert changes_files(root) == ["changes-2.jsonl"]
+    assert not store.compact_if_due()  # and not again until the changes grow
+    sizes = []
+    while changes_files(root) == ["changes-2.jsonl"]:  # no idle moment from here on
+        sizes.append((root / "changes-2.jsonl").stat().st_size)
+        store.put_case(case(len(sizes), note=padding))
+        store.commit()
+    # Twice the bound: the commit that crossed it wrote one itself.
+    assert changes_files(root) == ["changes-3.jsonl"]
+    assert 20_000 < sizes[-1] <= 40_000
+    assert store.get_case("CC-2026-0002") == case(2, note=padding)
+
+
 def test_changes_are_compacted_into_a_new_checkpoint(
     root: Path, store: Store, monkeypatch: pytest.MonkeyPatch
 ) -> None:

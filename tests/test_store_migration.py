@@ -1,4 +1,4 @@
-"""A store written by the bot before issue 12 (schema 1) opens, and is moved to the new layout."""
+"""Stores written by earlier versions (schemas 1 and 2) open, and are moved to the new layout."""
 
 from __future__ import annotations
 
@@ -160,4 +160,47 @@ def test_a_failed_backup_before_the_upgrade_changes_nothing(old: Path) -> None:
     after = {p.relative_to(old): p.read_bytes() for p in old.rglob("*") if p.is_file()
              if p.name not in ("bot.lock", "commit.lock")}
     assert after == before
+
+
+
+@pytest.fixture
+def v2(tmp_path: Path) -> Path:
+    """A copy of the schema-2 store (every kept email a file of its own), owner-only."""
+    root = tmp_path / "store-v2"
+    shutil.copytree(Path(__file__).parent / "data" / "store-v2", root)
+    for path in [root, *root.rglob("*")]:
+        path.chmod(0o700 if path.is_dir() else 0o600)
+    return root
+
+
+def kept_mail(store: Store) -> dict[str, bytes]:
+    """Every email and letter the cases point to, by sha."""
+    shas = {
+        doc["sha"]
+        for case in [*store.open_cases(), *map(store.get_case, store.closed_references())]
+        if case is not None
+        for doc in case.get("documents", [])
+        if doc.get("sha")
+    }
+    return {sha: store.load_raw(sha) for sha in sorted(shas)}
+
+
+def test_a_schema_2_store_is_backed_up_and_migrated_and_its_mail_still_reads(v2: Path) -> None:
+    with Store(v2, read_only=True) as reader:
+        assert reader._meta.get("schema_version") == 2
+        before, mail = everything(reader), kept_mail(reader)
+    assert sorted(before["open"]) == OPEN and sorted(before["closed"]) == CLOSED
+    assert len(mail) > 20
+    with Store(v2, clock=FixedClock(NOW)) as store:
+        assert everything(store) == before and kept_mail(store) == mail
+        sha = store.keep_raw(b"Subject: new\r\n\r\nKept the new way\r\n")
+        store.commit()
+    [backup] = (v2 / "upgrade-backups").iterdir()
+    assert backup.name == "schema2-20261201T130000.tar.gz"
+    tables = json.loads((v2 / "open.json").read_text())
+    meta = {doc["key"]: doc["value"] for doc in tables["meta"].values()}
+    assert meta["schema_version"] == Store.SCHEMA_VERSION == 3
+    with Store.open_snapshot(v2) as snapshot:
+        assert kept_mail(snapshot) == mail
+        assert snapshot.load_raw(sha).endswith(b"Kept the new way\r\n")
 

@@ -57,8 +57,10 @@ class StoreCore(OpenStore):
         self._dirty = False
         log.debug("store: committed %d journal lines", len(records))
         self._finish_commit(records, reopened)
-        # Mail removed for good still sits in the changes file until the next checkpoint.
-        if self._storage.should_compact() or self._storage.spill.purged:
+        # A checkpoint waits for the bot to be idle (`compact_if_due`), unless the changes file
+        # has grown far past its bound. Mail removed for good sits in the changes file until
+        # the next checkpoint, so that one is written now.
+        if self._storage.should_compact(overdue=True) or self._storage.spill.purged:
             try:
                 self._compact()
             except OSError as exc:
@@ -104,6 +106,16 @@ class StoreCore(OpenStore):
                 self.directory,
                 exc.strerror or exc,
             )
+
+    def compact_if_due(self) -> bool:
+        """Write a checkpoint if the changes file has grown enough: the bot calls this when it
+        has nothing else to do (after each cycle), so a poll or a tick never waits for one.
+        True if it wrote one; never while anything is staged (it waits for the commit)."""
+        self._writable("compact")
+        if self._dirty or not self._storage.should_compact():
+            return False
+        self.compact()
+        return True
 
     def compact(self) -> None:
         """Write a checkpoint now (commits normally decide this themselves)."""

@@ -8,4 +8,4 @@ LOGIN_FAILURE = "login_failure"  # {problem, since} while the mail system refuse
 ALERTS_SENT = "admin_alerts_sent"  # alert kind -> the day its email was queued
 RETENTION_DAY = "retention_day"  # the day raw mail retention last ran
 
-SCHEMA_VERSION = 2  # the store layout this bot writes (docs/store.md, "Versions")
+SCHEMA_VERSION = 3  # the store layout this bot writes (docs/store.md, "Versions")

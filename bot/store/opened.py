@@ -42,8 +42,10 @@ class OpenStore:
     adds the commit, Store the API.
 
     Schema 2 (issue 12): open.json is a checkpoint and each commit appends what it changed to
-    the changes file open.json names. Schema 1 (open.json rewritten whole at each commit) is
-    migrated when a writer first opens it; a newer schema is refused, untouched.
+    the changes file open.json names. Schema 3: the changes file also holds kept mail up to
+    128 KB (`raw` lines, bot.store.raw_spill), which a schema-2 bot would take for damage.
+    Schemas 1 (open.json rewritten whole at each commit) and 2 are migrated when a writer
+    first opens them; a newer schema is refused, untouched.
     """
 
     SCHEMA_VERSION = SCHEMA_VERSION
@@ -178,8 +180,9 @@ class OpenStore:
             ) from exc
 
     def _upgrade(self, found: int) -> None:
-        """A new store's first checkpoint, or schema 1 -> 2: the same tables, written as a
-        checkpoint with its (empty) changes file."""
+        """A new store's first checkpoint, or an older schema's migration: the same tables,
+        written as a checkpoint with its (empty) changes file (schema 2 needs nothing more:
+        its mail is already in files, which schema 3 reads as before)."""
         self._meta.set("schema_version", self.SCHEMA_VERSION)
         try:
             with self._gated():

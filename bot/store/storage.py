@@ -76,9 +76,13 @@ class ChangesStorage(TablesReader):
                 spilled.append((change.key, DocRef(self._changes, change.offset, len(change.doc))))
         self.spill.committed(spilled)
 
-    def should_compact(self) -> bool:
+    def should_compact(self, *, overdue: bool = False) -> bool:
+        """Whether the changes file has grown enough for a checkpoint: past 256 KB and half
+        the checkpoint; `overdue`, past twice that (the commit then compacts at once, where
+        otherwise the bot does it when it has nothing else to do)."""
         base = os.fstat(self._base.fd).st_size if self._base and self._base.fd else 0
-        return self._changes is None or self._scan.end > max(COMPACT_AT_LEAST, base // 2)
+        bound = max(COMPACT_AT_LEAST, base // 2) * (2 if overdue else 1)
+        return self._changes is None or self._scan.end > bound
 
     def compact(self) -> None:
         """A new checkpoint of everything in memory, and an empty changes file after it; the

@@ -45,6 +45,8 @@ class Bot(Protocol):
 
     def tick(self) -> TickReport: ...
 
+    def tidy(self) -> bool: ...
+
 
 class Cycle:
     """One scheduled run: poll, tick, daily retention, then alerts; it never raises."""
@@ -71,9 +73,18 @@ class Cycle:
         if store_ok:
             self._retention(now)
         self._monitor(now, store_ok)
+        if store_ok:
+            self._tidy()
         today = now.date()
         settle_heap(thorough=self._settled_on not in (None, today))
         self._settled_on = today
+
+    def _tidy(self) -> None:
+        """The checkpoint, when due, now that the cycle's mail and letters are done."""
+        try:
+            self.app.tidy()
+        except Exception:  # a commit compacts anyway once the changes grow far enough
+            log.exception("the store's checkpoint failed; tried again after the next cycle")
 
     def reset(self) -> None:
         """Back to the last commit, so a failed step's half-staged changes never get written."""
