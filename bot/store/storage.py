@@ -25,6 +25,10 @@ from bot.store.tables import KEY_FIELDS
 __all__ = ["COMPACT_AT_LEAST", "GENERATION", "ChangesStorage", "changes_name"]
 
 COMPACT_AT_LEAST = 256 * 1024  # changes smaller than this are never compacted
+# A commit compacts itself, not waiting for the bot to be idle, only past twice the bound and
+# this: a backlog's poll at a thousand open cases appends some 30 MB, and a start replays the
+# changes file (at about 100 MB a second), so this bounds the start's wait too.
+COMPACT_OVERDUE_AT_LEAST = 64 * 1024 * 1024
 
 
 class ChangesStorage(TablesReader):
@@ -78,10 +82,12 @@ class ChangesStorage(TablesReader):
 
     def should_compact(self, *, overdue: bool = False) -> bool:
         """Whether the changes file has grown enough for a checkpoint: past 256 KB and half
-        the checkpoint; `overdue`, past twice that (the commit then compacts at once, where
-        otherwise the bot does it when it has nothing else to do)."""
+        the checkpoint; `overdue`, past twice that and 64 MB (the commit then compacts at
+        once, where otherwise the bot does it when it has nothing else to do)."""
         base = os.fstat(self._base.fd).st_size if self._base and self._base.fd else 0
-        bound = max(COMPACT_AT_LEAST, base // 2) * (2 if overdue else 1)
+        bound = max(COMPACT_AT_LEAST, base // 2)
+        if overdue:
+            bound = max(2 * bound, COMPACT_OVERDUE_AT_LEAST)
         return self._changes is None or self._scan.end > bound
 
     def compact(self) -> None:
