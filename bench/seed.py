@@ -115,6 +115,7 @@ def seed_closed(
                 for _ in range(min(CLOSED_BATCH, count - start)):
                     _add_closed(store, cloner, rng.choice(library.closed), now, rng)
                 store.commit()
+            settle(store)
         finally:
             store.close()
 
@@ -138,9 +139,18 @@ def seed_open(
                 put_open(store, doc)
                 opened.append(_describe(doc))
             store.commit()
+            settle(store)
         finally:
             store.close()
     return opened
+
+
+def settle(store: Store) -> None:
+    """Write the checkpoint the bot would write once idle (`App.tidy`), so a seeded store is
+    one a running bot leaves; a bot from before the idle checkpoint wrote it in the commit."""
+    compact_if_due = getattr(store, "compact_if_due", None)
+    if compact_if_due is not None:
+        compact_if_due()
 
 
 def put_open(store: Store, doc: dict[str, Any]) -> None:
