@@ -16,6 +16,20 @@ DIR_MODE = 0o700
 _TAIL_BLOCK = 4096
 
 
+def make_dir_unsynced(path: Path) -> bool:
+    """Create `path` as 0700 (its parents as `ensure_dir` does); True if this made it, when
+    its entry in the parent folder is the caller's to fsync (a batch of folders at once)."""
+    if path.is_dir():
+        return False
+    ensure_dir(path.parent)
+    try:
+        os.mkdir(path, DIR_MODE)
+    except FileExistsError:
+        return False
+    os.chmod(path, DIR_MODE)
+    return True
+
+
 def ensure_dir(path: Path) -> None:
     """Create `path` (and missing parents) as 0700 whatever the umask, and make it durable."""
     if path.is_dir():

@@ -11,13 +11,12 @@ leaves each one in the changes file still named by open.json, or in its file, or
 from __future__ import annotations
 
 import base64
-import os
 from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 from bot.store.errors import StoreError
-from bot.store.files import DIR_MODE, ensure_dir, fsync_dir
+from bot.store.files import fsync_dir, make_dir_unsynced
 from bot.store.raw_writer import put_durably
 from bot.store.segments import DocRef
 
@@ -113,17 +112,7 @@ class RawSpill:
             return
         jobs = [(raw_file(self.directory, sha), sha) for sha in self.held]
         folders = sorted({path.parent for path, _ in jobs})
-        made: set[Path] = set()
-        for folder in folders:
-            if not folder.is_dir():
-                ensure_dir(folder.parent)
-                try:
-                    os.mkdir(folder, DIR_MODE)
-                except FileExistsError:
-                    pass
-                else:
-                    os.chmod(folder, DIR_MODE)
-                    made.add(folder.parent)
+        made = {folder.parent for folder in folders if make_dir_unsynced(folder)}
 
         def write(job: tuple[Path, str]) -> None:
             path, sha = job

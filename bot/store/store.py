@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 import copy
 import hashlib
-import os
 import re
 from collections.abc import Iterable, Iterator
 from datetime import datetime
@@ -16,11 +15,10 @@ from bot.clock import Clock
 from bot.store.case_briefs import CaseBriefs
 from bot.store.errors import StoreError, write_failed
 from bot.store.files import (
-    DIR_MODE,
     atomic_write,
-    ensure_dir,
     json_clone,
     json_copy,
+    make_dir_unsynced,
     read_json_lines,
     remove_durably,
 )
@@ -143,15 +141,8 @@ class Store(CaseBriefs):
         if folder in self._raw_folders:
             return  # seen this run: one look per folder, not one per email (a commit that
             # fails forgets them, in case one went)
-        if not folder.is_dir():
-            ensure_dir(folder.parent)
-            try:
-                os.mkdir(folder, DIR_MODE)
-            except FileExistsError:
-                pass
-            else:
-                os.chmod(folder, DIR_MODE)
-                self._unsynced_folders.add(folder.parent)
+        if make_dir_unsynced(folder):
+            self._unsynced_folders.add(folder.parent)
         self._raw_folders.add(folder)
 
     def raw_path(self, sha: str) -> Path:
