@@ -61,11 +61,10 @@ class App:
     """One bot over one mailbox and one store; every `now` comes from the injected clock."""
 
     def __init__(self, rules: Rules, clock: Clock, mailbox: Mailbox, store: Store) -> None:
-        # The bot's helper threads (keeping mail, fsyncs, sending) spend their time in system
-        # calls; when one returns, the thread needs the interpreter back, and by default waits
-        # up to 5 ms for the main thread to let go of it, so little of their work overlapped
-        # the main thread's. At half a millisecond it does: a backlog's and a morning's
-        # files are written on the other core (python -m bench; docs/benchmarks.md).
+        # The bot's helper threads (keeping mail over 128 KB, fsyncs, sending) spend their time
+        # in system calls; when one returns, the thread needs the interpreter back, and by
+        # default waits up to 5 ms for the main thread to let go of it, so little of their
+        # work overlapped the main thread's. At half a millisecond it does (docs/benchmarks.md).
         sys.setswitchinterval(HELPER_SWITCH_SECONDS)
         self.rules = rules
         self.config = rules.config

@@ -57,9 +57,6 @@ class RawSpill:
     def __contains__(self, sha: str) -> bool:
         return sha in self.held
 
-    def __len__(self) -> int:
-        return len(self.held)
-
     def add(self, sha: str, raw: bytes) -> None:
         if sha in self.held:
             return
@@ -68,11 +65,13 @@ class RawSpill:
         self.pending[sha] = doc
         self.dropped.discard(sha)
 
-    def load(self, sha: str, where: Path) -> bytes | None:
+    def load(self, sha: str) -> bytes | None:
         doc = self.held.get(sha)
         if doc is None:
             return None
-        return decode_raw(doc.json() if isinstance(doc, DocRef) else doc, where)
+        if isinstance(doc, DocRef):  # a committed line: a damaged one names its changes file
+            return decode_raw(doc.json(), doc.segment.path)
+        return decode_raw(doc, self.directory)
 
     def drop(self, sha: str) -> bool:
         """Forget it: at once if not committed yet, else by the next commit and, its bytes,
@@ -116,7 +115,7 @@ class RawSpill:
 
         def write(job: tuple[Path, str]) -> None:
             path, sha = job
-            data = self.load(sha, path)
+            data = self.load(sha)
             assert data is not None
             put_durably(path, data)
 

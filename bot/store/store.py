@@ -174,7 +174,7 @@ class Store(CaseBriefs):
         if self._recent_raw is not None and self._recent_raw[0] == sha:
             return self._recent_raw[1]
         path = self.raw_path(sha)
-        spilled = self._storage.spill.load(sha, path)
+        spilled = self._storage.spill.load(sha)
         if spilled is not None:
             return spilled
         held = self._raw_writer.held(path)
