@@ -172,6 +172,56 @@ def test_history_the_commit_holds_but_its_files_lack_is_restored(tmp_path: Path)
     assert len((tmp_path / "restored" / "audit" / "2026-11.jsonl").read_bytes().splitlines()) == 2
 
 
+def test_a_changed_byte_anywhere_in_the_archive_is_refused(tmp_path: Path) -> None:
+    """Down to the tar's zero padding and the gzip trailer, which the tar reader never
+    needs; a change there must still fail the whole-file check. A change that leaves every
+    decompressed byte the same (an unused Huffman code) is harmless and may restore."""
+    import gzip
+    import shutil
+    import zlib
+
+    from bot.store.backup.unpack import unpack
+    from bot.store.errors import BackupError
+
+    directory = tmp_path / "store"
+    with Store(directory) as store:
+        for n in range(1, 4):
+            store.put_case({"reference": f"CC-2026-{n:04d}", "status": "open", "n": n})
+        store.audit({"event": "opened", "at": "2026-11-02T09:00:00+00:00"})
+        store.commit()
+    archive = tmp_path / "b.tar.gz"
+    write_backup(directory, archive, key=None, now=START)
+    data = archive.read_bytes()
+    content = gzip.decompress(data)
+    # Every byte of the last 1,200 (padding and trailer), and a sample of the rest.
+    tail = len(data) - 1200
+    positions = [*range(10, tail, 61), *range(max(tail, 10), len(data))]
+    accepted = []
+    for position in positions:
+        changed = tmp_path / "changed.tar.gz"
+        changed.write_bytes(data[:position] + bytes([data[position] ^ 0xFF])
+                            + data[position + 1:])
+        into = tmp_path / "into"
+        into.mkdir()
+        try:
+            unpack(changed, into, key=None)
+        except BackupError:
+            pass
+        else:
+            accepted.append(position)
+        shutil.rmtree(into)
+
+    def harmless(position: int) -> bool:
+        flipped = data[:position] + bytes([data[position] ^ 0xFF]) + data[position + 1:]
+        try:
+            return gzip.decompress(flipped) == content
+        except (OSError, EOFError, zlib.error):
+            return False
+
+    assert [p for p in accepted if not harmless(p)] == [], "changed, yet restored"
+    assert len(accepted) < len(positions) // 100
+
+
 def test_a_commit_holds_the_gate_while_it_writes_closed_cases(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

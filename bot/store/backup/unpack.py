@@ -75,6 +75,10 @@ def _extract(plain: BinaryIO, file: Path, into: Path) -> Manifest:
                 raise BackupError(f"{file} holds {member.name!r}, a name a store never has; "
                                   "it was not restored")
             found[name] = _write(into, name, stream)
+        # The tar ends at its end-of-archive blocks; gzip checks its CRC and length only
+        # at the end of the stream, so read the padding and the trailer too.
+        while unzipped.read(1 << 16):
+            pass
     if manifest is None:
         raise BackupError(f"{file} has no manifest: it was cut short; it was not restored")
     _check(manifest, found, file)
