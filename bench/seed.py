@@ -118,6 +118,7 @@ def seed_closed(
             settle(store)
         finally:
             store.close()
+        write_fingerprints(directory, now)
 
 
 def seed_open(
@@ -142,6 +143,7 @@ def seed_open(
             settle(store)
         finally:
             store.close()
+        write_fingerprints(directory, now)
     return opened
 
 
@@ -151,6 +153,18 @@ def settle(store: Store) -> None:
     compact_if_due = getattr(store, "compact_if_due", None)
     if compact_if_due is not None:
         compact_if_due()
+
+
+def write_fingerprints(directory: Path, now: datetime) -> None:
+    """The caches of seen keys and sent Message-IDs a bot writes when it opens a store with a
+    long history (bot.store.keyset); without them the first timed poll would build them.
+    A seeder that marks mail seen never opens the store afresh, so it opens it here."""
+    store = Store(directory, clock=FixedClock(now))
+    try:
+        store.seen("")
+        store.was_sent("")
+    finally:
+        store.close()
 
 
 def put_open(store: Store, doc: dict[str, Any]) -> None:
