@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import json
+import re
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
 
 from bot.cli import main
+from bot.clock import LONDON
 from bot.demo.harness import copy_example
 
 PROJECT = Path(__file__).resolve().parents[1]
@@ -72,6 +75,42 @@ def test_once_then_cases(workspace: Path, capsys: pytest.CaptureFixture[str]) ->
     assert main(["--config", config, "cases", "show", "cc-2026-0001"]) == 0
     shown = capsys.readouterr().out
     assert "Screen the concern" in shown and "Tue 01 Dec 2026" in shown
+
+
+def test_a_read_only_command_ends_at_once_with_its_output_whole(workspace: Path) -> None:
+    """`python -m bot cases` skips the interpreter's teardown: what it printed still arrives
+    whole through a pipe, and its exit status is kept."""
+    import os
+    import subprocess
+    import sys
+
+    from bot.demo.harness import Workspace
+
+    start = datetime(2026, 12, 1, 9, 0, tzinfo=LONDON)
+    space = Workspace(workspace / "ws", start)
+    for n in range(40):  # a listing that waits in stdout's buffer until the end
+        space.email(f"referrer{n}@nhs.example", f"Concern {n}: Oakview Care Home",
+                    f"I am raising a contract concern about Oakview Care Home, visit {n}.",
+                    at=start + timedelta(minutes=n))
+    space.run(start + timedelta(hours=1))
+    space.close()
+    config = str(workspace / "ws" / "config.yaml")
+
+    # Block-buffered output, as in a person's pipe: what the process ends without flushing
+    # is lost.
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONUNBUFFERED"}
+
+    def bot(*args: str) -> subprocess.CompletedProcess[str]:
+        command = [sys.executable, "-m", "bot", "--config", config, *args]
+        return subprocess.run(command, capture_output=True, text=True, timeout=60, env=env)
+
+    listed = bot("cases", "--now", "2026-12-01T11:00")
+    assert listed.returncode == 0, listed.stderr
+    references = re.findall(r"^CC-2026-\d{4}", listed.stdout, flags=re.MULTILINE)
+    assert sorted(references) == [f"CC-2026-{n:04d}" for n in range(1, 41)]
+    assert listed.stdout.endswith("\n40 open case(s)\n"), listed.stdout[-200:]
+    missing = bot("cases", "show", "CC-2026-0099")
+    assert missing.returncode == 1 and "no case CC-2026-0099" in missing.stdout + missing.stderr
 
 
 def test_inspect_reads_without_changing_state(
