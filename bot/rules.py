@@ -7,6 +7,7 @@ from datetime import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from bot.config.listing import Listing
 from bot.config.rules_cache import cached_rules, keep_rules
 
 if TYPE_CHECKING:  # imported where used: `cases` and `status` need neither letters nor commands
@@ -81,7 +82,7 @@ class Rules:
         """Keep these rules, once checked, in the store's folder for the next start. Only the
         bot itself does this: the read-only commands write nothing."""
         if not self.kept:
-            parts = (self.config, self.procedure, self.classification, self.policy)
+            parts = (self.config, self.procedure, self.classification, self.policy, self.listing)
             keep_rules(config_path, self.config, parts)
             self.kept = True
 
@@ -102,6 +103,11 @@ class Rules:
         )
         policy = load_command_policy(config.rules.commands)
         return cls(config, procedure, classification, policy, renderer)
+
+    @property
+    def listing(self) -> Listing:
+        """What `cases` shows of these rules, as plain data (kept with them by `keep`)."""
+        return Listing.of(self.config, self.procedure)
 
     def engine(self) -> Engine:
         from bot.procedure.deadlines import Times

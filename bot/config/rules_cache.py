@@ -14,15 +14,20 @@ import hashlib
 import json
 import os
 import pickle
+import re
 import sys
 import tempfile
+from collections.abc import Iterator
 from functools import partial
+from importlib.util import find_spec
 from pathlib import Path
 from typing import Any
 
-import yaml
+from bot.config.listing import Listing
 
 CACHE = Path("cache") / "rules.cache"
+# What the cache holds, each pickled on its own so a command unpickles only what it uses.
+PARTS = ("config", "procedure", "classification", "policy", "listing")
 _PACKAGE = Path(__file__).resolve().parent.parent
 # The bot's code that turns the files into rules: a change to it is a change to the rules.
 _CODE = ("config", "procedure", "classify", "commands", "letters", "rules.py")
@@ -32,21 +37,43 @@ _code_hash: str | None = None
 def cached_rules(config_path: Path) -> tuple[Any, ...] | None:
     """(config, procedure, classification, policy) as last checked, or None; the last two
     as functions that unpickle them when first called (most commands never need them)."""
-    path = _location(config_path)
-    if path is None:
+    blobs = _blobs(config_path)
+    if blobs is None:
         return None
     try:
-        head, _, body = path.read_bytes().partition(b"\n")
-        header = json.loads(head)
-        if not isinstance(header, dict) or header.get("key") != _key(config_path, header):
-            return None
-        if header.get("body") != hashlib.sha256(body).hexdigest():
-            return None
-        blobs = pickle.loads(body)
         config, procedure = (pickle.loads(blob) for blob in blobs[:2])
     except Exception:  # a cache is never worth a failure: read the files instead
         return None
-    return (config, procedure, *(partial(pickle.loads, blob) for blob in blobs[2:]))
+    return (config, procedure, *(partial(pickle.loads, blob) for blob in blobs[2:4]))
+
+
+def cached_listing(config_path: Path) -> Listing | None:
+    """What `cases` needs of the rules as last checked, or None; unpickling it imports no
+    model, so neither pydantic nor the config's classes are loaded."""
+    blobs = _blobs(config_path)
+    try:
+        listing = pickle.loads(blobs[4]) if blobs is not None else None
+    except Exception:
+        return None
+    return listing if isinstance(listing, Listing) else None
+
+
+def _blobs(config_path: Path) -> tuple[bytes, ...] | None:
+    """The cache's parts, still pickled, when its key matches the files as they are now."""
+    for path in _locations(config_path):
+        try:
+            head, _, body = path.read_bytes().partition(b"\n")
+            header = json.loads(head)
+            if not isinstance(header, dict) or header.get("key") != _key(config_path, header):
+                continue
+            if header.get("body") != hashlib.sha256(body).hexdigest():
+                continue
+            blobs = pickle.loads(body)  # a tuple of bytes: imports nothing
+        except Exception:  # a cache is never worth a failure: read the files instead
+            continue
+        if isinstance(blobs, tuple) and len(blobs) == len(PARTS):
+            return blobs
+    return None
 
 
 def keep_rules(config_path: Path, config: Any, parts: tuple[Any, ...]) -> None:
@@ -70,15 +97,44 @@ def keep_rules(config_path: Path, config: Any, parts: tuple[Any, ...]) -> None:
         _write(store / CACHE, json.dumps(header).encode() + b"\n" + body)
 
 
-def _location(config_path: Path) -> Path | None:
-    """Where the cache is, from config.yaml read as plain YAML (it is checked on a miss)."""
+def _locations(config_path: Path) -> Iterator[Path]:
+    """Where the cache may be: first where a plain `store:` / `  directory:` pair in the config
+    says, found without a YAML parser (importing one is a tenth of `cases`); else where the
+    config read as YAML says. A wrong guess costs nothing: the cache's key names the config
+    and its bytes, so a cache found elsewhere is never taken for this config's."""
     try:
         text = Path(config_path).read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError):
+        return
+    base = Path(config_path).resolve().parent
+    found = _STORE_DIRECTORY.search(text)
+    guessed = base / found.group(1) / CACHE if found else None
+    if guessed is not None and guessed.is_file():
+        yield guessed
+    parsed = _parsed_location(text, base)  # only when the guess was no good
+    if parsed is not None and parsed != guessed:
+        yield parsed
+
+
+# `store:` at the start of a line, then (after comments or blank lines) `directory: X`,
+# unquoted or quoted, up to a comment. Anything fancier is left to the YAML parser.
+_STORE_DIRECTORY = re.compile(
+    r"^store:[ \t]*(?:#[^\n]*)?\n(?:[ \t]*(?:#[^\n]*)?\n)*[ \t]+directory:[ \t]*"
+    r"[\"']?([^\"'#\n]*?)[\"']?[ \t]*(?:#[^\n]*)?$",
+    re.MULTILINE,
+)
+
+
+def _parsed_location(text: str, base: Path) -> Path | None:
+    """Where the cache is, from config.yaml read as plain YAML (it is checked on a miss)."""
+    import yaml  # here: the listing's common path finds the cache without it
+
+    try:
         loader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
         data = yaml.load(text, Loader=loader)  # a safe loader: plain data only
         directory = ((data or {}).get("store") or {}).get("directory", "var/store")
-        store = Path(config_path).resolve().parent / str(directory)
-    except (OSError, UnicodeDecodeError, yaml.YAMLError, AttributeError, TypeError):
+        store = base / str(directory)
+    except (yaml.YAMLError, AttributeError, TypeError):
         return None
     return store / CACHE if store.is_dir() else None
 
@@ -117,9 +173,12 @@ def _code() -> str:
 
 
 def _pydantic_version() -> str:
-    from pydantic.version import VERSION
-
-    return str(VERSION)
+    """pydantic's version file, read not imported: importing pydantic was a third of `cases`,
+    and the file names the pydantic-core it requires too."""
+    spec = find_spec("pydantic")
+    if spec is None or spec.origin is None:
+        return "no pydantic"
+    return hashlib.sha256(Path(spec.origin).with_name("version.py").read_bytes()).hexdigest()
 
 
 def _write(path: Path, data: bytes) -> None:

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from typing import Any, Literal, Protocol
+from typing import Any, Literal
 
 from bot.procedure.case import Case
 from bot.procedure.deadlines import Times, set_deadline
 from bot.procedure.model import DeadlineSpec, Procedure, TransitionSpec
+from bot.procedure.overdue import DeadlineState, is_overdue
 from bot.procedure.workdays import WorkCalendar
 
 # Bounds a chain of deadlines all due at once (a bot back after a long outage).
@@ -49,17 +50,6 @@ class Outcome:
     applied: bool
     reason: str = ""
     actions: list[Action] = field(default_factory=list)
-
-
-class DeadlineState(Protocol):
-    """What overdue-ness depends on: a Deadline, or the case index's slim view of one."""
-
-    @property
-    def status(self) -> str: ...
-    @property
-    def event(self) -> str | None: ...
-    @property
-    def due(self) -> date: ...
 
 
 class Engine:
@@ -176,11 +166,7 @@ class Engine:
         return outcome
 
     def is_overdue(self, deadline: DeadlineState, now: datetime) -> bool:
-        if deadline.status not in ("pending", "fired"):
-            return False
-        if deadline.status == "fired" and deadline.event:
-            return False  # the procedure already acted on it
-        return now > self.calendar.at_local(deadline.due, self.calendar.close_of_business)
+        return is_overdue(deadline, now, self.calendar.close_of_business, self.calendar.zone)
 
     # --- internals ---------------------------------------------------------
     @staticmethod

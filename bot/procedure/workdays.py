@@ -4,11 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
 from bot.clock import LONDON
+from bot.procedure.overdue import local_instant
 
 # Fixed English names: strftime's %a/%b follow the process locale, and letters must not.
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
@@ -184,12 +185,7 @@ class WorkCalendar:
         return self.add_calendar_days(anchor, rule.n, label, shift=rule.shift)
 
     def at_local(self, day: date, at: time) -> datetime:
-        if at.tzinfo is not None:
-            raise ValueError("at_local takes a local wall time without a tzinfo")
-        naive = datetime.combine(day, at, tzinfo=self.zone)
-        # Round-trip through UTC so a wall time skipped by the spring change (01:30 on the
-        # last Sunday of March) comes back as the real instant, 02:30 BST.
-        return naive.astimezone(UTC).astimezone(self.zone)
+        return local_instant(day, at, self.zone)
 
     def working_days_between(self, start: date, end: date) -> int:
         if end < start:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import hashlib
 import os
-import uuid
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
@@ -27,7 +26,7 @@ def write_streamed(
 
     ensure_dir(folder)
     # Written under a name of its own first: the sha that names it is known only at the end.
-    writing = folder / f".writing-{uuid.uuid4().hex}.eml"
+    writing = folder / f".writing-{os.urandom(16).hex()}.eml"
     try:
         atomic_write(writing, hashed(), sync=False)
         sha = digest.hexdigest()

@@ -3,30 +3,29 @@
 from __future__ import annotations
 
 from bot.clock import Clock
+from bot.procedure.overdue import is_overdue
 from bot.views.reader import Reader
-from bot.views.timeline import render_case
 
 
 def show_cases(reader: Reader, clock: Clock) -> int:
     """Print the open cases, soonest deadline first; 0."""
-    rules = reader.rules
-    engine = rules.engine()
+    listing = reader.listing  # plain data: listing loads neither the rules' models nor pydantic
     now = clock.now()
     rows = []
     # From the summaries the store keeps beside each case: listing parses no case.
     for view in reader.cases.views() if reader.cases else []:
         nxt = view.deadlines[view.next_deadline] if view.next_deadline is not None else None
-        overdue = [d.title for d in view.deadlines if engine.is_overdue(d, now)]
-        provider = rules.config.provider(view.provider_id) if view.provider_id else None
-        stage = rules.procedure.stages.get(view.stage)
+        late = [d.title for d in view.deadlines if is_overdue(d, now, listing.close_of_business)]
+        provider = listing.providers.get(view.provider_id) if view.provider_id else None
+        stage = listing.stages.get(view.stage)
         rows.append(
             (
                 nxt.due.isoformat() if nxt else "9999",
                 view.reference,
-                provider.name if provider else "(no provider yet)",
-                f"{stage.step} {stage.title}" if stage else view.stage or "?",
+                provider or "(no provider yet)",
+                f"{stage[0]} {stage[1]}" if stage else view.stage or "?",
                 f"{nxt.due:%a %d %b %Y} {nxt.title}" if nxt else "-",
-                ", ".join(overdue) or "-",
+                ", ".join(late) or "-",
             )
         )
     if not rows:
@@ -43,7 +42,8 @@ def show_cases(reader: Reader, clock: Clock) -> int:
 
 def show_case(reader: Reader, reference: str, clock: Clock) -> int:
     """Print one case's timeline and deadlines; 1 when there is no such case."""
-    from bot.intake.threading import normalise  # here: the list of cases never needs it
+    from bot.intake.threading import normalise  # here: the list of cases needs neither
+    from bot.views.timeline import render_case
 
     case = reader.cases.get(normalise(reference)) if reader.cases else None
     if case is None:

@@ -2,21 +2,47 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from pathlib import Path
 
+from bot.config.listing import Listing
+from bot.config.rules_cache import cached_listing
 from bot.rules import Rules
 from bot.store import Store
 from bot.store.case_index import CaseIndex
 
 
-@dataclass
 class Reader:
-    """The rules and a read-only store (None before the bot's first run); never writes."""
+    """The rules and a read-only store (None before the bot's first run); never writes.
 
-    rules: Rules
-    store: Store | None
-    cases: CaseIndex | None
+    The rules are loaded when first asked for: the list of cases needs only their `listing`,
+    which the rules cache keeps as plain data."""
+
+    def __init__(
+        self,
+        config_path: Path,
+        store: Store | None,
+        cases: CaseIndex | None,
+        *,
+        rules: Rules | None = None,
+        listing: Listing | None = None,
+    ) -> None:
+        self.config_path = config_path
+        self.store = store
+        self.cases = cases
+        self._rules = rules
+        self._listing = listing
+
+    @property
+    def rules(self) -> Rules:
+        if self._rules is None:
+            self._rules = Rules.load(self.config_path)
+        return self._rules
+
+    @property
+    def listing(self) -> Listing:
+        if self._listing is None:
+            self._listing = self.rules.listing
+        return self._listing
 
     def close(self) -> None:
         if self.store is not None:
@@ -28,13 +54,18 @@ def open_reader(config_path: Path, *, index: bool = True) -> Reader:
     daemon, takes no lock and never writes (the views open nothing else).
 
     `index=False` skips the case index (reports read the stored JSON themselves)."""
-    rules = Rules.load(config_path)
-    directory = rules.config.store.directory
+    listing = cached_listing(config_path)
+    rules = None
+    if listing is None:  # no cache: the rules are read and checked now, a mistake stops here
+        rules = Rules.load(config_path)
+        listing = rules.listing
+    directory = listing.store
     if not directory.exists():
-        return Reader(rules, None, None)
+        return Reader(config_path, None, None, rules=rules, listing=listing)
     store = Store.open_snapshot(directory)
     try:
-        return Reader(rules, store, CaseIndex(store) if index else None)
+        cases = CaseIndex(store) if index else None
     except BaseException:
         store.close()
         raise
+    return Reader(config_path, store, cases, rules=rules, listing=listing)
