@@ -66,6 +66,7 @@ def _rows(after: dict[str, Any]) -> list[tuple[str, tuple[Any, ...], float, str]
             ("seconds_per_email", "per email"),
             ("idle_tick_seconds", "idle tick"),
             ("due_tick_seconds", "due tick"),
+            ("digest_tick_seconds", "digest tick"),
         ):
             rows.append(
                 (f"{name} (ms), {size}", ("store_cost", pick, key, "median"), 1000, "{:.1f}")

@@ -47,13 +47,14 @@ def table(results: dict[str, Any]) -> str:
     add("2. store cost (ms; per email in polls of "
         f"{results['store_cost'][0]['batch'] if results['store_cost'] else 0})")
     add(f"  {'open':>6} {'closed':>7} {'per email':>22} {'idle tick':>24} {'due tick':>24} "
-        f"{'cases due':>8}")
+        f"{'cases due':>8} {'digest tick':>24}")
     for c in results["store_cost"]:
         add(
             f"  {c['open_cases']:>6} {c['closed_cases']:>7} "
             f"{_s(c['seconds_per_email'], 1000):>22} {_s(c['idle_tick_seconds'], 1000):>24} "
             f"{_s(c['due_tick_seconds'], 1000):>24} "
-            f"{c['due_tick_cases_changed']['median']:>8.0f}"
+            f"{c['due_tick_cases_changed']['median']:>8.0f} "
+            f"{_s(c['digest_tick_seconds'], 1000) if 'digest_tick_seconds' in c else '-':>24}"
         )
     add("")
     add("3. memory (peak RSS, MB, fresh process per size)")

@@ -14,6 +14,9 @@ from bench.workload import Workload
 from bot.clock import LONDON
 
 MORNING_RUN = clock_time(9, 5)  # the daily run that sends the day's letters and reminders
+# The daemon ticks every poll, so each officer's digest (digest_time, 08:00) goes in a tick of
+# its own an hour before the letters (letters_time, 09:00); the bench ticks at both.
+DIGEST_DELAY = timedelta(minutes=5)
 
 
 def next_working_days(count: int) -> list[datetime]:
@@ -55,13 +58,20 @@ def cell(
             report = app.poll()
             per_email.append((time.perf_counter() - started) / max(report.fetched, 1))
         due: list[float] = []
+        digest: list[float] = []
+        digests: list[tuple[int, int]] = []  # sent by the digest tick, and by the due tick
         changed: list[int] = []
         for moment in next_working_days(repeat):
+            ws.clock.set(_digest_run(moment, app.config))
+            started = time.perf_counter()
+            early = app.tick()
+            digest.append(time.perf_counter() - started)
             ws.clock.set(moment)
             started = time.perf_counter()
             tick = app.tick()
             due.append(time.perf_counter() - started)
             changed.append(len(tick.cases_changed))
+            digests.append((early.digests, tick.digests))
         return {
             "open_cases": open_cases,
             "closed_cases": closed_cases,
@@ -70,7 +80,16 @@ def cell(
             "idle_tick_seconds": spread(idle),
             "due_tick_seconds": spread(due),
             "due_tick_cases_changed": spread([float(c) for c in changed]),
+            "digest_tick_seconds": spread(digest),
+            "digests_sent": digests,
         }
+
+
+def _digest_run(morning: datetime, config: Any) -> datetime:
+    """The tick the daemon runs just after digest time, on the same day as `morning`."""
+    at = getattr(config, "digest_time", None)  # a bot older than the digest has none
+    when = at() if at is not None else MORNING_RUN
+    return min(datetime.combine(morning.date(), when, LONDON) + DIGEST_DELAY, morning)
 
 
 def grid(

@@ -39,6 +39,10 @@ def test_the_harness_runs_on_a_tiny_workload_and_writes_json(
     for cell in results["store_cost"]:
         assert cell["seconds_per_email"]["median"] > 0
         assert cell["idle_tick_seconds"]["runs"] == 1
+        # The digests go in their own tick at digest time, as the daemon's, not with the letters.
+        assert cell["digest_tick_seconds"]["runs"] == 1
+        assert [due for _, due in cell["digests_sent"]] == [0]
+        assert all(early > 0 for early, _ in cell["digests_sent"]), cell["digests_sent"]
     assert all(row["peak_rss_mb"]["median"] > 0 for row in results["memory"])
     graph = results["graph_economy"]
     assert graph["emails"] == 20 and graph["idle_poll_requests"] >= 1
