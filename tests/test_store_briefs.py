@@ -17,7 +17,8 @@ from bot.clock import LONDON, FixedClock
 from bot.procedure.case import Case
 from bot.rules import Rules
 from bot.store import Store
-from bot.store.brief import brief_of
+from bot.store.brief import brief_of, brief_text, model_brief_text
+from bot.store.case_index import CaseIndex
 from bot.store.closed_index import INDEX_FILE
 from bot.views.reports.command import display_names, figures_from_store, step_titles
 from bot.views.reports.figures import Figures, compute_figures
@@ -64,6 +65,33 @@ def test_a_report_from_the_store_has_the_figures_of_the_cases_themselves(tmp_pat
     (tmp_path / INDEX_FILE).unlink()
     assert from_store(tmp_path, rules, month(2026, 5), NOW) == in_memory(
         rules, cases, month(2026, 5), NOW)
+
+
+def test_the_brief_made_of_the_model_is_the_one_made_of_its_json(tmp_path: Path) -> None:
+    """The case index hands the store the brief made of the model, so the store never reads
+    back the JSON it was given: the two briefs are the same, byte for byte, and so is what the
+    store keeps of a case put either way."""
+    _, cases = fixed_cases()
+    opened = [c for c in cases if c.status == "open"]
+    assert opened and any(e.kind == "stage" for c in opened for e in c.timeline)
+    for model in cases:
+        assert model_brief_text(model) == brief_text(json.loads(model.model_dump_json()))
+    kept = {}
+    for way in ("model", "json"):
+        with Store(tmp_path / way, clock=FixedClock(NOW)) as store:
+            index = CaseIndex(store)
+            for model in opened:
+                if way == "model":
+                    index.put(model)
+                else:
+                    store.put_case(json.loads(model.model_dump_json()))
+            store.commit()
+        with Store.open_snapshot(tmp_path / way) as snapshot:
+            # The brief as kept beside each case (not one made again of the case on reading).
+            held = snapshot._summaries
+            kept[way] = {c.reference: held.get(c.reference).get("brief") for c in opened}
+    assert all(kept["model"].values())
+    assert kept["model"] == kept["json"]
 
 
 def test_an_older_store_is_read_as_it_is_and_gets_briefs_when_the_bot_opens_it(

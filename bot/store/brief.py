@@ -71,6 +71,24 @@ def brief_of(case: Mapping[str, Any]) -> Brief:
     ]
 
 
+# What of a case its brief is made of: the fields brief_of reads.
+_FIELDS = {
+    "reference", "received_day", "status", "stage", "closed_at", "provider_id", "officer_id",
+    "opened_at", "referrer", "deadlines",
+}  # fmt: skip
+
+
+def model_brief_text(case: Any) -> str | None:
+    """The brief of a case model (the procedure's Case), as `brief_text` makes it of the
+    case's JSON: the same serialiser writes the few fields it reads, stage changes only of
+    the timeline, so the JSON the model just wrote is never read back to make it."""
+    stages = {i for i, entry in enumerate(case.timeline) if entry.kind == "stage"}
+    include: dict[str, Any] = dict.fromkeys(_FIELDS, True)
+    if stages:
+        include["timeline"] = stages
+    return brief_text(case.model_dump(mode="json", include=include))
+
+
 def brief_text(case: Mapping[str, Any]) -> str | None:
     """The brief as the store keeps it; None for a document it cannot be made of (the store
     keeps any JSON, and a reader then reads the case itself)."""

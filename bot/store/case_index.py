@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.store import Store
+from bot.store.brief import model_brief_text
 from bot.store.case_views import (
     SUMMARY_VERSION,
     CaseView,
@@ -137,7 +138,8 @@ class CaseIndex:
             self.store.put_case(case.model_dump_json().encode())
             return
         view, addresses = view_of(case), addresses_of(case)
-        self.store.put_case(case.model_dump_json().encode(), encode(view, addresses))
+        brief = model_brief_text(case)
+        self.store.put_case(case.model_dump_json().encode(), encode(view, addresses), brief=brief)
         self._views[reference] = view
         self._order[reference] = next(self._counter)
         self._index(reference, addresses)
