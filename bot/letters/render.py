@@ -23,6 +23,7 @@ from jinja2 import (
     nodes,
     select_autoescape,
 )
+from jinja2.runtime import Context
 from jinja2.sandbox import ImmutableSandboxedEnvironment
 from markupsafe import Markup
 
@@ -161,6 +162,7 @@ class Renderer:
         # letter; keyed by the Template object, which jinja replaces when the file changes.
         self._extends_cache: dict[str, tuple[Template, bool]] = {}
         self._stamps = _stamps(self.directory)
+        self._html_layout: Template | None = None
 
     def refresh(self) -> bool:
         """Templates edited since the last look are read again when next used; True if any
@@ -172,6 +174,7 @@ class Renderer:
         if self._env.cache is not None:
             self._env.cache.clear()
         self._extends_cache.clear()
+        self._html_layout = None
         return True
 
     def names(self) -> set[str]:
@@ -186,31 +189,46 @@ class Renderer:
         if not _NAME.match(name):
             raise TemplateNotFound(f"{name}{MESSAGE_SUFFIX}")
         template = self._env.get_template(f"{name}{MESSAGE_SUFFIX}")
-        values = dict(context)
+        # One context for the subject and the body: the template reads it and cannot change
+        # it (the sandbox is immutable, and a block's `set` stays in the block).
+        values = template.new_context(dict(context))
         subject = _one_line(self._block(template, "subject", values))
         if self._extends(template):
-            text = template.render(values)
+            text = self._whole(template, values)
         else:
             # A stand-alone template would print its subject too; take only the body.
             text = self._block(template, "body", values)
         text = _tidy(text)
-        html = self._env.get_template(LAYOUT).render(
+        html = self._layout().render(
             subject=subject, paragraphs=paragraphs(text), line_break=LINE_BREAK
         )
         return Rendered(subject=subject, text=text, html=html)
+
+    def _layout(self) -> Template:
+        """The HTML layout, held between letters (`refresh` lets it go with the others)."""
+        if self._html_layout is None:
+            self._html_layout = self._env.get_template(LAYOUT)
+        return self._html_layout
 
     def render_page(self, layout: str, values: Mapping[str, Any]) -> str:
         """An HTML page from a layout template (autoescaped), such as the letterhead."""
         return self._env.get_template(layout).render(dict(values))
 
-    def _block(self, template: Template, block: str, values: dict[str, Any]) -> str:
+    def _block(self, template: Template, block: str, values: Context) -> str:
         render_block = template.blocks.get(block)
         if render_block is None:
             raise TemplateError(f"{template.name} has no {{% block {block} %}}")
         try:
-            return "".join(render_block(template.new_context(values)))
+            return "".join(render_block(values))
         except Exception:
             # Re-raised with the traceback mapped to template lines, as Template.render does.
+            self._env.handle_exception()
+
+    def _whole(self, template: Template, values: Context) -> str:
+        """What Template.render gives, from a context already made."""
+        try:
+            return "".join(template.root_render_func(values))
+        except Exception:
             self._env.handle_exception()
 
     def _extends(self, template: Template) -> bool:
