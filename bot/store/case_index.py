@@ -128,6 +128,13 @@ class CaseIndex:
         doc = self.store.get_case(reference)
         return _model().model_validate(doc) if doc else None
 
+    def take(self, reference: str) -> Case | None:
+        """The case, the caller's own to change: no longer held parsed here, so no one else
+        sees it (a tick changes each case due in place rather than copying it)."""
+        case = self.get(reference)
+        self._cache.pop(reference, None)
+        return case
+
     def put(self, case: Case) -> None:
         reference = case.reference
         if self._views.pop(reference, None) is not None:
