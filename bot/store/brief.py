@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from datetime import datetime
 from typing import Any
 
 from bot.store.files import dump_json
@@ -29,6 +30,17 @@ BRIEF_VERSION = 1
 _AT_STAGE = " at stage "
 _RECEIVED = re.compile(rf'\[{BRIEF_VERSION},"(\d{{4}}-\d{{2}}-\d{{2}})"')
 Brief = list[Any]
+
+
+def _time(value: Any) -> Any:
+    """A time as Python writes it (`isoformat`): the model's serialiser writes a UTC time with
+    a Z, and a brief made of the model must read the same as one made of its JSON."""
+    if not isinstance(value, str) or not value:
+        return value
+    try:
+        return datetime.fromisoformat(value).isoformat()
+    except ValueError:
+        return value  # left as it is: a reader says what is wrong with it
 
 
 def brief_of(case: Mapping[str, Any]) -> Brief:
@@ -40,7 +52,7 @@ def brief_of(case: Mapping[str, Any]) -> Brief:
         # A stage change is recorded as "<event> at stage <stage>" (the first as "<event>").
         name = str(entry.get("rule", "")).split(_AT_STAGE, 1)[0]
         if name and " " not in name:
-            events.append([entry["at"], name])
+            events.append([_time(entry["at"]), name])
     deadlines = [
         [
             item["name"],
@@ -49,44 +61,69 @@ def brief_of(case: Mapping[str, Any]) -> Brief:
             item["due"],
             str(item.get("status", "pending")),
             item.get("remind"),
-            item.get("set_at"),
-            item.get("closed_at"),
+            _time(item.get("set_at")),
+            _time(item.get("closed_at")),
         ]
         for item in case.get("deadlines", ())
     ]
-    referrer = str(case.get("referrer", ""))
     return [
         BRIEF_VERSION,
         case.get("received_day"),
         str(case["reference"]),
         str(case.get("status", "open")),
         str(case.get("stage", "")),
-        case.get("closed_at"),
+        _time(case.get("closed_at")),
         case.get("provider_id"),
         case.get("officer_id"),
-        case.get("opened_at"),
-        referrer.rsplit("@", 1)[-1].lower() if "@" in referrer else None,
+        _time(case.get("opened_at")),
+        _domain(str(case.get("referrer", ""))),
         events,
         deadlines,
     ]
 
 
-# What of a case its brief is made of: the fields brief_of reads.
-_FIELDS = {
-    "reference", "received_day", "status", "stage", "closed_at", "provider_id", "officer_id",
-    "opened_at", "referrer", "deadlines",
-}  # fmt: skip
+def _domain(referrer: str) -> str | None:
+    return referrer.rsplit("@", 1)[-1].lower() if "@" in referrer else None
 
 
 def model_brief_text(case: Any) -> str | None:
-    """The brief of a case model (the procedure's Case), as `brief_text` makes it of the
-    case's JSON: the same serialiser writes the few fields it reads, stage changes only of
-    the timeline, so the JSON the model just wrote is never read back to make it."""
-    stages = {i for i, entry in enumerate(case.timeline) if entry.kind == "stage"}
-    include: dict[str, Any] = dict.fromkeys(_FIELDS, True)
-    if stages:
-        include["timeline"] = stages
-    return brief_text(case.model_dump(mode="json", include=include))
+    """The brief of a case model (the procedure's Case), the same text `brief_text` makes of
+    the case's JSON, read from the model's fields: the JSON the model just wrote (some 15 KB)
+    is never read back to make it."""
+    events = []
+    for entry in case.timeline:
+        if entry.kind == "stage":
+            name = entry.rule.split(_AT_STAGE, 1)[0]
+            if name and " " not in name:
+                events.append([entry.at.isoformat(), name])
+    deadlines = [
+        [
+            d.name,
+            d.step,
+            d.title,
+            d.due.isoformat(),
+            d.status,
+            d.remind,
+            d.set_at.isoformat() if d.set_at else None,
+            d.closed_at.isoformat() if d.closed_at else None,
+        ]
+        for d in case.deadlines
+    ]
+    brief = [
+        BRIEF_VERSION,
+        case.received_day.isoformat(),
+        case.reference,
+        case.status,
+        case.stage,
+        case.closed_at.isoformat() if case.closed_at else None,
+        case.provider_id,
+        case.officer_id,
+        case.opened_at.isoformat(),
+        _domain(case.referrer),
+        events,
+        deadlines,
+    ]
+    return dump_json(brief).decode()
 
 
 def brief_text(case: Mapping[str, Any]) -> str | None:
