@@ -23,7 +23,7 @@ class DeadlineState(Protocol):
 def local_instant(day: date, at: time, zone: ZoneInfo = LONDON) -> datetime:
     """The instant a local wall time `at` falls on `day`."""
     if at.tzinfo is not None:
-        raise ValueError("at_local takes a local wall time without a tzinfo")
+        raise ValueError("local_instant takes a local wall time without a tzinfo")
     naive = datetime.combine(day, at, tzinfo=zone)
     # Round-trip through UTC so a wall time skipped by the spring change (01:30 on the
     # last Sunday of March) comes back as the real instant, 02:30 BST.
