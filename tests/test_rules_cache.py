@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
+from referrals import refer
 
 from bot.clock import LONDON
 from bot.config import ProblemsError
@@ -110,13 +111,7 @@ def played(tmp_path: Path) -> Path:
     """A workspace whose bot has run once (so it kept its rules) with three cases open."""
     start = datetime(2026, 12, 1, 9, 0, tzinfo=LONDON)
     space = Workspace(tmp_path / "ws", start)
-    for n, provider in enumerate(("Oakview Care Home", "Brightpath Home Care", "Oakview")):
-        space.email(
-            f"referrer{n}@nhs.example",
-            f"Concern about {provider}",
-            f"I am raising a contract concern about {provider}: missed visits.",
-            at=start + timedelta(minutes=n),
-        )
+    refer(space, ("Oakview Care Home", "Brightpath Home Care", "Oakview"), start)
     space.run(start + timedelta(hours=1))
     space.close()
     return tmp_path / "ws" / "config.yaml"

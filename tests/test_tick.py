@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from referrals import refer
 
 from bot.clock import LONDON
 from bot.demo.harness import Workspace
@@ -24,13 +25,7 @@ def test_a_case_that_fails_in_the_tick_is_left_as_it_was_and_fires_next_time(
 ) -> None:
     space = Workspace(tmp_path / "ws", START)
     try:
-        for n, provider in enumerate(("Oakview Care Home", "Brightpath Home Care")):
-            space.email(
-                f"referrer{n}@nhs.example",
-                f"Concern about {provider}",
-                f"I am raising a contract concern about {provider}: missed visits.",
-                at=START + timedelta(minutes=n),
-            )
+        refer(space, ("Oakview Care Home", "Brightpath Home Care"), START)
         space.run(START + timedelta(minutes=5))
         app = space.app
         broken, fine = sorted(v.reference for v in app.cases.views())
