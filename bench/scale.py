@@ -92,7 +92,6 @@ def cell(
         }
 
 
-
 def daemon_ticks(config: Any, procedure: Any, days: int) -> list[tuple[str, datetime]]:
     """(kind, moment) of the ticks that do work, from NOW through the next `days` working
     days, in order: 'digest', 'letters' and 'reminders'."""
