@@ -4,11 +4,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, date, datetime
+from datetime import time as wall_time
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
 LONDON = ZoneInfo("Europe/London")
+
+
+def local_instant(day: date, at: wall_time, zone: ZoneInfo = LONDON) -> datetime:
+    """The instant a local wall time `at` falls on `day`."""
+    if at.tzinfo is not None:
+        raise ValueError("local_instant takes a local wall time without a tzinfo")
+    naive = datetime.combine(day, at, tzinfo=zone)
+    # Round-trip through UTC so a wall time skipped by the spring change (01:30 on the
+    # last Sunday of March) comes back as the real instant, 02:30 BST.
+    return naive.astimezone(UTC).astimezone(zone)
 
 
 class Clock(Protocol):

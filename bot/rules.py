@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from bot.config.listing import Listing
-from bot.config.rules_cache import cached_rules, keep_rules
+from bot.config.rules_cache import cached_rules, keep_rules, rules_of
 
 if TYPE_CHECKING:  # imported where used: `cases` and `status` need neither letters nor commands
     from bot.classify import ClassificationRules
@@ -68,10 +68,11 @@ class Rules:
         return self._renderer
 
     @classmethod
-    def load(cls, config_path: Path) -> Rules:
+    def load(cls, config_path: Path, parts: tuple[bytes, ...] | None = None) -> Rules:
         """The rules as checked last time when no file they come from (nor the code that reads
-        them) has changed since (see `keep`); else read and checked now."""
-        cached = cached_rules(config_path)
+        them) has changed since (see `keep`); else read and checked now. `parts`: the cache
+        as the caller already found it valid (`cached_parts`), not looked for again."""
+        cached = rules_of(parts) if parts is not None else cached_rules(config_path)
         if cached is not None:
             rules = cls(*cached)
             rules.kept = True

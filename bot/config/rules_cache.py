@@ -35,31 +35,40 @@ _code_hash: str | None = None
 
 
 def cached_rules(config_path: Path) -> tuple[Any, ...] | None:
-    """(config, procedure, classification, policy) as last checked, or None; the last two
-    as functions that unpickle them when first called (most commands never need them)."""
-    blobs = _blobs(config_path)
-    if blobs is None:
-        return None
-    try:
-        config, procedure = (pickle.loads(blob) for blob in blobs[:2])
-    except Exception:  # a cache is never worth a failure: read the files instead
-        return None
-    return (config, procedure, *(partial(pickle.loads, blob) for blob in blobs[2:4]))
+    """(config, procedure, classification, policy) as last checked, or None (`rules_of`)."""
+    return rules_of(cached_parts(config_path))
 
 
 def cached_listing(config_path: Path) -> Listing | None:
-    """What `cases` needs of the rules as last checked, or None; unpickling it imports no
-    model, so neither pydantic nor the config's classes are loaded."""
-    blobs = _blobs(config_path)
+    """What `cases` needs of the rules as last checked, or None (`listing_of`)."""
+    return listing_of(cached_parts(config_path))
+
+
+def rules_of(parts: tuple[bytes, ...] | None) -> tuple[Any, ...] | None:
+    """(config, procedure, classification, policy) from the cache's parts, or None; the last
+    two as functions that unpickle them when first called (most commands never need them)."""
+    if parts is None:
+        return None
     try:
-        listing = pickle.loads(blobs[4]) if blobs is not None else None
+        config, procedure = (pickle.loads(blob) for blob in parts[:2])
+    except Exception:  # a cache is never worth a failure: read the files instead
+        return None
+    return (config, procedure, *(partial(pickle.loads, blob) for blob in parts[2:4]))
+
+
+def listing_of(parts: tuple[bytes, ...] | None) -> Listing | None:
+    """The listing from the cache's parts, or None; unpickling it imports no model, so
+    neither pydantic nor the config's classes are loaded."""
+    try:
+        listing = pickle.loads(parts[4]) if parts is not None else None
     except Exception:
         return None
     return listing if isinstance(listing, Listing) else None
 
 
-def _blobs(config_path: Path) -> tuple[bytes, ...] | None:
-    """The cache's parts, still pickled, when its key matches the files as they are now."""
+def cached_parts(config_path: Path) -> tuple[bytes, ...] | None:
+    """The cache's parts, still pickled, when its key matches the files as they are now: a
+    reader that wants both the listing and the rules checks the key once."""
     for path in _locations(config_path):
         try:
             head, _, body = path.read_bytes().partition(b"\n")

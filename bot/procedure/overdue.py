@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from datetime import UTC, date, datetime, time
+from datetime import date, datetime, time
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from bot.clock import LONDON
+from bot.clock import LONDON, local_instant
 
 
 class DeadlineState(Protocol):
@@ -18,16 +18,6 @@ class DeadlineState(Protocol):
     def event(self) -> str | None: ...
     @property
     def due(self) -> date: ...
-
-
-def local_instant(day: date, at: time, zone: ZoneInfo = LONDON) -> datetime:
-    """The instant a local wall time `at` falls on `day`."""
-    if at.tzinfo is not None:
-        raise ValueError("local_instant takes a local wall time without a tzinfo")
-    naive = datetime.combine(day, at, tzinfo=zone)
-    # Round-trip through UTC so a wall time skipped by the spring change (01:30 on the
-    # last Sunday of March) comes back as the real instant, 02:30 BST.
-    return naive.astimezone(UTC).astimezone(zone)
 
 
 def is_overdue(

@@ -8,8 +8,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Literal
 from zoneinfo import ZoneInfo
 
-from bot.clock import LONDON
-from bot.procedure.overdue import local_instant
+from bot.clock import LONDON, local_instant
 
 # Fixed English names: strftime's %a/%b follow the process locale, and letters must not.
 _DAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")

@@ -49,9 +49,8 @@ def brief_of(case: Mapping[str, Any]) -> Brief:
     for entry in case.get("timeline", ()):
         if entry.get("kind") != "stage":
             continue
-        # A stage change is recorded as "<event> at stage <stage>" (the first as "<event>").
-        name = str(entry.get("rule", "")).split(_AT_STAGE, 1)[0]
-        if name and " " not in name:
+        name = _event_name(str(entry.get("rule", "")))
+        if name:
             events.append([_time(entry["at"]), name])
     deadlines = [
         [
@@ -82,20 +81,25 @@ def brief_of(case: Mapping[str, Any]) -> Brief:
     ]
 
 
+def _event_name(rule: str) -> str | None:
+    """The event of a stage change, recorded as "<event> at stage <stage>" (the first as
+    "<event>"); None for a rule that names none."""
+    name = rule.split(_AT_STAGE, 1)[0]
+    return name if name and " " not in name else None
+
+
 def _domain(referrer: str) -> str | None:
     return referrer.rsplit("@", 1)[-1].lower() if "@" in referrer else None
 
 
-def model_brief_text(case: Any) -> str | None:
+def model_brief_text(case: Any) -> str:
     """The brief of a case model (the procedure's Case), the same text `brief_text` makes of
     the case's JSON, read from the model's fields: the JSON the model just wrote (some 15 KB)
     is never read back to make it."""
     events = []
     for entry in case.timeline:
-        if entry.kind == "stage":
-            name = entry.rule.split(_AT_STAGE, 1)[0]
-            if name and " " not in name:
-                events.append([entry.at.isoformat(), name])
+        if entry.kind == "stage" and (name := _event_name(entry.rule)):
+            events.append([entry.at.isoformat(), name])
     deadlines = [
         [
             d.name,
