@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import copy
+from collections.abc import Iterator
 from datetime import date, datetime
-from typing import Any, Literal
+from functools import cache
+from typing import TYPE_CHECKING, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter
 
 
 class Deadline(BaseModel):
@@ -90,17 +92,102 @@ class Case(BaseModel):
     documents: list[dict[str, str]] = Field(default_factory=list)  # kind, sha, message_id
     closed_at: datetime | None = None
 
+    # A case read from the store may leave its timeline unread (bot/procedure/stored_case.py):
+    # a tick changes hundreds of cases and reads none of their history, which is half of a
+    # case's JSON and two thirds of the time to read it. Then "timeline" is missing from the
+    # instance's fields, `_unread` holds the stored JSON array of entries and `_noted` the
+    # entries noted since; the first read of `timeline` reads them into it.
+    # (None for no entries: a default factory costs pydantic a signature lookup per case.)
+    _unread: bytes | None = PrivateAttr(default=None)
+    _noted: list[TimelineEntry] | None = PrivateAttr(default=None)
+
+    if not TYPE_CHECKING:  # so that type checkers still see every attribute's own type
+
+        def __getattr__(self, name: str) -> Any:
+            if name == "timeline":
+                return self._read_timeline()
+            return super().__getattr__(name)
+
+    @property
+    def timeline_unread(self) -> bool:
+        return "timeline" not in self.__dict__
+
+    def leave_unread(self, entries: bytes) -> None:
+        """Hold the stored timeline (its JSON array) unread until it is asked for."""
+        self.__dict__.pop("timeline", None)
+        self._unread = entries
+        self._noted = None
+
+    def unread_parts(self) -> tuple[bytes, list[TimelineEntry]] | None:
+        """While the timeline is unread: its stored JSON and the entries noted since."""
+        if not self.timeline_unread:
+            return None
+        return self._unread or b"[]", self._noted or []
+
+    def _read_timeline(self) -> list[TimelineEntry]:
+        entries = timeline_entries(self._unread) if self._unread else []
+        entries.extend(self._noted or ())
+        self.with_timeline(entries)
+        self._unread = self._noted = None
+        return entries
+
+    def with_timeline(self, entries: list[TimelineEntry]) -> dict[str, Any]:
+        """Put `entries` in as the timeline, in its place among the fields (pydantic writes
+        them in the order the instance holds them); the fields as they were, returned."""
+        fields = self.__dict__
+        object.__setattr__(
+            self,
+            "__dict__",
+            {
+                name: entries if name == "timeline" else fields[name]
+                for name in type(self).model_fields
+                if name == "timeline" or name in fields
+            },
+        )
+        return fields
+
+    # What reads every field reads the timeline first: pydantic's own serialisers, equality
+    # and copies look at the instance's fields directly, and would silently leave it out.
+    def model_dump(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
+        self.timeline  # noqa: B018 (read for its effect)
+        return super().model_dump(*args, **kwargs)
+
+    def model_dump_json(self, *args: Any, **kwargs: Any) -> str:
+        self.timeline  # noqa: B018
+        return super().model_dump_json(*args, **kwargs)
+
+    def __eq__(self, other: object) -> bool:
+        self.timeline  # noqa: B018
+        if isinstance(other, Case):
+            other.timeline  # noqa: B018
+        return super().__eq__(other)
+
+    def __iter__(self) -> Iterator[tuple[str, Any]]:  # type: ignore[override]
+        self.timeline  # noqa: B018
+        return super().__iter__()
+
+    def __repr_args__(self) -> Any:
+        self.timeline  # noqa: B018
+        return super().__repr_args__()
+
+    def __copy__(self) -> Case:
+        self.timeline  # noqa: B018 (a shallow copy shares one timeline list)
+        return super().__copy__()
+
     def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Case:
         """The copy the engine changes (`model_copy(deep=True)`): every list, dict and nested
         model copied, the immutable values (str, date, datetime, frozen timeline entries)
         shared. The generic deep copy walks every value and was a fifth of the cost of
         handling an email; copying each timeline entry was most of what was left."""
-        new = copy.copy(self)
+        new = super().__copy__()
+        if self.timeline_unread:  # still unread in the copy: its own list of what is noted
+            new._noted = list(self._noted or ())
+        else:
+            new.__dict__["timeline"] = list(self.timeline)
         new.__dict__.update(
             screening_reasons=list(self.screening_reasons),
             data=copy.deepcopy(self.data, memo),
             deadlines=[copy.copy(d) for d in self.deadlines],  # their fields are immutable
-            timeline=list(self.timeline),
             thread_ids=list(self.thread_ids),
             last_from=dict(self.last_from),
             participants=list(self.participants),
@@ -125,9 +212,23 @@ class Case(BaseModel):
     def note(
         self, at: datetime, kind: str, text: str, step: str = "", rule: str = "", ref: str = ""
     ) -> None:
-        self.timeline.append(
-            TimelineEntry(at=at, kind=kind, step=step, text=text, rule=rule, ref=ref)
-        )
+        entry = TimelineEntry(at=at, kind=kind, step=step, text=text, rule=rule, ref=ref)
+        if not self.timeline_unread:
+            self.timeline.append(entry)
+        elif self._noted is None:
+            self._noted = [entry]
+        else:
+            self._noted.append(entry)
+
+    def entries_of_kind(self, kind: str) -> list[TimelineEntry]:
+        """The timeline's entries of one kind, in the order written; a timeline still unread
+        stays so (its entries of that kind are found in its JSON)."""
+        parts = self.unread_parts()
+        if parts is None:
+            return [e for e in self.timeline if e.kind == kind]
+        from bot.procedure.stored_case import unread_entries_of_kind
+
+        return unread_entries_of_kind(parts[0], kind) + [e for e in parts[1] if e.kind == kind]
 
     def ordered_timeline(self) -> list[TimelineEntry]:
         """The timeline by when things happened; at equal times, causes before effects.
@@ -140,3 +241,13 @@ class Case(BaseModel):
             if doc.get("kind") == kind:
                 return doc
         return None
+
+
+@cache
+def _entries_reader() -> TypeAdapter[list[TimelineEntry]]:
+    return TypeAdapter(list[TimelineEntry])
+
+
+def timeline_entries(data: bytes) -> list[TimelineEntry]:
+    """Timeline entries from their JSON array, as the model writes it."""
+    return _entries_reader().validate_json(data)

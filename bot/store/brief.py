@@ -18,13 +18,12 @@ received day comes first, so a reader passes over a case received after its peri
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-from bot.store.files import dump_json
+from bot.store.files import dump_json, load_json
 
 BRIEF_VERSION = 1
 _AT_STAGE = " at stage "
@@ -92,13 +91,22 @@ def _domain(referrer: str) -> str | None:
     return referrer.rsplit("@", 1)[-1].lower() if "@" in referrer else None
 
 
-def model_brief_text(case: Any) -> str:
+def model_brief_text(case: Any, kept: Brief | None = None) -> str:
     """The brief of a case model (the procedure's Case), the same text `brief_text` makes of
     the case's JSON, read from the model's fields: the JSON the model just wrote (some 15 KB)
-    is never read back to make it."""
-    events = []
-    for entry in case.timeline:
-        if entry.kind == "stage" and (name := _event_name(entry.rule)):
+    is never read back to make it.
+
+    `kept`, the brief kept beside the case as last written, spares reading a timeline the
+    case has left unread: its stage changes are those kept, then those noted since."""
+    parts = case.unread_parts()
+    if kept is not None and parts is not None:
+        events = [list(event) for event in kept[10]]
+        entries = [entry for entry in parts[1] if entry.kind == "stage"]
+    else:
+        events = []
+        entries = case.entries_of_kind("stage")  # a timeline not yet read stays unread
+    for entry in entries:
+        if name := _event_name(entry.rule):
             events.append([entry.at.isoformat(), name])
     deadlines = [
         [
@@ -144,7 +152,7 @@ def read_brief(text: str | bytes | None) -> Brief | None:
     if not text:
         return None
     try:
-        brief = json.loads(text)
+        brief = load_json(text)
     except ValueError:
         return None
     if isinstance(brief, list) and len(brief) == 12 and brief[0] == BRIEF_VERSION:

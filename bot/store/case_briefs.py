@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import logging
 from collections.abc import Iterator
 from datetime import date
@@ -18,6 +17,7 @@ from bot.store.brief import (
 )
 from bot.store.case_docs import CaseDocs
 from bot.store.errors import StoreError
+from bot.store.files import load_json
 from bot.store.segments import encoded
 
 log = logging.getLogger(__name__)
@@ -37,7 +37,7 @@ class CaseBriefs(CaseDocs):
             r for r in self._cases if not is_current((summaries.get(r) or {}).get("brief"))
         ]:
             try:
-                brief = brief_text(json.loads(encoded(self._cases.get(reference))))
+                brief = brief_text(load_json(encoded(self._cases.get(reference))))
             except ValueError:  # a damaged case: its readers say so, the start does not fail
                 continue
             if brief is not None:
@@ -61,7 +61,7 @@ class CaseBriefs(CaseDocs):
                 continue
             brief = read_brief(text)
             if brief is None or brief[2] != reference:
-                brief = brief_of(json.loads(encoded(doc)))
+                brief = brief_of(load_json(encoded(doc)))
                 if last is not None and str(brief[1]) > last:
                     continue
             yield brief
@@ -95,7 +95,7 @@ class CaseBriefs(CaseDocs):
                 except OSError as exc:
                     raise StoreError(f"could not read {path}: {exc.strerror or exc}") from exc
                 if document is not None:
-                    yield brief_of(json.loads(document))
+                    yield brief_of(load_json(document))
             for case in self._staged_closed.values():
                 yield brief_of(case)
 

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import copy
 import hashlib
-import json
 import re
 from collections.abc import Hashable, Iterable, Iterator
 from typing import Any
@@ -12,7 +11,7 @@ from typing import Any
 from bot.store.archive import check_reference
 from bot.store.brief import brief_text
 from bot.store.core import StoreCore
-from bot.store.files import json_bytes, json_copy
+from bot.store.files import json_bytes, json_copy, load_json
 from bot.store.segments import DocRef, encoded
 
 # How a case's JSON begins when its model wrote it: the two fields put_case needs to know.
@@ -25,7 +24,7 @@ class CaseDocs(StoreCore):
     and the case's brief for reports (bot.store.brief)."""
 
     def open_cases(self) -> list[dict[str, Any]]:
-        return [json.loads(doc) for doc in self.open_case_documents()]
+        return [load_json(doc) for doc in self.open_case_documents()]
 
     def open_case_documents(self) -> Iterator[bytes]:
         """Each open case as its stored JSON, oldest first: parsed only by whoever needs it."""
@@ -69,7 +68,7 @@ class CaseDocs(StoreCore):
     def get_case(self, reference: str) -> dict[str, Any] | None:
         doc = self.open_case_document(reference)
         if doc is not None:
-            return dict(json.loads(doc))
+            return dict(load_json(doc))
         staged = self._staged_closed.get(reference)
         if staged is not None:
             return copy.deepcopy(staged)
@@ -96,7 +95,7 @@ class CaseDocs(StoreCore):
                 return
         encoded = case if isinstance(case, bytes) else None
         if isinstance(case, bytes):
-            case = json.loads(case)
+            case = load_json(case)
             if not isinstance(case, dict):
                 raise TypeError("a case must be a JSON object")
         reference = check_reference(case.get("reference"))
@@ -113,7 +112,7 @@ class CaseDocs(StoreCore):
             self._summaries.remove(reference)
             self._maybe_archived.discard(reference)
             # Our own copy: read from the JSON just now, or else read again from it.
-            self._staged_closed[reference] = case if encoded is not None else json.loads(doc)
+            self._staged_closed[reference] = case if encoded is not None else load_json(doc)
             return
         self._put_open(reference, doc, summary, brief_text(case))
 
@@ -124,6 +123,12 @@ class CaseDocs(StoreCore):
         self._staged_closed.pop(reference, None)
         self._cases.put(reference, doc)
         self._put_beside(reference, summary, brief)
+
+    def kept_brief(self, reference: str) -> str | None:
+        """The brief kept beside an open case, as staged (see bot.store.brief)."""
+        held = self._summaries.get(reference)
+        brief = held.get("brief") if held is not None else None
+        return brief if isinstance(brief, str) else None
 
     def put_case_summary(self, reference: str, summary: Any) -> None:
         """Stage an open case's summary (None drops it); its brief stays."""

@@ -10,7 +10,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from bot.store import Store
-from bot.store.brief import model_brief_text
+from bot.store.brief import Brief, model_brief_text, read_brief
 from bot.store.case_views import (
     SUMMARY_VERSION,
     CaseView,
@@ -142,11 +142,12 @@ class CaseIndex:
         self._cache.pop(reference, None)
         # As JSON written by the model itself: a third of the time of a dict and json.dumps.
         if case.status != "open":
-            self.store.put_case(case.model_dump_json().encode())
+            self.store.put_case(_case_json(case))
             return
         view, addresses = view_of(case), addresses_of(case)
-        brief = model_brief_text(case)
-        self.store.put_case(case.model_dump_json().encode(), encode(view, addresses), brief=brief)
+        # Before the JSON: writing it takes the entries noted since into the unread timeline.
+        brief = model_brief_text(case, self._kept_brief(case))
+        self.store.put_case(_case_json(case), encode(view, addresses), brief=brief)
         self._views[reference] = view
         self._order[reference] = next(self._counter)
         self._index(reference, addresses)
@@ -170,9 +171,17 @@ class CaseIndex:
         self._views[reference] = view
         return view
 
+    def _kept_brief(self, case: Case) -> Brief | None:
+        """The brief kept with the case as last written, when its timeline is still unread
+        (else it is not needed); None when it is missing or not this case's."""
+        if not case.timeline_unread:
+            return None
+        kept = read_brief(self.store.kept_brief(case.reference))
+        return kept if kept is not None and kept[2] == case.reference else None
+
     def _parse(self, reference: str) -> Case | None:
         doc = self.store.open_case_document(reference)
-        return _model().model_validate_json(doc) if doc is not None else None
+        return _read_case(doc) if doc is not None else None
 
     def _remember(self, case: Case) -> None:
         self._cache[case.reference] = case
@@ -210,6 +219,19 @@ def _usable(summary: Any) -> bool:
         and isinstance(summary.get("addresses"), list)
         and isinstance(summary.get("fires"), str | None)
     )
+
+
+def _read_case(doc: bytes) -> Case:
+    # Imported when a case is first parsed, as the model is (below).
+    from bot.procedure.stored_case import read_case
+
+    return read_case(doc)
+
+
+def _case_json(case: Case) -> bytes:
+    from bot.procedure.stored_case import case_json
+
+    return case_json(case)
 
 
 def _model() -> type[Case]:

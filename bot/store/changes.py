@@ -8,14 +8,13 @@ readers ignore and the writer cuts off. A bad commit followed by a good mark is 
 
 from __future__ import annotations
 
-import json
 import re
 import zlib
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import BinaryIO
 
-from bot.store.files import dump_json
+from bot.store.files import dump_json, load_json
 
 _CHANGE = re.compile(rb'\{"c":(\d+),"t":"([a-z]+)","k":("(?:[^"\\]|\\.)*"),"d":')
 _MARK = re.compile(rb'\{"c":(\d+),"n":(\d+),"crc":"([0-9a-f]{8})"\}\n')
@@ -113,7 +112,7 @@ def _change(line: bytes, at: int, last: int) -> Change | None:
     elif not doc or doc[:1] != b"{":
         return None
     try:
-        key = json.loads(match[3])
+        key = load_json(match[3])
     except ValueError:
         return None
     if not isinstance(key, str):

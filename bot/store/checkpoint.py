@@ -7,7 +7,6 @@ store reads a case's place, not the case, when it opens. The checkpoint is writt
 
 from __future__ import annotations
 
-import json
 import os
 import re
 from collections.abc import Iterator
@@ -16,7 +15,7 @@ from typing import Any
 
 from bot.store.bulk import collector_paused
 from bot.store.errors import StoreError
-from bot.store.files import atomic_write, dump_json
+from bot.store.files import atomic_write, dump_json, load_json
 from bot.store.segments import DocRef, Segment, Stored, encoded
 from bot.store.tables import KEY_FIELDS
 
@@ -47,7 +46,7 @@ def load_checkpoint(path: Path, segment: Segment) -> Docs:
             text, length, body = head
             handle.seek(length)  # where the open cases' lines start (first layout: read)
             with collector_paused():  # tens of thousands of small objects, all kept
-                data = json.loads(text)
+                data = load_json(text)
             del text
             places = data.pop(PLACES, None) if isinstance(data, dict) else None
             tables = _tables(path, data)
@@ -139,7 +138,7 @@ def _case_lines(path: Path, segment: Segment, handle: Any) -> dict[str, Any]:
 
 def _reference_of(path: Path, doc: bytes, at: int) -> str:
     try:
-        value = json.loads(doc)
+        value = load_json(doc)
     except ValueError:
         value = None
     reference = value.get("reference") if isinstance(value, dict) else None
@@ -150,7 +149,7 @@ def _reference_of(path: Path, doc: bytes, at: int) -> str:
 
 def _whole(path: Path, raw: bytes) -> Docs:
     """The one-line layout of early versions: read whole, cases kept as their JSON."""
-    data = json.loads(raw)
+    data = load_json(raw)
     tables = _tables(
         path, {k: v for k, v in data.items() if k != CASES} if isinstance(data, dict) else data
     )

@@ -7,14 +7,13 @@ import bisect
 import contextlib
 import hashlib
 import heapq
-import json
 import struct
 import zlib
 from array import array
 from collections.abc import Iterable
 from pathlib import Path
 
-from bot.store.files import atomic_write, read_json_lines
+from bot.store.files import atomic_write, load_json, read_json_lines
 from bot.store.journal import Record
 
 # magic, bytes of the file covered, crc32 of the file's last 64 covered bytes, crc32 of prints
@@ -114,7 +113,7 @@ class KeySet:
                     break  # a half-written last line: not there yet
                 end += len(line)
                 if line.strip():
-                    value = json.loads(line).get(self._field)
+                    value = load_json(line).get(self._field)
                     if isinstance(value, str):
                         prints.append(fingerprint(value))
         return prints, end

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -13,6 +12,7 @@ from tinydb.storages import Storage
 from bot.store.changes import Change, Damaged, Scan, scan
 from bot.store.checkpoint import CASES, Docs, damaged, load_checkpoint
 from bot.store.errors import StoreError
+from bot.store.files import load_json
 from bot.store.raw_spill import RAW, RawSpill
 from bot.store.segments import DocRef, Segment, encoded
 from bot.store.tables import KEY_FIELDS, Table
@@ -135,7 +135,7 @@ class TablesReader(Storage):
         elif change.table == CASES:
             docs[change.key] = DocRef(self._changes, change.offset, len(change.doc))
         else:
-            docs[change.key] = json.loads(change.doc)
+            docs[change.key] = load_json(change.doc)
 
     def refresh(self) -> bool:
         """A reader's snapshot brought up to the last commit; True if anything changed.
@@ -166,7 +166,7 @@ class TablesReader(Storage):
         for name, table in self.tables.items():
             docs = table.values()
             if name == CASES:
-                docs = [json.loads(encoded(doc)) for doc in docs]
+                docs = [load_json(encoded(doc)) for doc in docs]
             out[name] = {str(n): doc for n, doc in enumerate(docs, start=1)}
         return out
 

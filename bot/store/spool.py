@@ -8,7 +8,6 @@ effects (so it happens once, whatever crashes), then moves it to `done/` with th
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import re
@@ -18,7 +17,14 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from bot.store.files import atomic_write, dump_json, ensure_dir, fsync_dir, remove_durably
+from bot.store.files import (
+    atomic_write,
+    dump_json,
+    ensure_dir,
+    fsync_dir,
+    load_json,
+    remove_durably,
+)
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +154,7 @@ class Spool:
         for folder in ("done", "failed"):
             for path in self._files(folder):
                 try:
-                    data = json.loads(path.read_bytes())
+                    data = load_json(path.read_bytes())
                 except (OSError, ValueError):
                     continue
                 if isinstance(data, dict) and (
@@ -165,7 +171,7 @@ class Spool:
 
     def read(self, path: Path) -> Instruction:
         try:
-            data = json.loads(path.read_bytes())
+            data = load_json(path.read_bytes())
         except OSError as exc:
             raise SpoolError(f"the instruction file could not be read: {exc.strerror}") from exc
         except ValueError as exc:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 
 from bot.store.errors import BackupError
+from bot.store.files import load_json
 
 _BLOCK = 65536
 
@@ -35,7 +35,7 @@ def kept_part(fd: int, size: int, last: int, path: Path) -> tuple[int, int]:
         line = os.pread(fd, end - start, start)
         if line.strip():
             try:
-                seq = json.loads(line).get("seq")
+                seq = load_json(line).get("seq")
             except (ValueError, AttributeError):
                 raise BackupError(
                     f"{path} has a damaged line at byte {start}; the store would refuse it "
@@ -56,6 +56,6 @@ def last_seq(path: Path) -> tuple[int, int]:
         for line in handle:
             if line.endswith(b"\n") and line.strip():
                 lines += 1
-                found = json.loads(line).get("seq")
+                found = load_json(line).get("seq")
                 seq = found if isinstance(found, int) else seq
     return lines, seq

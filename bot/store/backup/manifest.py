@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import re
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -11,7 +10,7 @@ from typing import Any
 from bot.store.backup.history import last_seq
 from bot.store.backup.layout import FORMAT, FORMAT_VERSION, KINDS, counter_of
 from bot.store.errors import BackupError
-from bot.store.files import dump_json
+from bot.store.files import dump_json, load_json
 from bot.store.journal import checked_records
 from bot.store.storage import ChangesStorage
 from bot.store.tables import Table
@@ -37,7 +36,7 @@ class Manifest:
     @classmethod
     def parse(cls, data: bytes, file: Path) -> Manifest:
         try:
-            found = json.loads(data)
+            found = load_json(data)
             if found.get("format") != FORMAT:
                 raise ValueError("not this bot's manifest")
             if found.get("format_version") != FORMAT_VERSION:
