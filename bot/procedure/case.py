@@ -10,6 +10,8 @@ from typing import TYPE_CHECKING, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, PrivateAttr, TypeAdapter
 
+from bot.procedure.timeline_json import entries_of_kind
+
 
 class Deadline(BaseModel):
     """A dated obligation on the case, with the rule and arithmetic that produced it."""
@@ -226,9 +228,8 @@ class Case(BaseModel):
         parts = self.unread_parts()
         if parts is None:
             return [e for e in self.timeline if e.kind == kind]
-        from bot.procedure.stored_case import unread_entries_of_kind
-
-        return unread_entries_of_kind(parts[0], kind) + [e for e in parts[1] if e.kind == kind]
+        found = timeline_entries(entries_of_kind(parts[0], kind))
+        return found + [e for e in parts[1] if e.kind == kind]
 
     def ordered_timeline(self) -> list[TimelineEntry]:
         """The timeline by when things happened; at equal times, causes before effects.

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import json
-
-from bot.procedure.case import Case, TimelineEntry, timeline_entries
+from bot.procedure.case import Case
 
 # The model writes its fields in their declared order: the timeline is followed by the
 # Message-IDs of the thread. Every quote inside a JSON string is escaped, so these bytes, with
@@ -14,8 +12,6 @@ from bot.procedure.case import Case, TimelineEntry, timeline_entries
 _KEY = b',"timeline":['
 _NEXT = b'],"thread_ids":['
 _KEY_TAIL = b'],"'  # a bracket before a key: structure, which no timeline entry holds
-_ENTRY = b'{"at":'  # how an entry begins, as the model writes one
-_BETWEEN = b'},{"at":'  # the bytes between two entries
 
 
 def read_case(doc: bytes) -> Case:
@@ -55,19 +51,3 @@ def case_json(case: Case) -> bytes:
         at = doc.rfind(_KEY) + len(_KEY)
         doc = doc[: at - 1] + unread + doc[at + 1 :]
     return doc
-
-
-def unread_entries_of_kind(entries: bytes, kind: str) -> list[TimelineEntry]:
-    """The entries of one kind in a stored timeline (its JSON array), only those read: each
-    entry is `{"at":...,"kind":...,...}`, and they are joined by `},{"at":`, bytes that, with
-    their bare quotes, are structure wherever they occur."""
-    found: list[bytes] = []
-    marker = b'","kind":' + json.dumps(kind).encode() + b","
-    at = entries.find(marker)
-    while at >= 0:
-        start = entries.rfind(_ENTRY, 0, at)
-        end = entries.find(_BETWEEN, at)
-        end = len(entries) - 1 if end < 0 else end + 1
-        found.append(entries[start:end])
-        at = entries.find(marker, end)
-    return timeline_entries(b"[" + b",".join(found) + b"]") if found else []
