@@ -117,20 +117,28 @@ class Case(BaseModel):
     def leave_unread(self, entries: bytes) -> None:
         """Hold the stored timeline (its JSON array) unread until it is asked for."""
         self.__dict__.pop("timeline", None)
-        self._unread = entries
-        self._noted = None
+        self._held().update(_unread=entries, _noted=None)
 
     def unread_parts(self) -> tuple[bytes, list[TimelineEntry]] | None:
         """While the timeline is unread: its stored JSON and the entries noted since."""
         if not self.timeline_unread:
             return None
-        return self._unread or b"[]", self._noted or []
+        held = self._held()
+        return held["_unread"] or b"[]", held["_noted"] or []
+
+    def _held(self) -> dict[str, Any]:
+        # The private attributes' own dict: reading one by name goes through pydantic's
+        # __getattr__, a tenth of the time of noting an entry.
+        held = self.__pydantic_private__
+        assert held is not None
+        return held
 
     def _read_timeline(self) -> list[TimelineEntry]:
-        entries = timeline_entries(self._unread) if self._unread else []
-        entries.extend(self._noted or ())
+        held = self._held()
+        entries = timeline_entries(held["_unread"]) if held["_unread"] else []
+        entries.extend(held["_noted"] or ())
         self.with_timeline(entries)
-        self._unread = self._noted = None
+        held.update(_unread=None, _noted=None)
         return entries
 
     def with_timeline(self, entries: list[TimelineEntry]) -> dict[str, Any]:
@@ -183,7 +191,7 @@ class Case(BaseModel):
         handling an email; copying each timeline entry was most of what was left."""
         new = super().__copy__()
         if self.timeline_unread:  # still unread in the copy: its own list of what is noted
-            new._noted = list(self._noted or ())
+            new._held()["_noted"] = list(self._held()["_noted"] or ())
         else:
             new.__dict__["timeline"] = list(self.timeline)
         new.__dict__.update(
@@ -217,10 +225,9 @@ class Case(BaseModel):
         entry = TimelineEntry(at=at, kind=kind, step=step, text=text, rule=rule, ref=ref)
         if not self.timeline_unread:
             self.timeline.append(entry)
-        elif self._noted is None:
-            self._noted = [entry]
         else:
-            self._noted.append(entry)
+            held = self._held()
+            held["_noted"] = [*(held["_noted"] or ()), entry]
 
     def entries_of_kind(self, kind: str) -> list[TimelineEntry]:
         """The timeline's entries of one kind, in the order written; a timeline still unread
