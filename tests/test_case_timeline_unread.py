@@ -96,10 +96,23 @@ def test_a_document_laid_out_otherwise_is_read_whole(cases: list[Case]) -> None:
     whole = cases[1]
     fields = json.loads(stored(whole))
     timeline = fields.pop("timeline")
-    doc = json.dumps({**fields, "timeline": timeline}).encode()  # the timeline last
+    doc = json.dumps({**fields, "timeline": timeline}, separators=(",", ":")).encode()  # last
     case = read_case(doc)
     assert not case.timeline_unread
     assert case == whole
+
+
+def test_a_timeline_in_the_data_after_the_case_s_own_is_not_taken_for_it(
+    cases: list[Case],
+) -> None:
+    whole = cases[1].model_copy(deep=True)
+    entry = {"at": "2026-01-01T00:00:00Z", "kind": "note", "text": "x"}
+    whole.data = {"first": 1, "timeline": [entry], "thread_ids": ["<a@b>"]}
+    fields = json.loads(stored(whole))
+    data = fields.pop("data")
+    doc = json.dumps({**fields, "data": data}, separators=(",", ":")).encode()  # data last
+    case = read_case(doc)
+    assert case == whole and case.data == whole.data
 
 
 def test_what_reads_every_field_reads_the_timeline_first(cases: list[Case]) -> None:

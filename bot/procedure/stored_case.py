@@ -23,6 +23,8 @@ def read_case(doc: bytes) -> Case:
     if end < 0 or _KEY_TAIL in entries[:-1]:
         return Case.model_validate_json(doc)
     case = Case.model_validate_json(doc[:start] + b',"timeline":[]' + doc[end + 1 :])
+    if case.timeline:  # the case's own timeline came before the one cut out: not its layout
+        return Case.model_validate_json(doc)
     if len(entries) > 2:
         case.leave_unread(entries)
     return case
