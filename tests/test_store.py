@@ -552,6 +552,11 @@ def test_stored_cases_are_copies(store: Store) -> None:
 def test_bad_input_is_rejected_at_the_call(store: Store) -> None:
     with pytest.raises(TypeError, match="plain JSON"):
         store.put_case(case("CC-2026-0001", opened=datetime(2026, 3, 2, tzinfo=LONDON)))
+    for number in (float("nan"), float("inf")):  # JSON has no such numbers
+        with pytest.raises(TypeError, match="plain JSON"):
+            store.put_case(case("CC-2026-0001", data={"scores": [1.5, None, number]}))
+        with pytest.raises(TypeError, match="plain JSON"):
+            store.outbox_add({"message_id": "a@x", "kind": "mail", "weight": number})
     with pytest.raises(ValueError, match="CC-2026-0042"):
         store.put_case(case("../../etc/passwd"))
     with pytest.raises(ValueError, match="status"):

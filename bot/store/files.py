@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import os
 import tempfile
 from collections.abc import Iterable, Iterator
@@ -220,8 +221,9 @@ _PLAIN = orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 
 def dump_json(value: Any) -> bytes:
-    """Compact UTF-8 JSON. Unlike json.dumps, keys must be strings; NaN and infinities,
-    which the store never holds, would be written as null."""
+    """Compact UTF-8 JSON. Unlike json.dumps, keys must be strings, and NaN and infinities are
+    written as null (`json_bytes`, which data from outside the store goes through, refuses
+    them)."""
     return orjson.dumps(value, option=_PLAIN)
 
 
@@ -247,6 +249,23 @@ def json_clone(value: Any) -> Any:
 def json_bytes(value: Any, what: str) -> bytes:
     """`value` encoded, proving it is plain JSON, so bad data fails at the call site."""
     try:
-        return dump_json(value)
+        encoded = dump_json(value)
+        if b"null" in encoded:  # where orjson writes a NaN or an infinity, as well as None
+            _refuse_non_finite(value)
+        return encoded
     except (TypeError, ValueError) as exc:
         raise TypeError(f"{what} must be plain JSON data (str, int, list, dict...): {exc}") from exc
+
+
+def _refuse_non_finite(value: Any) -> None:
+    """A ValueError for a NaN or an infinity anywhere in `value`, as json.dumps gave with
+    allow_nan=False: JSON has no such numbers."""
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise ValueError(f"{value!r} is not a JSON number")
+    elif isinstance(value, dict):
+        for item in value.values():
+            _refuse_non_finite(item)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            _refuse_non_finite(item)
