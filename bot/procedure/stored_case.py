@@ -44,12 +44,10 @@ def case_json(case: Case) -> bytes:
         doc = serializer.to_json(case)
     finally:
         object.__setattr__(case, "__dict__", fields)
-    if noted:
-        at = doc.rfind(_KEY) + len(_KEY)
-        earlier = unread[1:-1]
-        doc = doc[:at] + earlier + (b"," if earlier else b"") + doc[at:]
-        case.leave_unread(doc[at - 1 : doc.find(_NEXT, at) + 1])
-    else:
-        at = doc.rfind(_KEY) + len(_KEY)
-        doc = doc[: at - 1] + unread + doc[at + 1 :]
+    at = doc.rfind(_KEY) + len(_KEY)  # just inside the noted entries' array
+    if not noted:
+        return doc[: at - 1] + unread + doc[at + 1 :]
+    earlier = unread[1:-1]
+    doc = doc[:at] + earlier + (b"," if earlier else b"") + doc[at:]
+    case.leave_unread(doc[at - 1 : doc.find(_NEXT, at) + 1])
     return doc

@@ -100,7 +100,7 @@ def model_brief_text(case: Any, kept: Brief | None = None) -> str:
     case has left unread: its stage changes are those kept, then those noted since."""
     parts = case.unread_parts()
     if kept is not None and parts is not None:
-        events = [list(event) for event in kept[10]]
+        events = list(kept[10])  # the kept brief is read afresh: its lists are ours
         entries = [entry for entry in parts[1] if entry.kind == "stage"]
     else:
         events = []
